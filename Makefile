@@ -1,0 +1,41 @@
+# Two commands for a fresh clone (README.md):  make fig4   and   make test
+# Each one creates .venv and installs the project first when needed.
+
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
+
+# In this workplace a real MNIST cache lies in ../shared/data/mnist (Chainer's own layout);
+# use it when no CHAINER_DATASET_ROOT was chosen, so nothing needs the network.
+ifneq ($(wildcard ../shared/data/mnist/pfnet/chainer/mnist/train.npz),)
+export CHAINER_DATASET_ROOT ?= $(abspath ../shared/data/mnist)
+endif
+
+.PHONY: setup fig2 fig3 fig4 fig5 music architectures figures test bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(PY) -m pip install -q -r requirements.txt -e .
+	touch $@
+
+fig4: setup
+	$(PY) experiments/fig4_mnist_loss.py $(ARGS)
+fig3: setup
+	$(PY) experiments/fig3_mnist_latent.py $(ARGS)
+fig2: setup
+	$(PY) experiments/fig2_mnist_samples.py $(ARGS)
+fig5: setup
+	$(PY) experiments/fig5_midi_loss.py $(ARGS)
+music: setup
+	$(PY) experiments/generate_music.py $(ARGS)
+architectures: setup
+	$(PY) experiments/architectures.py $(ARGS)
+figures: fig4 fig3 fig2 fig5 music
+
+test: setup
+	$(PY) -m pytest -q $(ARGS)
+
+clean:
+	rm -rf $(VENV) results/runs .pytest_cache

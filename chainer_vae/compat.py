@@ -1,0 +1,87 @@
+"""Make Chainer 7.8.1 (the last release, frozen since 2020) importable on today's stacks.
+
+Applied by ``chainer_vae/__init__.py`` before anything imports Chainer.  Chainer's start-up
+(``chainer/_environment_check.py``) imports two things that recent stacks lack:
+
+* ``numpy.distutils.system_info`` -- removed for Python >= 3.12, and broken on setuptools >= 74
+  (it imports ``distutils.msvccompiler``).  Chainer only calls ``get_info('blas_opt')`` on macOS
+  to warn about Accelerate, so a stub whose ``get_info`` returns ``{}`` loses nothing.
+* ``pkg_resources`` -- only used to compare optional dependency versions (CuPy, iDeep) and warn.
+  A stub that reports every optional package as absent silences that check and nothing else.
+
+We never touch a working module: a stub is installed only when the real import fails.
+CuPy 13 is newer than the ``cupy<8`` that Chainer 7.8.1 names; the mismatch is known and
+harmless for what this project uses, so the noisy version warning is turned off.
+"""
+import importlib
+import os
+import sys
+import types
+
+APPLIED = []  # names of the stubs installed, for `python -m chainer_vae.compat` and the tests
+
+
+def _importable(name):
+    try:
+        importlib.import_module(name)
+        return True
+    except Exception:  # ImportError, or ModuleNotFoundError from inside numpy.distutils
+        sys.modules.pop(name, None)
+        return False
+
+
+def _stub_numpy_distutils():
+    import numpy
+    pkg = types.ModuleType("numpy.distutils")
+    pkg.__path__ = []
+    info = types.ModuleType("numpy.distutils.system_info")
+    info.get_info = lambda name, notfound_action=0: {}
+    pkg.system_info = info
+    sys.modules["numpy.distutils"] = pkg
+    sys.modules["numpy.distutils.system_info"] = info
+    numpy.distutils = pkg
+
+
+def _stub_pkg_resources():
+    mod = types.ModuleType("pkg_resources")
+
+    class ResolutionError(Exception):
+        pass
+
+    class DistributionNotFound(ResolutionError):
+        pass
+
+    class VersionConflict(ResolutionError):
+        pass
+
+    def require(*requirements):
+        raise DistributionNotFound(requirements)
+
+    def get_distribution(name):
+        raise DistributionNotFound(name)
+
+    mod.ResolutionError = ResolutionError
+    mod.DistributionNotFound = DistributionNotFound
+    mod.VersionConflict = VersionConflict
+    mod.require = require
+    mod.get_distribution = get_distribution
+    sys.modules["pkg_resources"] = mod
+
+
+def apply():
+    if "chainer" in sys.modules:
+        return
+    os.environ.setdefault("CHAINER_WARN_VERSION_MISMATCH", "0")
+    if not _importable("numpy.distutils.system_info"):
+        _stub_numpy_distutils()
+        APPLIED.append("numpy.distutils")
+    if not _importable("pkg_resources"):
+        _stub_pkg_resources()
+        APPLIED.append("pkg_resources")
+
+
+if __name__ == "__main__":
+    apply()
+    import chainer
+    print("python", sys.version.split()[0], "chainer", chainer.__version__,
+          "stubs:", ", ".join(APPLIED) or "none needed")

@@ -1,0 +1,13 @@
+"""Errors a user can fix. Scripts print them as one sentence (no traceback) and exit 2."""
+
+
+class UserError(Exception):
+    """Base: bad input, a missing file, an unusable device."""
+
+
+class DeviceError(UserError):
+    """The requested --device cannot be used here."""
+
+
+class DataError(UserError):
+    """A data file or folder is missing, corrupt or unusable; the message names it."""

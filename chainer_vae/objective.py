@@ -1,0 +1,51 @@
+"""The VAE objective (the paper's eq. 6) as a Chain that takes an encoder and a decoder.
+
+loss = E_q[-log p(x|z)] + beta * KL(q(z|x) || N(0, I)), in nats per example, where
+q(z|x) = N(mu, diag(exp(ln_var))) and z = mu + exp(ln_var / 2) * eps (eq. 8, reparametrization).
+The reconstruction term is the Bernoulli negative log-likelihood of x under the decoder's logits
+(pixels in [0, 1] are used as soft targets, as in the original code); the KL is analytic.
+"""
+import chainer
+import chainer.functions as F
+
+
+class VAELoss(chainer.Chain):
+    """Loss Chain: ``loss = VAELoss(encoder, decoder)(x)``; reports ``loss``, ``reconstr``, ``kl_penalty``.
+
+    beta: weight of the KL term (1 is the ELBO; the training loop may anneal it from 0 to 1).
+    k:    samples of z per example for the reconstruction term (the paper uses 1).
+    """
+
+    def __init__(self, encoder, decoder, beta=1.0, k=1):
+        super().__init__()
+        if k < 1:
+            raise ValueError("k (samples of z per example) must be >= 1, got %r" % (k,))
+        self.beta = beta
+        self.k = k
+        with self.init_scope():
+            self.encoder = encoder
+            self.decoder = decoder
+
+    def forward(self, x):
+        batch = len(x)
+        mu, ln_var = self.encoder(x)
+        reconstr = 0
+        for _ in range(self.k):
+            z = F.gaussian(mu, ln_var)  # eq. 8
+            logits = F.reshape(self.decoder(z), x.shape)
+            reconstr += F.bernoulli_nll(x, logits)
+        self.reconstr = reconstr / (self.k * batch)
+        self.kl_penalty = F.gaussian_kl_divergence(mu, ln_var) / batch
+        self.loss = self.reconstr + self.beta * self.kl_penalty  # eq. 6
+        chainer.report({"loss": self.loss, "reconstr": self.reconstr,
+                        "kl_penalty": self.kl_penalty}, self)
+        return self.loss
+
+    def encode(self, x):
+        """The posterior mean and log-variance of z for a batch x."""
+        return self.encoder(x)
+
+    def decode(self, z, probabilities=True):
+        """Decoder output for z: Bernoulli means (sigmoid of the logits) or the logits."""
+        logits = self.decoder(z)
+        return F.sigmoid(logits) if probabilities else logits

@@ -1,0 +1,29 @@
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(os.path.dirname(ROOT), "shared", "data")
+
+# The workplace's real MNIST cache (CI sets CHAINER_DATASET_ROOT to it as well).
+if "CHAINER_DATASET_ROOT" not in os.environ and os.path.isdir(os.path.join(SHARED, "mnist", "pfnet")):
+    os.environ["CHAINER_DATASET_ROOT"] = os.path.join(SHARED, "mnist")
+
+import chainer_vae  # noqa: E402,F401  (compatibility shims before any test imports chainer)
+
+
+@pytest.fixture
+def mnist_root():
+    root = os.environ.get("CHAINER_DATASET_ROOT")
+    if not root or not os.path.exists(os.path.join(root, "pfnet", "chainer", "mnist", "train.npz")):
+        pytest.skip("no MNIST cache (set CHAINER_DATASET_ROOT to a Chainer dataset root)")
+    return root
+
+
+@pytest.fixture
+def lute_dir():
+    path = os.path.join(SHARED, "midi", "bach_lute")
+    if not os.path.isdir(path):
+        pytest.skip("the paper's lute MIDI files are not beside this checkout (../shared/data/midi)")
+    return path

@@ -1,0 +1,42 @@
+"""Every experiment script runs end-to-end in its quick mode (pyro's test_examples pattern).
+
+A script added to experiments/ without being listed here fails `test_every_script_is_listed`.
+"""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+EXPERIMENTS = os.path.join(ROOT, "experiments")
+
+# script -> the outputs its quick mode must write under --out
+SCRIPTS = {
+    "fig4_mnist_loss.py": ["fig4_mnist_loss.png", "fig4_mnist_loss.json"],
+    "fig3_mnist_latent.py": ["fig3_mnist_latent.png", "fig3_mnist_latent.json"],
+    "fig2_mnist_samples.py": ["fig2_mnist_manifold.png", "fig2_mnist_prior_samples.png",
+                              "fig2_mnist_per_digit.png", "fig2_mnist_samples.json"],
+}
+
+
+def test_every_script_is_listed():
+    found = {f for f in os.listdir(EXPERIMENTS) if f.endswith(".py") and not f.startswith("_")}
+    assert found == set(SCRIPTS), "experiments/ and SCRIPTS in tests/test_examples.py differ"
+
+
+def run_script(script, out, *args):
+    cmd = [sys.executable, os.path.join(EXPERIMENTS, script), "--smoke", "--no-progress",
+           "--out", str(out)] + list(args)
+    return subprocess.run(cmd, cwd=str(out), capture_output=True, text=True, timeout=900)
+
+
+@pytest.mark.parametrize("script", sorted(SCRIPTS))
+def test_script_quick_mode(script, tmp_path, mnist_root):
+    proc = run_script(script, tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for name in SCRIPTS[script]:
+        assert (tmp_path / name).stat().st_size > 0, name
+    leftovers = [p for p in tmp_path.rglob("*.tmp*")]
+    assert not leftovers, leftovers
