@@ -1,4 +1,4 @@
-"""A small progress bar on stderr: redrawn in place on a terminal, one line per epoch otherwise."""
+"""A small progress bar on stderr, redrawn in place on a terminal; epoch lines are always printed."""
 import sys
 import time
 
@@ -28,9 +28,7 @@ class Progress:
         self.stream.flush()
 
     def line(self, text):
-        """A permanent line (clears a live bar first)."""
-        if not self.enabled:
-            return
+        """A permanent line (clears a live bar first); printed even with the bar disabled."""
         if self.live:
             self.stream.write("\r\033[K")
         self.stream.write(text + "\n")
