@@ -10,6 +10,13 @@ Applied by ``chainer_vae/__init__.py`` before anything imports Chainer.  Chainer
   A stub that reports every optional package as absent silences that check and nothing else.
 
 We never touch a working module: a stub is installed only when the real import fails.
+
+GPU: CuPy 13 wheels (the newest that accept NumPy 1.x) expect the CUDA 12 libraries (NVRTC,
+cuBLAS, cuRAND, cuSPARSE, cuSOLVER, cuFFT) on the loader's path; CuPy 13 only preloads cuDNN,
+cuTENSOR and NCCL from pip wheels by itself. When the `nvidia-*-cu12` wheels of
+requirements-gpu.txt are installed, their libraries are preloaded here (by absolute path, with
+RTLD_GLOBAL), so CuPy's own loads by soname find them without LD_LIBRARY_PATH. Chainer imports
+CuPy while it is imported, so this too must run first.
 CuPy 13 is newer than the ``cupy<8`` that Chainer 7.8.1 names; the mismatch is known and
 harmless for what this project uses, so the noisy version warning is turned off.
 """
@@ -68,6 +75,39 @@ def _stub_pkg_resources():
     sys.modules["pkg_resources"] = mod
 
 
+# Load order matters: later libraries link against earlier ones.
+CUDA_WHEEL_LIBS = (
+    ("cuda_runtime", "libcudart.so.12"), ("cuda_nvrtc", "libnvrtc.so.12"),
+    ("nvjitlink", "libnvJitLink.so.12"), ("cublas", "libcublasLt.so.12"),
+    ("cublas", "libcublas.so.12"), ("curand", "libcurand.so.10"), ("cufft", "libcufft.so.11"),
+    ("cusparse", "libcusparse.so.12"), ("cusolver", "libcusolver.so.11"),
+)
+
+
+def preload_cuda_wheels():
+    """Preload the CUDA libraries that pip's nvidia-*-cu12 wheels installed; return their paths."""
+    import ctypes
+    import importlib.util
+    spec = importlib.util.find_spec("cupy")
+    if spec is None:
+        return []  # no CuPy: the CPU path, nothing to do
+    loaded = []
+    for base in sys.path:
+        root = os.path.join(base or ".", "nvidia")
+        if not os.path.isdir(root):
+            continue
+        for package, soname in CUDA_WHEEL_LIBS:
+            path = os.path.join(root, package, "lib", soname)
+            if os.path.exists(path):
+                try:
+                    ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+                    loaded.append(path)
+                except OSError:
+                    pass  # resolve_device() reports what CuPy itself cannot load
+        break
+    return loaded
+
+
 def apply():
     if "chainer" in sys.modules:
         return
@@ -78,6 +118,12 @@ def apply():
     if not _importable("pkg_resources"):
         _stub_pkg_resources()
         APPLIED.append("pkg_resources")
+    if os.environ.get("CHAINER_VAE_NO_CUDA_PRELOAD") != "1":
+        try:
+            if preload_cuda_wheels():
+                APPLIED.append("cuda-wheel-preload")
+        except Exception:
+            pass  # never let GPU discovery break the CPU path
 
 
 if __name__ == "__main__":
