@@ -62,3 +62,14 @@ def fit(model, train_x, test_x, config, name, data_description, **train_kwargs):
     if os.path.exists(snapshot):
         os.remove(snapshot)  # the finished model supersedes it (the MIDI one is ~280 MB)
     return Run(model, history, run_dir, info)
+
+
+def summary(history):
+    """The last epoch's numbers, each KL curve's minimum and the median epoch time."""
+    last = history[-1]
+    out = {"epochs": len(history), "final": {s: last[s] for s in ("train", "test")}}
+    for split in ("train", "test"):
+        kl = [row[split]["kl_penalty"] for row in history]
+        out["%s_kl_min" % split] = {"epoch": int(np.argmin(kl)) + 1, "value": float(min(kl))}
+    out["seconds_per_epoch_median"] = float(np.median([row["seconds"] for row in history]))
+    return out

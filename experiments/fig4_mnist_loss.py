@@ -58,17 +58,6 @@ def train_mnist(config, name="mnist"):
     return run, data
 
 
-def summary(history):
-    """The last epoch's numbers and each curve's extremes, for the JSON and REPRODUCE.md."""
-    last = history[-1]
-    out = {"epochs": len(history), "final": {s: last[s] for s in ("train", "test")}}
-    for split in ("train", "test"):
-        kl = [row[split]["kl_penalty"] for row in history]
-        out["%s_kl_min" % split] = {"epoch": int(np.argmin(kl)) + 1, "value": float(min(kl))}
-    out["seconds_per_epoch_median"] = float(np.median([row["seconds"] for row in history]))
-    return out
-
-
 def main(argv=None):
     config = cfg.parse(MnistConfig, argv)
     run, data = train_mnist(config)
@@ -79,7 +68,7 @@ def main(argv=None):
     plotting.loss_and_kl(run.history, stem + ".png", title)
     io.write_json(stem + ".json", {
         "figure": "Fig. 4", "data": data.source, "data_description": data.description,
-        "run": run.info, "summary": summary(run.history), "history": run.history})
+        "run": run.info, "summary": runs.summary(run.history), "history": run.history})
     print("wrote %s.png and %s.json (run in %s)" % (stem, stem, run.run_dir))
 
 
