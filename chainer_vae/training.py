@@ -12,7 +12,8 @@ import chainer
 import numpy as np
 from chainer import serializers
 
-from chainer_vae import io
+from chainer_vae import io, optim
+from chainer_vae.errors import DataError
 from chainer_vae.progress import Progress
 from chainer_vae.schedules import beta_at, lr_at, parse_lr_schedule
 
@@ -89,6 +90,38 @@ def _load_snapshot(path, model, optimizer):
         return json.loads(str(npz["history"]))
 
 
+def make_optimizer(model, alpha, weight_decay):
+    """Adam(alpha) with L2 weight decay (weight_decay * param added to the gradient, as Chainer's
+    WeightDecay hook does), set up on model.  The update is chainer_vae.optim's fused one: the
+    same operations as Chainer's Adam + WeightDecay hook, bit for bit, in fewer memory passes."""
+    optimizer = optim.Adam(alpha=alpha, l2_rate=weight_decay or 0.0)
+    optimizer.setup(model)
+    return optimizer
+
+
+def train_epoch(model, optimizer, x_train, batch_size, progress=None):
+    """One epoch over a fresh permutation of x_train (a device array); the last partial batch is
+    dropped.  Returns the sums over batches of (loss, reconstr, kl_penalty) as device scalars:
+    nothing is read back to the host inside the loop.  progress(i) is called after batch i."""
+    xp = chainer.backend.get_array_module(x_train)
+    n_batches = len(x_train) // batch_size
+    perm = xp.random.permutation(len(x_train))
+    sums = [xp.zeros((), dtype=np.float32) for _ in TERMS]
+    with chainer.using_config("type_check", False):
+        for i in range(n_batches):
+            x = x_train[perm[i * batch_size:(i + 1) * batch_size]].astype(np.float32, copy=False)
+            loss = model(x)
+            model.cleargrads()
+            loss.backward()
+            optimizer.update()
+            sums[0] += loss.array
+            sums[1] += model.reconstr.array
+            sums[2] += model.kl_penalty.array
+            if progress is not None:
+                progress(i + 1)
+    return sums
+
+
 def train(model, train_x, test_x, *, run_dir, epochs, device, batch_size=32, lr="1e-3",
           weight_decay=5e-4, beta=1.0, anneal_epochs=0, seed=0, progress=True, resume=True,
           snapshot_every=1):
@@ -107,10 +140,7 @@ def train(model, train_x, test_x, *, run_dir, epochs, device, batch_size=32, lr=
 
     device.use()
     model.to_device(device)
-    optimizer = chainer.optimizers.Adam(alpha=lr_at(schedule, 1))
-    optimizer.setup(model)
-    if weight_decay:
-        optimizer.add_hook(chainer.optimizer_hooks.WeightDecay(weight_decay))
+    optimizer = make_optimizer(model, lr_at(schedule, 1), weight_decay)
 
     history = []
     if resume and os.path.exists(snapshot):
@@ -120,26 +150,15 @@ def train(model, train_x, test_x, *, run_dir, epochs, device, batch_size=32, lr=
     x_train, x_test = device.send(train_x), device.send(test_x)
     n_batches = len(train_x) // batch_size
     if n_batches == 0:
-        raise ValueError("batch size %d exceeds the %d training examples" % (batch_size, len(train_x)))
+        raise DataError("batch size %d exceeds the %d training examples" % (batch_size, len(train_x)))
 
     for epoch in range(len(history) + 1, epochs + 1):
         _reseed(xp, seed, epoch)
         optimizer.alpha = lr_at(schedule, epoch)
         model.beta = beta_at(epoch, beta, anneal_epochs)
         started = time.perf_counter()
-        perm = xp.random.permutation(len(x_train))
-        sums = [xp.zeros((), dtype=np.float32) for _ in TERMS]
-        with chainer.using_config("type_check", False):
-            for i in range(n_batches):
-                x = x_train[perm[i * batch_size:(i + 1) * batch_size]].astype(np.float32)
-                loss = model(x)
-                model.cleargrads()
-                loss.backward()
-                optimizer.update()
-                sums[0] += loss.array
-                sums[1] += model.reconstr.array
-                sums[2] += model.kl_penalty.array
-                bar.bar("epoch %d/%d" % (epoch, epochs), i + 1, n_batches, started)
+        sums = train_epoch(model, optimizer, x_train, batch_size,
+                           progress=lambda i: bar.bar("epoch %d/%d" % (epoch, epochs), i, n_batches, started))
         row = {"epoch": epoch, "alpha": optimizer.alpha, "beta": model.beta,
                "train": {k: float(s) / n_batches for k, s in zip(TERMS, sums)}}
         row["test"] = evaluate(model, x_test)

@@ -1,0 +1,91 @@
+"""The fused Adam + L2 update is Chainer's Adam + WeightDecay hook, bit for bit."""
+import chainer
+import numpy as np
+import pytest
+
+from chainer_vae import optim, training
+from chainer_vae.nets import make_decoder, make_encoder
+from chainer_vae.objective import VAELoss
+
+
+def model(seed=0):
+    np.random.seed(seed)
+    return VAELoss(make_encoder("mlp", "mnist", 2), make_decoder("mlp", "mnist", 2))
+
+
+def chainer_reference(m, alpha, rate):
+    opt = chainer.optimizers.Adam(alpha=alpha)
+    opt.setup(m)
+    opt.add_hook(chainer.optimizer_hooks.WeightDecay(rate))
+    return opt
+
+
+def steps(m, opt, n, seed=1):
+    rng = np.random.RandomState(seed)
+    for i in range(n):
+        x = rng.rand(8, 784).astype(np.float32)
+        np.random.seed(100 + i)  # the same z samples on both sides
+        loss = m(x)
+        m.cleargrads()
+        loss.backward()
+        opt.update()
+
+
+@pytest.mark.parametrize("rate", [5e-4, 0.0])
+def test_fused_adam_equals_chainer_adam_with_weight_decay_bitwise(rate, monkeypatch):
+    monkeypatch.setattr(optim, "CHUNK", 1000)  # several chunks per matrix, and a ragged last one
+    ref, fused = model(), model()
+    ref_opt = chainer_reference(ref, 1e-3, rate)
+    fused_opt = optim.Adam(alpha=1e-3, l2_rate=rate)
+    fused_opt.setup(fused)
+    steps(ref, ref_opt, 5)
+    steps(fused, fused_opt, 5)
+    assert fused_opt.t == ref_opt.t == 5
+    ref_params, fused_params = dict(ref.namedparams()), dict(fused.namedparams())
+    for name, p in ref_params.items():
+        q = fused_params[name]
+        np.testing.assert_array_equal(q.array, p.array, err_msg=name)
+        np.testing.assert_array_equal(q.grad, p.grad, err_msg=name)  # grad += rate * param too
+        for key in ("m", "v"):
+            np.testing.assert_array_equal(q.update_rule.state[key], p.update_rule.state[key])
+        assert q.update_rule.t == p.update_rule.t
+
+
+def test_fallback_path_float16_matches_chainer():
+    # float16 is not fused: the rule must run Chainer's hook + AdamRule code unchanged.
+    def tiny():
+        link = chainer.links.Linear(3, 2, nobias=True,
+                                   initialW=np.arange(6, dtype=np.float16).reshape(2, 3) / 10)
+        return link
+    a, b = tiny(), tiny()
+    oa = chainer_reference(a, 1e-2, 1e-2)
+    ob = optim.Adam(alpha=1e-2, l2_rate=1e-2)
+    ob.setup(b)
+    for link, opt in ((a, oa), (b, ob)):
+        for _ in range(3):
+            link.cleargrads()
+            chainer.functions.sum(link(np.ones((1, 3), dtype=np.float16))).backward()
+            opt.update()
+    np.testing.assert_array_equal(a.W.array, b.W.array)
+
+
+def test_snapshots_are_interchangeable_with_chainer_adam(tmp_path):
+    ref = model()
+    ref_opt = chainer_reference(ref, 1e-3, 5e-4)
+    steps(ref, ref_opt, 3)
+    path = str(tmp_path / "opt.npz")
+    chainer.serializers.save_npz(path, ref_opt)
+    fused = model()
+    fused_opt = optim.Adam(alpha=1e-3, l2_rate=5e-4)
+    fused_opt.setup(fused)
+    steps(fused, fused_opt, 1)  # creates the states, then overwritten by the load
+    chainer.serializers.load_npz(path, fused_opt)
+    assert fused_opt.t == 3
+    for (name, p), (_, q) in zip(ref.namedparams(), fused.namedparams()):
+        np.testing.assert_array_equal(p.update_rule.state["m"], q.update_rule.state["m"])
+
+
+def test_training_uses_the_fused_optimizer():
+    opt = training.make_optimizer(model(), 1e-3, 5e-4)
+    assert isinstance(opt, optim.Adam) and opt.l2_rate == 5e-4 and opt.alpha == 1e-3
+    assert not opt._hookable._pre_update_hooks  # no second WeightDecay on top of the fused one
