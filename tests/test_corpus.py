@@ -1,0 +1,148 @@
+"""Windows, splits, bad-file reports and the on-disk cache (chainer_vae.data.corpus)."""
+import numpy as np
+import pytest
+
+from chainer_vae.data import corpus, midi
+from chainer_vae.data.corpus import export_corpus_midi, load_midi_dataset, song_windows, window_starts
+from chainer_vae.errors import DataError
+
+
+def random_song(rng, n_steps):
+    """A random monophonic line plus a bass: distinct songs give distinct windows."""
+    notes, t = [], 0
+    while t < n_steps:
+        length = int(rng.randint(1, 4))
+        notes.append((int(rng.randint(48, 84)), t, min(t + length, n_steps)))
+        t += length
+    notes += [(36 + int(rng.randint(0, 12)), s, s + 8) for s in range(0, n_steps - 8, 8)]
+    return midi.notestate_from_notes(notes, n_steps)
+
+
+def make_dataset(root, songs_per_class=4, classes=("b_minor", "a_major"), seed=1):
+    rng = np.random.RandomState(seed)
+    for cls in classes:
+        for i in range(songs_per_class):
+            midi.write_midi(random_song(rng, int(rng.randint(150, 400))), root / cls / f"song{i}.mid")
+    return root
+
+
+def window_set(x):
+    return {w.tobytes() for w in x}
+
+
+def test_window_starts_and_shapes():
+    assert window_starts(500, 100, 200).tolist() == [2 * i for i in range(200)]
+    starts = window_starts(1234, 100, 200)
+    assert starts.tolist() == [i * 1134 // 200 for i in range(200)] and starts[-1] < 1134
+    m = np.random.RandomState(0).randint(0, 2, (537, 156)).astype(np.uint8)
+    w = song_windows(m, 100, 200)
+    assert w.shape == (200, 100, 156) and w.dtype == np.uint8
+    for i in (0, 1, 77, 199):
+        np.testing.assert_array_equal(w[i], m[window_starts(537)[i]:window_starts(537)[i] + 100])
+    assert (window_starts(100) == 0).all()
+    with pytest.raises(ValueError):
+        song_windows(m[:99])
+
+
+def test_window_split_sizes_and_balance(tmp_path):
+    root = make_dataset(tmp_path / "data")
+    d = load_midi_dataset(root, cache_dir=tmp_path / "cache", progress=False)
+    assert d.classes == ["a_major", "b_minor"]  # sorted by name
+    assert d.train_x.shape == (1280, 100, 156) and d.test_x.shape == (320, 100, 156)
+    assert d.train_x.dtype == np.uint8 and d.train_y.dtype == np.int32
+    assert np.bincount(d.train_y).tolist() == [640, 640] and np.bincount(d.test_y).tolist() == [160, 160]
+    assert len(d.songs) == 8 and {s["windows"] for s in d.songs} == {200}
+    # each class's train + test windows are exactly that class's song windows
+    for ci, cls in enumerate(d.classes):
+        expected = [song_windows(midi.read_notestate(s["path"])[0]) for s in d.songs if s["class"] == cls]
+        got = np.concatenate([d.train_x[d.train_y == ci], d.test_x[d.test_y == ci]])
+        assert sorted(w.tobytes() for w in got) == sorted(w.tobytes() for w in np.concatenate(expected))
+    again = load_midi_dataset(root, cache_dir=tmp_path / "cache", progress=False)
+    np.testing.assert_array_equal(again.test_x, d.test_x)  # seeded: reproducible
+    other = load_midi_dataset(root, cache_dir=tmp_path / "cache", progress=False, seed=5)
+    assert not np.array_equal(other.test_x, d.test_x)
+
+
+def test_song_split_is_disjoint(tmp_path):
+    root = make_dataset(tmp_path / "data")
+    d = load_midi_dataset(root, split="song", cache_dir=tmp_path / "cache", progress=False)
+    for cls in d.classes:
+        assert sorted(s["split"] for s in d.songs if s["class"] == cls) == ["test", "train", "train", "train"]
+    assert len(d.train_x) == 6 * 200 and len(d.test_x) == 2 * 200
+    assert not window_set(d.train_x) & window_set(d.test_x)
+    for s in d.songs:
+        windows = window_set(song_windows(midi.read_notestate(s["path"])[0]))
+        assert windows <= window_set(d.test_x if s["split"] == "test" else d.train_x)
+
+
+def test_bad_files_are_reported_not_fatal(tmp_path):
+    root = make_dataset(tmp_path / "data", songs_per_class=1)
+    (root / "a_major" / "empty.mid").write_bytes(b"")
+    (root / "a_major" / "notes.mid").write_text("these are my notes, not MIDI\n")
+    midi.write_midi(midi.notestate_from_notes([(60, 0, 40)], 40), root / "b_minor" / "short.mid")
+    (root / "b_minor" / "readme.txt").write_text("ignored: not named like MIDI")
+    d = load_midi_dataset(root, cache_dir=tmp_path / "cache", progress=False)
+    assert [s["name"] for s in d.songs] == ["song0.mid", "song0.mid"]
+    lines = d.report[:-1]
+    assert len(lines) == 3
+    assert any("empty.mid" in line and "empty file" in line for line in lines)
+    assert any("notes.mid" in line and "not a MIDI file" in line for line in lines)
+    assert any("short.mid" in line and "too short (40 steps" in line for line in lines)
+    assert "3 files skipped" in d.report[-1] and "2 songs" in d.report[-1]
+
+
+def test_only_bad_files_is_a_data_error(tmp_path):
+    bad = tmp_path / "bad" / "cls"
+    bad.mkdir(parents=True)
+    (bad / "a.mid").write_bytes(b"")
+    (bad / "b.mid").write_text("text")
+    with pytest.raises(DataError, match=str(tmp_path / "bad")):
+        load_midi_dataset(tmp_path / "bad", cache_dir=False, progress=False)
+    with pytest.raises(DataError, match="does not exist"):
+        load_midi_dataset(tmp_path / "missing", cache_dir=False, progress=False)
+
+
+def test_second_load_hits_the_cache(tmp_path, monkeypatch):
+    root = make_dataset(tmp_path / "data")
+    first = load_midi_dataset(root, cache_dir=tmp_path / "cache", progress=False)
+    assert "0 from cache, 8 converted" in first.report[-1]
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 8
+
+    def no_conversion(path):
+        raise AssertionError(f"converted {path} again")
+
+    monkeypatch.setattr(midi, "read_notestate", no_conversion)
+    second = load_midi_dataset(root, cache_dir=tmp_path / "cache", progress=False)
+    assert "8 from cache, 0 converted" in second.report[-1]
+    for name in ("train_x", "train_y", "test_x", "test_y"):
+        np.testing.assert_array_equal(getattr(second, name), getattr(first, name))
+    assert second.songs == first.songs
+
+
+def test_corrupt_cache_entry_is_reconverted(tmp_path):
+    root = make_dataset(tmp_path / "data", songs_per_class=1)
+    first = load_midi_dataset(root, cache_dir=tmp_path / "cache", progress=False)
+    for f in (tmp_path / "cache").glob("*.npz"):
+        f.write_bytes(b"garbage")
+    second = load_midi_dataset(root, cache_dir=tmp_path / "cache", progress=False)
+    assert "0 from cache, 2 converted" in second.report[-1]
+    np.testing.assert_array_equal(second.train_x, first.train_x)
+
+
+def test_music21_bach_corpus_default_source(tmp_path):
+    d = load_midi_dataset(None, max_songs_per_class=1, cache_dir=tmp_path / "cache", progress=False)
+    assert d.classes == ["major", "minor"] and d.source == "music21 Bach corpus (major/minor)"
+    assert len(d.songs) == 2 and len(d.train_x) == 320 and len(d.test_x) == 80
+    assert all(s["n_steps"] >= 100 for s in d.songs)
+    (out,) = export_corpus_midi(tmp_path / "mid", n=1, progress=False)
+    m, info = midi.read_notestate(out)
+    assert m.shape[1] == 156 and info.n_notes > 0
+
+
+def test_paper_lute_set(tmp_path, lute_dir):  # lute_dir (conftest) skips when the files are absent
+    d = load_midi_dataset(lute_dir, cache_dir=tmp_path / "cache", progress=False)
+    assert d.classes == ["cminor", "ebmajor"]
+    assert len(d.train_x) == 1280 and len(d.test_x) == 320
+    assert np.bincount(d.train_y).tolist() == [640, 640]
+    assert len(d.report) == 1  # nothing skipped
+    assert corpus.SongCache(tmp_path / "cache").dir == str(tmp_path / "cache")
