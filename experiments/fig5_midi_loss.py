@@ -50,7 +50,7 @@ class MidiConfig(cfg.RunConfig):
     k: int = 1
 
     def smoke_config(self):
-        return dataclasses.replace(self, windows_per_song=10, max_songs_per_class=1, epochs=2,
+        return dataclasses.replace(self, windows_per_song=40, max_songs_per_class=1, epochs=2,
                                    smoke=True)
 
 

@@ -12,12 +12,16 @@ from conftest import ROOT
 
 EXPERIMENTS = os.path.join(ROOT, "experiments")
 
-# script -> the outputs its quick mode must write under --out
+# script -> (the data it needs, the outputs its quick mode must write under --out)
 SCRIPTS = {
-    "fig4_mnist_loss.py": ["fig4_mnist_loss.png", "fig4_mnist_loss.json"],
-    "fig3_mnist_latent.py": ["fig3_mnist_latent.png", "fig3_mnist_latent.json"],
-    "fig2_mnist_samples.py": ["fig2_mnist_manifold.png", "fig2_mnist_prior_samples.png",
-                              "fig2_mnist_per_digit.png", "fig2_mnist_samples.json"],
+    "fig4_mnist_loss.py": ("mnist", ["fig4_mnist_loss.png", "fig4_mnist_loss.json"]),
+    "fig3_mnist_latent.py": ("mnist", ["fig3_mnist_latent.png", "fig3_mnist_latent.json"]),
+    "fig2_mnist_samples.py": ("mnist", ["fig2_mnist_manifold.png", "fig2_mnist_prior_samples.png",
+                                        "fig2_mnist_per_digit.png", "fig2_mnist_samples.json"]),
+    "fig5_midi_loss.py": ("midi", ["fig5_midi_loss_bach_lute.png", "fig5_midi_loss_bach_lute.json"]),
+    "generate_music.py": ("midi", ["music_bach_lute/music.json", "music_bach_lute/sample_00.mid",
+                                   "music_bach_lute/sample_00.png",
+                                   "music_bach_lute/test_00_reconstruction.mid"]),
 }
 
 
@@ -33,10 +37,16 @@ def run_script(script, out, *args):
 
 
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
-def test_script_quick_mode(script, tmp_path, mnist_root):
-    proc = run_script(script, tmp_path)
+def test_script_quick_mode(script, tmp_path, request):
+    data, outputs = SCRIPTS[script]
+    if data == "mnist":
+        request.getfixturevalue("mnist_root")
+        args = []
+    else:
+        args = ["--midi-dir", request.getfixturevalue("lute_dir")]
+    proc = run_script(script, tmp_path, *args)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    for name in SCRIPTS[script]:
+    for name in outputs:
         assert (tmp_path / name).stat().st_size > 0, name
     leftovers = [p for p in tmp_path.rglob("*.tmp*")]
     assert not leftovers, leftovers
