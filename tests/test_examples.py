@@ -19,6 +19,7 @@ SCRIPTS = {
     "fig2_mnist_samples.py": ("mnist", ["fig2_mnist_manifold.png", "fig2_mnist_prior_samples.png",
                                         "fig2_mnist_per_digit.png", "fig2_mnist_samples.json"]),
     "fig5_midi_loss.py": ("midi", ["fig5_midi_loss_bach_lute.png", "fig5_midi_loss_bach_lute.json"]),
+    "architectures.py": ("both", ["architectures.md", "architectures.png", "architectures.json"]),
     "generate_music.py": ("midi", ["music_bach_lute/music.json", "music_bach_lute/sample_00.mid",
                                    "music_bach_lute/sample_00.png",
                                    "music_bach_lute/test_00_reconstruction.mid"]),
@@ -39,10 +40,10 @@ def run_script(script, out, *args):
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
 def test_script_quick_mode(script, tmp_path, request):
     data, outputs = SCRIPTS[script]
-    if data == "mnist":
+    args = []
+    if data in ("mnist", "both"):
         request.getfixturevalue("mnist_root")
-        args = []
-    else:
+    if data in ("midi", "both"):
         args = ["--midi-dir", request.getfixturevalue("lute_dir")]
     proc = run_script(script, tmp_path, *args)
     assert proc.returncode == 0, proc.stdout + proc.stderr
