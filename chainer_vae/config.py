@@ -8,6 +8,7 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import os
 import sys
 
 from chainer_vae.errors import UserError
@@ -22,9 +23,11 @@ class RunConfig:
     smoke: bool = dataclasses.field(default=False, metadata={"help": "quick mode: tiny data, 1-2 epochs"})
     progress: bool = dataclasses.field(default=True, metadata={"help": "progress bar on stderr"})
     resume: bool = dataclasses.field(default=True, metadata={"help": "continue an interrupted run from its snapshot"})
+    tag: str = dataclasses.field(default="", metadata={
+        "help": "suffix for the output files, to keep a variant beside the default (e.g. alpha5e-5)"})
 
     # Fields that do not change what is trained: excluded from the run's identity.
-    NOT_IN_RUN_ID = ("device", "out", "progress", "resume")
+    NOT_IN_RUN_ID = ("device", "out", "progress", "resume", "tag")
 
     def smoke_config(self):
         return self
@@ -34,6 +37,10 @@ class RunConfig:
         d = {k: v for k, v in dataclasses.asdict(self).items() if k not in self.NOT_IN_RUN_ID}
         digest = hashlib.sha1(json.dumps(d, sort_keys=True).encode()).hexdigest()[:8]
         return "%s-%s%s" % (name, "smoke-" if self.smoke else "", digest)
+
+    def stem(self, name):
+        """Output path without extension: <out>/<name>[_<tag>]."""
+        return os.path.join(self.out, name + ("_" + self.tag if self.tag else ""))
 
 
 def _add(parser, field):

@@ -7,7 +7,6 @@ Each pair is an ordinary run of Fig. 4's / Fig. 5's script with --encoder/--deco
 be rerun or extended alone, e.g. `python experiments/fig4_mnist_loss.py --encoder conv --decoder lstm`.
 """
 import dataclasses
-import os
 
 import matplotlib
 
@@ -93,7 +92,7 @@ def main(argv=None):
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
-    stem = os.path.join(config.out, "architectures")
+    stem = config.stem("architectures")
     io.save_figure(fig, stem + ".png", dpi=110)
     plt.close(fig)
     data_lines = sorted({"- %s: %s" % (r["data"], r["data_description"]) for r in rows})

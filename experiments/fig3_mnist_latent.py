@@ -2,7 +2,6 @@
 
     python experiments/fig3_mnist_latent.py   # reuses Fig. 4's model (trains it if missing)
 """
-import os
 
 import numpy as np
 
@@ -18,7 +17,7 @@ def main(argv=None):
     config = cfg.parse(MnistConfig, argv)
     run, data = train_mnist(config)
     mu = encode(run.model, data.test_x)
-    stem = os.path.join(config.out, "fig3_mnist_latent")
+    stem = config.stem("fig3_mnist_latent")
     plotting.latent_scatter(mu, data.test_y, stem + ".png", "Fig. 3 - test-set latent means after %d epochs: %s"
                             % (len(run.history), data.description))
     centroids = {int(d): mu[data.test_y == d].mean(axis=0).round(3).tolist() for d in np.unique(data.test_y)}

@@ -5,7 +5,6 @@
 Figs. 2 and 3 reuse the model this run saves (``train_mnist`` below).
 """
 import dataclasses
-import os
 
 import chainer_vae  # noqa: F401  (applies the Chainer compatibility shims first)
 from chainer_vae import config as cfg
@@ -61,7 +60,7 @@ def train_mnist(config, name="mnist"):
 def main(argv=None):
     config = cfg.parse(MnistConfig, argv)
     run, data = train_mnist(config)
-    stem = os.path.join(config.out, "fig4_mnist_loss")
+    stem = config.stem("fig4_mnist_loss")
     title = "Fig. 4 - MNIST VAE (%s/%s, latent %d, alpha %s): %s" % (
         config.encoder, config.decoder, config.n_latent, config.lr_schedule or config.alpha,
         data.description)

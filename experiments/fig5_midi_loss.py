@@ -88,7 +88,7 @@ def train_midi(config, name="midi"):
 def main(argv=None):
     config = cfg.parse(MidiConfig, argv)
     run, data, description = train_midi(config)
-    stem = os.path.join(config.out, "fig5_midi_loss" + data_tag(config))
+    stem = config.stem("fig5_midi_loss" + data_tag(config))
     mark = PAPER_PLOTTED_EPOCHS if len(run.history) >= PAPER_PLOTTED_EPOCHS[1] else None
     plotting.loss_and_kl(run.history, stem + ".png", "Fig. 5 - MIDI VAE (%s/%s, alpha %s): %s" % (
         config.encoder, config.decoder, config.lr_schedule or config.alpha, description), mark)

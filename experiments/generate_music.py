@@ -43,7 +43,7 @@ def write_song(notestate, stem, title, tempo, threshold):
 def main(argv=None):
     config = cfg.parse(MusicConfig, argv)
     run, data, description = train_midi(config)
-    out = os.path.join(config.out, "music" + data_tag(config))
+    out = config.stem("music" + data_tag(config))
     tempo = config.tempo or float(np.median([s["tempo_bpm"] for s in data.songs]))
     shape = (-1,) + data.test_x.shape[1:]
     rng = np.random.RandomState(config.seed)
