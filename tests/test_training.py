@@ -8,6 +8,7 @@ import pytest
 
 from chainer_vae import training
 from chainer_vae.device import resolve_device
+from chainer_vae.errors import DataError
 from chainer_vae.nets import make_decoder, make_encoder
 from chainer_vae.objective import VAELoss
 
@@ -98,7 +99,7 @@ def test_evaluate_matches_a_batched_mean():
 
 
 def test_batch_larger_than_data_is_a_clear_error(tmp_path):
-    with pytest.raises(ValueError, match="batch size"):
+    with pytest.raises(DataError, match="batch size"):
         train(tiny_model(), tmp_path, 1, batch_size=1000)
 
 
