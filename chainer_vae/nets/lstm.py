@@ -1,0 +1,130 @@
+"""Recurrent encoders and decoders: one LSTM layer over the time axis (same VAE objective).
+
+A window is read as a sequence: MIDI x (B, 100, 156) is 100 steps of 156 note-state features;
+MNIST x (B, 784) is read as 28 steps (rows) of 28 features (pixels of the row).
+
+    encoder  x_1..x_T -LSTM(F -> H)-> h_T -> Linear H -> mu (n_latent), Linear H -> ln_var
+    decoder  h_0 = tanh(Linear(z)), c_0 = 0; input z at every one of the T steps
+             -LSTM(n_latent -> H)-> h_1..h_T -> the same Linear H -> F at every step (logits)
+
+    H = 256 for MIDI (0.76M parameters in all; the paper's MIDI MLP has 24M),
+    H = 128 for MNIST (0.15M; the paper's MNIST MLP has 0.79M).  One layer: the latent code
+    is small (2 or 20 numbers), so a deeper recurrence buys little, and every step of the
+    recurrence is sequential Python work on a CPU.
+
+The decoder is deliberately NOT autoregressive: it never sees x, nor its own previous outputs
+(no teacher forcing), only z -- as the initial hidden state and as the input at every step, so
+that z cannot be forgotten over 100 steps.  A decoder that sees x_{<t} can model the data well
+enough on its own to ignore z: the KL term then drives q(z|x) onto the prior and the code
+carries nothing (the posterior collapse the paper warns about).  Here all that the decoder knows
+about a particular x beyond what it learnt of the whole data set has to come through z.
+
+Speed.  ``L.NStepLSTM`` holds the weights, and on a GPU it is called as is (cuDNN).  On a CPU
+its implementation re-stacks the eight weight matrices and computes the input projection at
+every one of the T steps; ``run_lstm`` instead stacks them once, projects all T inputs with one
+matrix product (the decoder's constant input z only once), and loops over time with only the
+recurrent product and ``F.lstm`` -- the same arithmetic in the same gate order (tests check that
+the two agree), 2.3x as fast on a CPU (one LSTM, batch 32, forward + backward: 100 steps of
+156 -> 256 in 0.29 s instead of 0.69 s; 28 steps of 28 -> 128 in 0.04 s instead of 0.09 s).
+Still, the recurrence dominates: a training step of batch 32 takes ~85 ms of CPU for MNIST
+(~40 s an epoch of 500 steps) and ~0.55 s for MIDI (~22 s an epoch of 40 steps).
+"""
+import chainer
+import chainer.functions as F
+import chainer.links as L
+import numpy
+
+HIDDEN = {"mnist": 128, "midi": 256}
+
+# NStepLSTM's w0..w3 act on the input, w4..w7 on h; F.lstm wants the gates (a, i, f, o)
+# interleaved per unit, which is the order chainer.functions.n_step_lstm uses: 2, 0, 1, 3.
+_GATES_X = (2, 0, 1, 3)
+_GATES_H = (6, 4, 5, 7)
+
+
+def _stack(ws):
+    w = F.stack(ws, axis=1)  # (H, 4, ...) -> (4H, ...): unit-major, gate-minor as F.lstm reads it
+    return F.reshape(w, (w.shape[0] * 4,) + w.shape[2:])
+
+
+def run_lstm(link, xs, h0=None, steps=None, via_link=None):
+    """Run a one-layer ``L.NStepLSTM`` over a batch of equal-length sequences.
+
+    xs: (B, T, I), or (B, I) with ``steps`` = T for an input that is the same at every step.
+    h0: (B, H) initial hidden state or None (zeros); the initial cell state is zero.
+    via_link: True calls the link itself, False runs the loop below; None (default) picks the
+    loop on a CPU and the link elsewhere (cuDNN on a GPU).
+    Returns (h_T, hs): the last hidden state (B, H) and all of them, (B, T, H).
+    """
+    if link.n_layers != 1 or link.direction != 1:
+        raise ValueError("run_lstm handles one uni-directional layer")
+    constant = xs.ndim == 2
+    if via_link is None:
+        via_link = link.xp is not numpy
+    if via_link:
+        if constant:
+            xs = F.broadcast_to(F.expand_dims(xs, 1), (xs.shape[0], steps, xs.shape[1]))
+        hx = None if h0 is None else F.expand_dims(h0, 0)
+        hy, _, ys = link(hx, None, list(F.separate(xs, axis=0)))
+        return hy[0], F.stack(ys, axis=0)
+
+    w, b = link.ws[0], link.bs[0]
+    w_x = _stack([w[i] for i in _GATES_X])
+    w_h = _stack([w[i] for i in _GATES_H])
+    bias = _stack([b[i] for i in _GATES_X]) + _stack([b[i] for i in _GATES_H])
+    batch = xs.shape[0]
+    if constant:
+        xw = [F.linear(xs, w_x, bias)] * steps
+    else:  # one (B*T, I) x (I, 4H) product for all steps, then T contiguous (B, 4H) slices
+        xw = F.linear(F.reshape(F.transpose(xs, (1, 0, 2)), (-1, xs.shape[2])), w_x, bias)
+        xw = F.separate(F.reshape(xw, (xs.shape[1], batch, -1)), axis=0)
+    h = h0
+    c = link.xp.zeros((batch, link.out_size), dtype=w_x.dtype)
+    hs = []
+    for x_t in xw:
+        c, h = F.lstm(c, x_t if h is None else x_t + F.linear(h, w_h))
+        hs.append(h)
+    return h, F.stack(hs, axis=1)
+
+
+class LSTMEncoder(chainer.Chain):
+    """x (B, T, F) (or flat) -> LSTM -> last hidden state -> (mu, ln_var)."""
+
+    def __init__(self, shape, hidden, n_latent):
+        super().__init__()
+        self.shape = tuple(shape)
+        with self.init_scope():
+            self.rnn = L.NStepLSTM(1, self.shape[1], hidden, 0.0)
+            self.mu = L.Linear(hidden, n_latent)
+            self.ln_var = L.Linear(hidden, n_latent)
+
+    def forward(self, x):
+        x = F.reshape(x, (len(x),) + self.shape)
+        h, _ = run_lstm(self.rnn, x)
+        return self.mu(h), self.ln_var(h)
+
+
+class LSTMDecoder(chainer.Chain):
+    """z -> h_0 = tanh(Linear(z)); LSTM fed z at each of T steps -> Linear per step -> logits (B, T*F)."""
+
+    def __init__(self, shape, hidden, n_latent):
+        super().__init__()
+        self.shape = tuple(shape)
+        with self.init_scope():
+            self.h0 = L.Linear(n_latent, hidden)
+            self.rnn = L.NStepLSTM(1, n_latent, hidden, 0.0)
+            self.out = L.Linear(hidden, self.shape[1])
+
+    def forward(self, z):
+        batch, (steps, features) = len(z), self.shape
+        _, hs = run_lstm(self.rnn, z, F.tanh(self.h0(z)), steps=steps)
+        logits = self.out(F.reshape(hs, (batch * steps, -1)))
+        return F.reshape(logits, (batch, steps * features))
+
+
+def make_encoder(data, shape, n_latent):
+    return LSTMEncoder(shape, HIDDEN[data], n_latent)
+
+
+def make_decoder(data, shape, n_latent):
+    return LSTMDecoder(shape, HIDDEN[data], n_latent)
