@@ -3,6 +3,8 @@
 Each function takes plain arrays / history lists and an output path, writes the PNG atomically
 and returns the path.
 """
+import textwrap
+
 import matplotlib
 
 matplotlib.use("Agg")  # headless: figures are files, never windows
@@ -10,6 +12,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from chainer_vae import io  # noqa: E402
+
+
+def _wrap(title, width=95):
+    """Long titles (they name the data actually used) wrap instead of running off the figure."""
+    return "\n".join(textwrap.wrap(title, width))
 
 
 def _series(history, split, term):
@@ -34,7 +41,7 @@ def loss_and_kl(history, path, title, mark_epochs=None):
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.suptitle(title, fontsize=10)
+    fig.suptitle(_wrap(title, 130), fontsize=10)
     fig.tight_layout()
     io.save_figure(fig, path, dpi=110)
     plt.close(fig)
@@ -49,7 +56,7 @@ def latent_scatter(mu, labels, path, title):
     cbar.set_label("digit")
     ax.set_xlabel("z[0]")
     ax.set_ylabel("z[1]")
-    ax.set_title(title, fontsize=10)
+    ax.set_title(_wrap(title, 80), fontsize=9)
     fig.tight_layout()
     io.save_figure(fig, path, dpi=110)
     plt.close(fig)
@@ -63,7 +70,7 @@ def image_grid(images, rows, cols, path, title, side=28):
     fig, ax = plt.subplots(figsize=(cols * 0.5 + 1, rows * 0.5 + 1))
     ax.imshow(canvas, cmap="gray", vmin=0, vmax=1)
     ax.set_axis_off()
-    ax.set_title(title, fontsize=9)
+    ax.set_title(_wrap(title, max(40, cols * 6)), fontsize=8)
     fig.tight_layout()
     io.save_figure(fig, path, dpi=110)
     plt.close(fig)
@@ -83,7 +90,7 @@ def piano_roll(notestate, path, title, lowest_pitch=24, threshold=None):
               extent=(0, notestate.shape[0], lowest_pitch - 0.5, lowest_pitch + n - 0.5))
     ax.set_xlabel("sixteenth-note step")
     ax.set_ylabel("MIDI pitch")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(_wrap(title, 100), fontsize=9)
     fig.tight_layout()
     io.save_figure(fig, path, dpi=100)
     plt.close(fig)
