@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-from chainer_vae.errors import UserError
+from chainer_vae.errors import ConfigError, UserError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,6 +28,19 @@ class RunConfig:
 
     # Fields that do not change what is trained: excluded from the run's identity.
     NOT_IN_RUN_ID = ("device", "out", "progress", "resume", "tag")
+
+    def __post_init__(self):
+        # Fail on a bad flag before any data is loaded or model built.
+        from chainer_vae.nets import KINDS
+        from chainer_vae.schedules import parse_lr_schedule
+        for name in ("encoder", "decoder"):
+            if getattr(self, name, "mlp") not in KINDS:
+                raise ConfigError("--%s %s: choose from %s" % (name, getattr(self, name), ", ".join(KINDS)))
+        if getattr(self, "lr_schedule", ""):
+            parse_lr_schedule(self.lr_schedule)
+        for name in ("epochs", "batch_size"):
+            if getattr(self, name, 1) < 1:
+                raise ConfigError("--%s must be at least 1" % name.replace("_", "-"))
 
     def smoke_config(self):
         return self

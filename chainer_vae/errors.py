@@ -11,3 +11,7 @@ class DeviceError(UserError):
 
 class DataError(UserError):
     """A data file or folder is missing, corrupt or unusable; the message names it."""
+
+
+class ConfigError(UserError, ValueError):
+    """A flag's value is not usable (an unknown network kind, a malformed schedule)."""

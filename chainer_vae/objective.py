@@ -8,6 +8,8 @@ The reconstruction term is the Bernoulli negative log-likelihood of x under the 
 import chainer
 import chainer.functions as F
 
+from chainer_vae.errors import ConfigError
+
 
 class VAELoss(chainer.Chain):
     """Loss Chain: ``loss = VAELoss(encoder, decoder)(x)``; reports ``loss``, ``reconstr``, ``kl_penalty``.
@@ -19,7 +21,7 @@ class VAELoss(chainer.Chain):
     def __init__(self, encoder, decoder, beta=1.0, k=1):
         super().__init__()
         if k < 1:
-            raise ValueError("k (samples of z per example) must be >= 1, got %r" % (k,))
+            raise ConfigError("k (samples of z per example) must be >= 1, got %r" % (k,))
         self.beta = beta
         self.k = k
         with self.init_scope():

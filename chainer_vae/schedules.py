@@ -1,5 +1,7 @@
 """Per-epoch schedules for the learning rate (Adam's alpha) and the KL weight beta."""
 
+from chainer_vae.errors import ConfigError
+
 
 def parse_lr_schedule(text):
     """'1e-3' -> constant; '1e-3:30,1e-5' -> 1e-3 for epochs 1..30, then 1e-5 (the authors trained
@@ -11,11 +13,11 @@ def parse_lr_schedule(text):
             alpha = float(value)
             last = int(until) if until else None
         except ValueError:
-            raise ValueError("learning-rate schedule %r: expected e.g. '1e-3' or '1e-3:30,1e-5'" % (text,))
+            raise ConfigError("learning-rate schedule %r: expected e.g. '1e-3' or '1e-3:30,1e-5'" % (text,))
         if alpha <= 0:
-            raise ValueError("learning-rate schedule %r: alpha must be > 0" % (text,))
+            raise ConfigError("learning-rate schedule %r: alpha must be > 0" % (text,))
         if last is None and i != len(str(text).split(",")) - 1:
-            raise ValueError("learning-rate schedule %r: only the last piece may omit ':epochs'" % (text,))
+            raise ConfigError("learning-rate schedule %r: only the last piece may omit ':epochs'" % (text,))
         pieces.append((last, alpha))
     return pieces
 

@@ -33,7 +33,7 @@ import time
 import numpy as np
 
 from chainer_vae.data import midi as M
-from chainer_vae.errors import DataError
+from chainer_vae.errors import ConfigError, DataError
 from chainer_vae.io import atomic_path
 
 CACHE_VERSION = 1  # bump when the conversion changes meaning: old entries are then ignored
@@ -260,9 +260,9 @@ def load_midi_dataset(midi_dir=None, window=100, windows_per_song=200, split="wi
                       progress=True):
     """Build a MidiData; ``max_songs_per_class=None`` means all (MIDI) or 4 (music21 corpus)."""
     if split not in ("window", "song"):
-        raise ValueError(f"split must be 'window' or 'song', not {split!r}")
+        raise ConfigError(f"split must be 'window' or 'song', not {split!r}")
     if not 0 < test_fraction < 1 or window < 1 or windows_per_song < 1:
-        raise ValueError("need 0 < test_fraction < 1, window >= 1, windows_per_song >= 1")
+        raise ConfigError("need 0 < test_fraction < 1, window >= 1, windows_per_song >= 1")
     cache = SongCache(cache_dir)
     if midi_dir is None:
         by_class, report, source = _load_corpus(window, max_songs_per_class or CORPUS_SONGS_PER_CLASS,

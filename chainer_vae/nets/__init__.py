@@ -6,19 +6,21 @@ kind is one of KINDS and data is "mnist" (x: (B, 784), a 28x28 image) or "midi"
 """
 import importlib
 
+from chainer_vae.errors import ConfigError
+
 KINDS = ("mlp", "conv", "lstm")
 DATA = {"mnist": (28, 28), "midi": (100, 156)}  # per-example shape as (time/rows, features/cols)
 
 
 def _module(kind):
     if kind not in KINDS:
-        raise ValueError("unknown network kind %r (choose from %s)" % (kind, ", ".join(KINDS)))
+        raise ConfigError("unknown network kind %r (choose from %s)" % (kind, ", ".join(KINDS)))
     return importlib.import_module("chainer_vae.nets." + kind)
 
 
 def _check(data):
     if data not in DATA:
-        raise ValueError("unknown data %r (choose from %s)" % (data, ", ".join(DATA)))
+        raise ConfigError("unknown data %r (choose from %s)" % (data, ", ".join(DATA)))
 
 
 def make_encoder(kind, data, n_latent):

@@ -1,0 +1,50 @@
+"""Flags come from each experiment's frozen dataclass; bad values fail before any work is done."""
+import dataclasses
+import os
+import subprocess
+import sys
+
+import pytest
+
+from chainer_vae import config as cfg
+from chainer_vae.errors import ConfigError
+from conftest import ROOT
+
+sys.path.insert(0, os.path.join(ROOT, "experiments"))
+from fig4_mnist_loss import MnistConfig  # noqa: E402
+from fig5_midi_loss import MidiConfig  # noqa: E402
+
+
+def test_defaults_are_the_papers_setup():
+    c = cfg.parse(MnistConfig, [])
+    assert (c.per_class_train, c.per_class_test, c.n_latent, c.batch_size, c.epochs) == (1600, 400, 2, 32, 60)
+    assert (c.alpha, c.weight_decay, c.k, c.beta) == (1e-3, 5e-4, 1, 1.0)
+    m = cfg.parse(MidiConfig, [])
+    assert (m.n_latent, m.batch_size, m.epochs, m.windows_per_song, m.lr_schedule) == (20, 32, 60, 200, "1e-3:30,1e-5")
+
+
+def test_flags_override_and_smoke_shrinks():
+    c = cfg.parse(MnistConfig, ["--alpha", "5e-5", "--encoder", "conv", "--no-progress", "--smoke"])
+    assert (c.alpha, c.encoder, c.progress, c.smoke) == (5e-5, "conv", False, True)
+    assert c.epochs <= 2 and c.per_class_train < 100
+
+
+def test_run_id_ignores_where_and_how_but_not_what():
+    a = MnistConfig()
+    assert a.run_id("mnist") == dataclasses.replace(a, out="/elsewhere", device="0", tag="x").run_id("mnist")
+    assert a.run_id("mnist") != dataclasses.replace(a, alpha=5e-5).run_id("mnist")
+    assert dataclasses.replace(a, tag="alpha5e-5").stem("fig4") == os.path.join("results", "fig4_alpha5e-5")
+
+
+@pytest.mark.parametrize("argv", [["--encoder", "gru"], ["--lr-schedule", "fast"], ["--epochs", "0"]])
+def test_bad_values_are_config_errors(argv):
+    with pytest.raises(ConfigError):
+        cfg.parse(MnistConfig, argv)
+
+
+def test_bad_flag_from_the_command_line_is_one_line(tmp_path):
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "experiments", "fig5_midi_loss.py"),
+                           "--decoder", "gru", "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "error: --decoder gru: choose from mlp, conv, lstm"
+    assert not list(tmp_path.iterdir())
