@@ -3,6 +3,8 @@ import chainer
 import chainer.functions as F
 import chainer.links as L
 
+from chainer_vae import fast
+
 ACTIVATIONS = {"tanh": F.tanh, "relu": F.relu}
 
 
@@ -20,8 +22,9 @@ class MLPEncoder(chainer.Chain):
 
     def forward(self, x):
         h = x
-        for layer in self.layers:
-            h = self.activation(layer(h))
+        for i, layer in enumerate(self.layers):
+            # The first layer sees the data: over its nonzero columns only (same maths, fast.py).
+            h = self.activation(fast.linear(layer, h) if i == 0 else layer(h))
         return self.mu(h), self.ln_var(h)
 
 
