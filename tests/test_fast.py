@@ -27,7 +27,9 @@ def binary_windows(n, shape=(100, 156), density=0.014, seed=0):
     return (rng.rand(n, *shape) < density).astype(np.float32)
 
 
-def test_sparse_linear_equals_dense_forward_and_gradients():
+@pytest.mark.parametrize("scatter", [True, False])  # gW scattered over the columns, or dense
+def test_sparse_linear_equals_dense_forward_and_gradients(scatter, monkeypatch):
+    monkeypatch.setattr(fast, "SCATTER_MAX_DENSITY", 1.0 if scatter else 0.0)
     rng = np.random.RandomState(0)
     link = L.Linear(15600, 64)
     link.W.array[...] = rng.randn(64, 15600).astype(np.float32)
