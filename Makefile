@@ -41,5 +41,23 @@ figures: fig4 fig3 fig2 fig5 music
 test: setup
 	$(PY) -m pytest -q $(ARGS)
 
+# Benchmarks (BENCHMARKS.md): ours vs PyTorch and music21, in their own venv with PyTorch.
+# `make bench ARGS=--quick` for a fast check; BENCH_THREADS sets BLAS/torch threads for both sides.
+BENCH_VENV    ?= .venv-bench
+BPY           := $(BENCH_VENV)/bin/python
+BENCH_THREADS ?= 1
+BENCHES       := bench_mnist_epoch bench_midi_epoch bench_midi_convert bench_memory bench_reproduce
+
+$(BENCH_VENV)/.installed: benchmarks/requirements.txt pyproject.toml
+	test -x $(BPY) || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BPY) -m pip install -q -r benchmarks/requirements.txt
+	$(BPY) -m pip install -q --no-build-isolation chainer==7.8.1
+	$(BPY) -m pip install -q --no-build-isolation --no-deps -e .
+	touch $@
+
+bench: $(BENCH_VENV)/.installed
+	@for b in $(BENCHES); do echo "== $$b"; \
+	  $(BPY) benchmarks/$$b.py --threads $(BENCH_THREADS) $(ARGS) || exit 1; done
+
 clean:
 	rm -rf $(VENV) results/runs .pytest_cache

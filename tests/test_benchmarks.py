@@ -1,0 +1,42 @@
+"""Every benchmark's --quick mode runs (how fast is not checked here: see BENCHMARKS.md).
+
+In the project venv PyTorch is absent: the benchmarks must say the peer is skipped and still
+time ours.  `make bench` runs them in full in .venv-bench, which has PyTorch.
+"""
+import importlib.util
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+BENCH = os.path.join(ROOT, "benchmarks")
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+
+# script -> lines its quick mode must print
+SCRIPTS = {
+    "bench_mnist_epoch.py": ["ours ", "original-style chainer", "matmul floor"],
+    "bench_midi_epoch.py": ["ours ", "original-style chainer", "matmul floor"],
+    "bench_midi_convert.py": ["ours (read_notestate)", "speed-up ours vs music21"],
+    "bench_memory.py": ["build MIDI dataset", "train Fig. 5"],
+    "bench_reproduce.py": ["fig4_mnist_loss.py", "total"],
+}
+
+
+def test_every_benchmark_is_listed():
+    found = {f for f in os.listdir(BENCH) if f.startswith("bench_") and f.endswith(".py")}
+    assert found == set(SCRIPTS)
+
+
+@pytest.mark.parametrize("script", sorted(SCRIPTS))
+def test_quick_mode(script, lute_dir, mnist_root):
+    proc = subprocess.run([sys.executable, os.path.join(BENCH, script), "--quick"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    for line in SCRIPTS[script]:
+        assert line in out, (line, out)
+    if "epoch" in script:
+        assert ("ratio ours / pytorch" in out) if HAS_TORCH else ("peer skipped" in out), out
