@@ -130,3 +130,47 @@ def test_training_steps_match_plain_chainer(data, shape, n_latent, plain):
     # a step a little; every parameter stays within 1% of one Adam step (alpha = 1e-3).
     for name in ref_params:
         np.testing.assert_allclose(params[name], ref_params[name], rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+@pytest.mark.parametrize("activation,n_in,hidden,sparse", [
+    ("tanh", 784, [500], False), ("relu", 15600, [1000, 500, 100], True), ("relu", 20, [100, 500], False)])
+def test_fused_mlp_equals_chainer_links(activation, n_in, hidden, sparse, plain):
+    """Encoder-style (two heads, data input) and decoder-style (one head, input needing a grad)."""
+    from chainer_vae.nets.mlp import MLPDecoder, MLPEncoder
+    rng = np.random.RandomState(5)
+    np.random.seed(5)
+    enc = MLPEncoder(n_in, hidden, 3, activation)
+    dec = MLPDecoder(n_in, hidden, 7, activation)
+    x = binary_windows(6, (n_in,), seed=6) if sparse else rng.rand(6, n_in).astype(np.float32)
+    z = chainer.Variable(rng.randn(6, n_in).astype(np.float32))
+    g_mu, g_lv, g_out = (rng.randn(6, k).astype(np.float32) for k in (3, 3, 7))
+
+    def run():
+        enc.cleargrads()
+        dec.cleargrads()
+        z.cleargrad()
+        mu, ln_var = enc(x)
+        out = dec(z)
+        loss = F.sum(mu * g_mu) + F.sum(ln_var * g_lv) + F.sum(out * g_out)
+        loss.backward()
+        return ([mu.array.copy(), ln_var.array.copy(), out.array.copy(), z.grad.copy()]
+                + [p.grad.copy() for _, p in sorted(enc.namedparams())]
+                + [p.grad.copy() for _, p in sorted(dec.namedparams())])
+
+    fused = run()
+    assert isinstance(enc(x)[0].creator, fast.FusedMLP)
+    with plain:
+        ref = run()
+    for a, b in zip(fused, ref):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    if not sparse:  # the same NumPy expressions in the same order: bit for bit
+        for a, b in zip(fused, ref):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_fused_mlp_refuses_double_backprop():
+    from chainer_vae.nets.mlp import MLPDecoder
+    dec = MLPDecoder(2, [4], 3, "tanh")
+    z = chainer.Variable(np.ones((2, 2), np.float32))
+    with pytest.raises(NotImplementedError):
+        F.sum(dec(z)).backward(enable_double_backprop=True)
