@@ -24,6 +24,17 @@ class Run:
     info: dict         # run.json: config, data, versions, device, wall time
 
 
+def machine():
+    """'<CPU model>, <n> CPUs, <OS>' for the record of where a run's times were measured."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return "%s, %d CPUs, %s" % (model, os.cpu_count() or 0, platform.system())
+
+
 def run_dir_for(config, name):
     return os.path.join(config.out, "runs", config.run_id(name))
 
@@ -50,7 +61,7 @@ def fit(model, train_x, test_x, config, name, data_description, **train_kwargs):
         "config": dataclasses.asdict(config),
         "data": data_description,
         "n_train": int(len(train_x)), "n_test": int(len(test_x)),
-        "device": str(device), "machine": "%s, %s, %d CPUs" % (platform.platform(), platform.processor() or platform.machine(), os.cpu_count() or 0),
+        "device": str(device), "machine": machine(),
         "versions": {"python": platform.python_version(), "chainer": chainer.__version__,
                      "numpy": np.__version__},
         # Wall time of this call; a resumed run counts only the part after the resume.
