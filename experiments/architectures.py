@@ -28,10 +28,10 @@ class ArchConfig(cfg.RunConfig):
     data: str = dataclasses.field(default="mnist,midi", metadata={"help": "mnist, midi or both"})
     pairs: str = dataclasses.field(default="mlp/mlp,conv/conv,lstm/lstm", metadata={
         "help": "encoder/decoder pairs, comma-separated"})
-    # Fewer epochs than the figures (60): the CPU cost of nine more full runs is too high, and the
-    # ranking is settled well before (see REPRODUCE.md).
-    mnist_epochs: int = 20
-    midi_epochs: int = 20
+    # Fewer epochs than the figures (60): on a CPU an LSTM epoch costs ~10x an MLP epoch (a
+    # sequential Python loop over 28 or 100 steps), so 6 pairs x 60 epochs would take hours.
+    mnist_epochs: int = 10
+    midi_epochs: int = 10
     mnist_alpha: float = 1e-3    # Fig. 4's rate, for every MNIST pair
     midi_alpha: float = 1e-3     # Fig. 5's first-phase rate, for every MIDI pair
     midi_dir: str = dataclasses.field(default="", metadata={
