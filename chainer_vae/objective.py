@@ -33,11 +33,14 @@ class VAELoss(chainer.Chain):
     def forward(self, x):
         batch = len(x)
         mu, ln_var = self.encoder(x)
-        reconstr = 0
+        reconstr = None
         for _ in range(self.k):
             z = F.gaussian(mu, ln_var)  # eq. 8
-            logits = F.reshape(self.decoder(z), x.shape)
-            reconstr += fast.bernoulli_nll(x, logits)  # = F.bernoulli_nll, one graph node
+            logits = self.decoder(z)
+            if logits.shape != x.shape:  # no reshape node when the decoder already gives x's shape
+                logits = F.reshape(logits, x.shape)
+            nll = fast.bernoulli_nll(x, logits)  # = F.bernoulli_nll, one graph node
+            reconstr = nll if reconstr is None else reconstr + nll
         self.reconstr = reconstr / (self.k * batch)
         self.kl_penalty = fast.gaussian_kl_divergence(mu, ln_var) / batch  # = F.gaussian_kl_divergence
         self.loss = self.reconstr + self.beta * self.kl_penalty  # eq. 6

