@@ -90,7 +90,23 @@ def blocks(results):
     if os.path.exists(arch):
         with open(arch) as f:
             out["architectures"] = "\n".join(f.read().splitlines()[2:]).strip()
+        rows = load(results, "architectures.json")["rows"]
+        out["architectures"] += "\n\n" + "\n".join(verdict(rows, d) for d in sorted({r["data"] for r in rows}))
     return out
+
+
+def verdict(rows, data):
+    """Which pair is best on `data` (last-epoch test loss), by how much, and at what cost."""
+    rows = sorted((r for r in rows if r["data"] == data), key=lambda r: r["final"]["loss"])
+    best, rest = rows[0], rows[1:]
+    name = lambda r: "%s/%s" % (r["encoder"], r["decoder"])  # noqa: E731
+    parts = ["%s by %.1f nats (%.1f %%) with %.2fx the parameters and %.2fx the time per epoch" % (
+        name(r), r["final"]["loss"] - best["final"]["loss"],
+        100 * (r["final"]["loss"] - best["final"]["loss"]) / r["final"]["loss"],
+        best["parameters"] / r["parameters"], best["seconds_per_epoch"] / r["seconds_per_epoch"])
+        for r in rest]
+    return "- **%s**: best is %s (test loss %.1f after %d epochs); it beats %s." % (
+        data.upper(), name(best), best["final"]["loss"], best["epochs"], "; ".join(parts))
 
 
 def main():
