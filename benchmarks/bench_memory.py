@@ -4,8 +4,8 @@ child process (os.wait4's rusage), so nothing else in this process counts.
     python benchmarks/bench_memory.py           # lute set; Fig. 5 for 2 epochs
     python benchmarks/bench_memory.py --quick   # Fig. 5's --smoke run: checks it runs
 
-For scale: the MIDI model's parameters are 94 MB (float32), Adam's two moments another 188 MB,
-the gradients 94 MB; the 1,280 + 320 windows 25 MB as uint8.
+For scale: the MIDI model's parameters are 96 MB (float32), Adam's two moments another 192 MB,
+the gradients 96 MB; the 1,280 + 320 windows 25 MB as uint8.
 """
 import common
 
