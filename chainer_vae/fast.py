@@ -1,22 +1,22 @@
-"""Faster CPU forms of three pieces of the model, each the *same maths* as Chainer's own.
+"""Faster CPU forms of four pieces of the model, each the *same maths* as Chainer's own.
 
 * ``linear(link, x)``: ``link(x)`` (an ``L.Linear``) computed over the columns of x that are not
   all zero in the batch.  ``x W^T = sum_j x[:, j] W[:, j]`` and ``gW = gy^T x`` are unchanged by
   dropping columns j where x is zero for every example (their terms are exactly 0), so the
   result is exact for any x; it pays off for the MIDI windows (~1.4% ones, ~25% of the 15600
-  columns used by a batch of 32): the forward product runs over those columns only.  Used only for a NumPy input
-  that needs no gradient, when at most ``SPARSE_MAX_DENSITY`` of the columns are used.
+  columns used by a batch of 32): the forward product runs over those columns only.  Used only
+  for a NumPy input that needs no gradient, when at most ``SPARSE_MAX_DENSITY`` of the columns
+  are used.
 * ``bernoulli_nll(x, y)`` and ``gaussian_kl_divergence(mu, ln_var)``: Chainer's functions of
   the same names (``reduce='sum'``) as one graph node each instead of 4 and 7.  The forward
   evaluates Chainer's expressions in Chainer's order (bit-for-bit equal); the backward the
   analytic gradients Chainer's chain rule produces (equal to float rounding).
-
 * ``mlp(layers, activation, x, heads)``: an MLP (``L.Linear`` layers, each followed by tanh or
   ReLU, then one or more ``L.Linear`` heads) as one graph node instead of ~4 nodes a layer.  Its
   forward and backward are the products and elementwise expressions Chainer's Linear, Tanh and
-  ReLU nodes evaluate, in their order; only Chainer's per-node bookkeeping (a few tens of
-  microseconds per node, the bulk of the MNIST step beside the products) is gone.  The first
-  layer uses the column-sparse product above when it pays.
+  ReLU nodes evaluate, in their order (bit-for-bit equal on dense input); only Chainer's
+  per-node bookkeeping (a few tens of microseconds per node and step) is gone.  The first layer
+  uses the column-sparse product above when it pays.
 
 ``ENABLED = False`` turns them all back into the plain Chainer calls (tests compare the two).
 These fused nodes give first-order gradients only; double backprop raises.
