@@ -49,27 +49,25 @@ def evaluate(model, x, batch_size=4096):
     return {"loss": reconstr + float(model.beta) * kl, "reconstr": reconstr, "kl_penalty": kl}
 
 
-def encode(model, x, batch_size=4096):
-    """Posterior means mu for every row of x (host array), computed on the model's device."""
+def _map_batches(model, fn, a, batch_size):
+    """fn(device batch) -> Variable, over host array `a` in batches, without backprop -> host array."""
     device = model.device
     out = []
     with chainer.no_backprop_mode(), chainer.using_config("train", False):
-        for i in range(0, len(x), batch_size):
-            xb = device.send(np.asarray(x[i:i + batch_size], dtype=np.float32))
-            mu, _ = model.encode(xb)
-            out.append(chainer.backend.CpuDevice().send(mu.array))
+        for i in range(0, len(a), batch_size):
+            batch = device.send(np.asarray(a[i:i + batch_size], dtype=np.float32))
+            out.append(chainer.backend.CpuDevice().send(fn(batch).array))
     return np.concatenate(out)
+
+
+def encode(model, x, batch_size=4096):
+    """Posterior means mu for every row of x (host array), computed on the model's device."""
+    return _map_batches(model, lambda b: model.encode(b)[0], x, batch_size)
 
 
 def decode(model, z, batch_size=4096):
     """Bernoulli means (sigmoid of the logits) for latent codes z (host array) -> host array."""
-    device = model.device
-    out = []
-    with chainer.no_backprop_mode(), chainer.using_config("train", False):
-        for i in range(0, len(z), batch_size):
-            zb = device.send(np.asarray(z[i:i + batch_size], dtype=np.float32))
-            out.append(chainer.backend.CpuDevice().send(model.decode(zb).array))
-    return np.concatenate(out)
+    return _map_batches(model, model.decode, z, batch_size)
 
 
 def _save_snapshot(path, model, optimizer, history):
