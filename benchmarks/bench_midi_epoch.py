@@ -19,11 +19,9 @@ import warnings  # noqa: E402
 warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
 
 import chainer_vae  # noqa: E402,F401  (compatibility shims before chainer)
-import chainer  # noqa: E402
 import numpy as np  # noqa: E402
 
 import peers  # noqa: E402
-from chainer_vae import training  # noqa: E402
 from chainer_vae.nets import make_decoder, make_encoder  # noqa: E402
 from chainer_vae.objective import VAELoss  # noqa: E402
 
@@ -78,42 +76,12 @@ def main(argv=None):
                                ALPHA, WEIGHT_DECAY))
     print(common.machine(THREADS, torch))
 
-    device = chainer.get_device("@numpy")
-    ours_model = chainer_model()
-    ours_opt = training.make_optimizer(ours_model, ALPHA, WEIGHT_DECAY)
-    x_dev = device.send(x_host)
-
-    def ours():
-        sums = training.train_epoch(ours_model, ours_opt, x_dev, BATCH)
-        return float(sums[0])
-
-    fns = {"ours": ours}
-    if torch is not None:
-        torch.set_num_threads(THREADS)
-        torch.manual_seed(0)
-        tmodel = peers.torch_vae(torch, 15600, [1000, 500, 100], N_LATENT, [100, 500], "relu")
-        fns["pytorch"] = peers.torch_trainer(torch, tmodel, x_host, BATCH, ALPHA, WEIGHT_DECAY)
-
-    orig_model = chainer_model()
-    orig_opt = peers.original_optimizer(orig_model, ALPHA, WEIGHT_DECAY)
-    orig_rng = np.random.RandomState(1)
-    fns["original-style chainer"] = lambda: peers.original_chainer_epoch(
-        orig_model, orig_opt, x_host, BATCH, orig_rng)
-
-    n_batches = len(x_host) // BATCH
-    step = peers.floor_products([(15600, 1000), (1000, 500), (500, 100), (100, 20), (100, 20),
-                                 (20, 100), (100, 500), (500, 15600)], BATCH, np.random.RandomState(0))
-
-    def floor():
-        for _ in range(n_batches):
-            step()
-
-    fns["matmul floor (numpy)"] = floor
+    fns = peers.epoch_contenders(chainer_model, x_host, BATCH, ALPHA, WEIGHT_DECAY, torch,
+                                 (15600, [1000, 500, 100], N_LATENT, [100, 500], "relu"),
+                                 [(15600, 1000), (1000, 500), (500, 100), (100, 20), (100, 20),
+                                  (20, 100), (100, 500), (500, 15600)], THREADS)
     times = common.interleaved(fns, repeats, warmup=not args.quick)
-    result = common.report(times, "ours", "pytorch" if torch is not None else None)
-    if torch is not None:
-        print("goal ours <= 0.9 x pytorch: %s" % ("met" if result["ratio"]["pytorch"] <= 0.9 else "NOT met"))
-    return result
+    return peers.report_against_torch(common, times, torch)
 
 
 if __name__ == "__main__":

@@ -114,3 +114,49 @@ def floor_products(sizes_fwd, batch, rng):
                 gy.dot(w)
 
     return step
+
+
+def epoch_contenders(chainer_model, x_host, batch, alpha, weight_decay, torch, torch_spec,
+                     floor_sizes, threads):
+    """The training-epoch benchmarks' four sides, in the order they interleave:
+    ours (the project's loop), PyTorch (when importable; torch_spec = torch_vae's arguments after
+    `torch`), the original code's style of Chainer loop, and the NumPy matrix-product floor."""
+    import chainer
+    from chainer_vae import training
+
+    device = chainer.get_device("@numpy")
+    ours_model = chainer_model()
+    ours_opt = training.make_optimizer(ours_model, alpha, weight_decay)
+    x_dev = device.send(x_host)
+
+    def ours():
+        return float(training.train_epoch(ours_model, ours_opt, x_dev, batch)[0])  # one sync per epoch
+
+    fns = {"ours": ours}
+    if torch is not None:
+        torch.set_num_threads(threads)
+        torch.manual_seed(0)
+        fns["pytorch"] = torch_trainer(torch, torch_vae(torch, *torch_spec), x_host, batch, alpha, weight_decay)
+
+    orig_model = chainer_model()
+    orig_opt = original_optimizer(orig_model, alpha, weight_decay)
+    orig_rng = np.random.RandomState(1)
+    fns["original-style chainer"] = lambda: original_chainer_epoch(orig_model, orig_opt, x_host, batch, orig_rng)
+
+    step = floor_products(floor_sizes, batch, np.random.RandomState(0))
+    n_batches = len(x_host) // batch
+
+    def floor():
+        for _ in range(n_batches):
+            step()
+
+    fns["matmul floor (numpy)"] = floor
+    return fns
+
+
+def report_against_torch(common, times, torch):
+    """Print the table and the goal line (ours <= 0.9x PyTorch); return common.report's result."""
+    result = common.report(times, "ours", "pytorch" if torch is not None else None)
+    if torch is not None:
+        print("goal ours <= 0.9 x pytorch: %s" % ("met" if result["ratio"]["pytorch"] <= 0.9 else "NOT met"))
+    return result
