@@ -42,6 +42,17 @@ def _down(n):
     return (n + 2 * PAD - KSIZE) // STRIDE + 1
 
 
+def _layout(ndim, shape):
+    """(channels of x, spatial sizes, size after both strides, flat size at c2 = 1) for x's shape:
+    ndim 2 reads an image as one channel; ndim 1 reads (T, F) as F channels along T."""
+    channels, spatial = (1, tuple(shape)) if ndim == 2 else (shape[1], tuple(shape[:1]))
+    small = tuple(_down(_down(s)) for s in spatial)
+    flat = 1
+    for s in small:
+        flat *= s
+    return channels, spatial, small, flat
+
+
 class ConvEncoder(chainer.Chain):
     """Two strided convolutions + ReLU, then Linear to (mu, ln_var).
 
@@ -53,15 +64,9 @@ class ConvEncoder(chainer.Chain):
         super().__init__()
         self.ndim, self.shape = ndim, tuple(shape)
         c1, c2 = channels
-        if ndim == 2:
-            in_channels, spatial = 1, self.shape
-            conv = L.Convolution2D
-        else:
-            in_channels, spatial = self.shape[1], self.shape[:1]
-            conv = L.Convolution1D
-        n_flat = c2
-        for s in spatial:
-            n_flat *= _down(_down(s))
+        in_channels, _, _, flat = _layout(ndim, self.shape)
+        conv = L.Convolution2D if ndim == 2 else L.Convolution1D
+        n_flat = c2 * flat
         with self.init_scope():
             self.conv1 = conv(in_channels, c1, KSIZE, STRIDE, PAD)
             self.conv2 = conv(c1, c2, KSIZE, STRIDE, PAD)
@@ -86,17 +91,10 @@ class ConvDecoder(chainer.Chain):
         super().__init__()
         self.ndim, self.shape = ndim, tuple(shape)
         c1, c2 = channels
-        if ndim == 2:
-            out_channels, spatial = 1, self.shape
-            deconv = L.Deconvolution2D
-        else:
-            out_channels, spatial = self.shape[1], self.shape[:1]
-            deconv = L.Deconvolution1D
-        self.small = tuple(_down(_down(s)) for s in spatial)
+        out_channels, spatial, self.small, flat = _layout(ndim, self.shape)
+        deconv = L.Deconvolution2D if ndim == 2 else L.Deconvolution1D
         mid = tuple(_down(s) for s in spatial)
-        n_flat = c2
-        for s in self.small:
-            n_flat *= s
+        n_flat = c2 * flat
         self.c2 = c2
         # outsize pins the transposed convolutions to exactly x's size (also for odd sizes)
         with self.init_scope():
