@@ -8,12 +8,6 @@ PY     := $(VENV)/bin/python
 PYTHON ?= $(shell for p in python3.11 python3.12 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info[:2] not in ((3, 11), (3, 12)))' 2>/dev/null && { echo $$p; break; }; done)
 
-# In this workplace a real MNIST cache lies in ../shared/data/mnist (Chainer's own layout);
-# use it when no CHAINER_DATASET_ROOT was chosen, so nothing needs the network.
-ifneq ($(wildcard ../shared/data/mnist/pfnet/chainer/mnist/train.npz),)
-export CHAINER_DATASET_ROOT ?= $(abspath ../shared/data/mnist)
-endif
-
 .PHONY: setup fig2 fig3 fig4 fig5 music architectures figures test bench clean
 
 setup: $(VENV)/.installed
@@ -21,7 +15,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
 	@test -x $(PY) || test -n "$(PYTHON)" || { echo "error: need Python 3.11 or 3.12 (Chainer 7.8.1 needs NumPy 1.x); set PYTHON=/path/to/python3.11"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(PY) -m pip install -q -r requirements.txt -e .
+	PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(PY) -m pip install -q -r requirements.txt
 	touch $@
 
 fig4: setup

@@ -15,3 +15,7 @@ class DataError(UserError):
 
 class ConfigError(UserError, ValueError):
     """A flag's value is not usable (an unknown network kind, a malformed schedule)."""
+
+
+class DivergedError(UserError):
+    """The loss became NaN or infinite; the last good snapshot is kept."""

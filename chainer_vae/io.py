@@ -3,6 +3,8 @@ import contextlib
 import json
 import os
 import tempfile
+import zipfile
+import zlib
 
 
 @contextlib.contextmanager
@@ -41,3 +43,27 @@ def read_json(path):
 def save_figure(fig, path, **kwargs):
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=os.path.splitext(path)[1].lstrip(".") or "png", **kwargs)
+
+
+def move_aside(path):
+    """Rename a corrupt file to ``<path>.corrupt`` (replacing an older one) so the next run does
+    not trip on it again; returns what happened, in words, for the warning."""
+    try:
+        os.replace(path, path + ".corrupt")
+        return f"moved it aside to {os.path.basename(path)}.corrupt"
+    except OSError as e:
+        return f"could not move it aside ({e.strerror or e}); it is ignored"
+
+
+def describe_load_error(e):
+    """Why np.load / a cache check failed, in words (NumPy's own messages mislead: garbage bytes
+    are reported as 'Cannot load file containing pickled data')."""
+    if isinstance(e, zipfile.BadZipFile):
+        return "not a complete .npz archive: truncated or overwritten"
+    if isinstance(e, ValueError) and "pickled" in str(e):
+        return "not an .npz archive: its bytes are garbage"
+    if isinstance(e, (EOFError, zlib.error)):
+        return "truncated or damaged inside"
+    if isinstance(e, OSError):
+        return e.strerror or str(e)
+    return str(e) or type(e).__name__

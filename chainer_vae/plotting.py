@@ -95,3 +95,20 @@ def piano_roll(notestate, path, title, lowest_pitch=24, threshold=None):
     io.save_figure(fig, path, dpi=100)
     plt.close(fig)
     return path
+
+
+def test_curves(rows, datasets, path):
+    """The architecture comparison: test loss per epoch of each encoder/decoder pair, a panel per data set."""
+    fig, axes = plt.subplots(1, len(datasets), figsize=(6 * len(datasets), 4), squeeze=False)
+    for ax, d in zip(axes[0], datasets):
+        for r in (r for r in rows if r["data"] == d):
+            ax.plot(range(1, r["epochs"] + 1), r["test_curve"], label="%s / %s" % (r["encoder"], r["decoder"]))
+        ax.set_title("%s: test loss per epoch" % d.upper(), fontsize=10)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("nats / example")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    io.save_figure(fig, path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,19 +1,25 @@
-"""Train a model once and reuse it: runs live in ``<out>/runs/<name>-<config hash>/``.
+"""Train a model once and reuse it: runs live in ``<out>/runs/<name>-<hash>/``.
 
-A finished run holds model.npz, history.json and run.json; an unfinished one holds a
-snapshot.npz that the next call resumes from. Figures 2 and 3 load Fig. 4's run this way instead
-of training the same model three times.
+The hash covers what is trained -- the config's training fields and the fingerprint of the data
+actually used -- so changed data or settings get a new run, never a stale model.  A finished run
+holds model.npz, history.json and run.json; an unfinished one holds snapshot.npz (written after
+every epoch) that the next call resumes from.  Reuse is announced; ``--retrain`` starts over.
 """
 import dataclasses
 import os
 import platform
+import shutil
+import sys
 import time
 
 import chainer
 import numpy as np
 
 from chainer_vae import io, training
+from chainer_vae.data import fingerprint
 from chainer_vae.device import resolve_device
+from chainer_vae.nets import make_decoder, make_encoder
+from chainer_vae.objective import VAELoss
 
 
 @dataclasses.dataclass
@@ -35,31 +41,51 @@ def machine():
     return "%s, %d CPUs, %s" % (model, os.cpu_count() or 0, platform.system())
 
 
-def run_dir_for(config, name):
-    return os.path.join(config.out, "runs", config.run_id(name))
+def build_model(config):
+    """The VAE a config describes, with its seeded initial weights."""
+    np.random.seed(config.seed)
+    return VAELoss(make_encoder(config.encoder, config.DATA, config.n_latent),
+                   make_decoder(config.decoder, config.DATA, config.n_latent),
+                   beta=config.beta, k=config.k)
 
 
-def fit(model, train_x, test_x, config, name, data_description, **train_kwargs):
-    """Load the finished run for this config if there is one, else train (or resume) it."""
-    run_dir = run_dir_for(config, name)
-    model_path = os.path.join(run_dir, "model.npz")
-    info_path = os.path.join(run_dir, "run.json")
+def _say(text):
+    print(text, file=sys.stderr, flush=True)
+
+
+def fit(config, name, train_x, test_x, data_description):
+    """The finished run of ``config`` on this data if there is one (announced), else train it
+    (resuming an interrupted run).  Every training setting comes from ``config``."""
+    data_fp = fingerprint(train_x, test_x)
+    run_id = config.run_id(name, data_fp)
+    run_dir = os.path.join(config.out, "runs", run_id)
+    model_path, info_path = (os.path.join(run_dir, f) for f in ("model.npz", "run.json"))
     device = resolve_device(config.device)
+    model = build_model(config)
+    if config.retrain and os.path.isdir(run_dir):
+        _say("--retrain: discarding %s and training again" % run_dir)
+        shutil.rmtree(run_dir)
     if os.path.exists(model_path) and os.path.exists(info_path):
         training.load_model(model_path, model)
         model.to_device(device)
         device.use()
         info = io.read_json(info_path)
-        return Run(model, io.read_json(os.path.join(run_dir, "history.json")), run_dir, info)
+        history = io.read_json(os.path.join(run_dir, "history.json"))
+        _say("reusing the finished run %s (%d epochs on data %s); --retrain trains it again"
+             % (run_dir, len(history), data_fp))
+        return Run(model, history, run_dir, info)
 
     started = time.perf_counter()
-    history = training.train(model, train_x, test_x, run_dir=run_dir, device=device,
-                             seed=config.seed, progress=config.progress, resume=config.resume,
-                             **train_kwargs)
+    history = training.train(
+        model, train_x, test_x, run_dir=run_dir, device=device, epochs=config.epochs,
+        batch_size=config.batch_size, lr=config.schedule(), weight_decay=config.weight_decay,
+        beta=config.beta, anneal_epochs=config.anneal_epochs, seed=config.seed,
+        progress=config.progress, resume=config.resume)
     training.save_model(model_path, model)
     info = {
-        "config": dataclasses.asdict(config),
-        "data": data_description,
+        # Portable: no folder of this machine (the run folder is relative to --out).
+        "run_id": run_id, "config": config.identity(),
+        "data": data_description, "data_fingerprint": data_fp,
         "n_train": int(len(train_x)), "n_test": int(len(test_x)),
         "device": str(device), "machine": machine(),
         "versions": {"python": platform.python_version(), "chainer": chainer.__version__,

@@ -13,8 +13,8 @@ import numpy as np
 from chainer import serializers
 
 from chainer_vae import io, optim
-from chainer_vae.errors import DataError
-from chainer_vae.progress import Progress
+from chainer_vae.errors import DataError, DivergedError
+from chainer_vae.progress import Progress, duration
 from chainer_vae.schedules import beta_at, lr_at, parse_lr_schedule
 
 TERMS = ("loss", "reconstr", "kl_penalty")
@@ -120,18 +120,29 @@ def train_epoch(model, optimizer, x_train, batch_size, progress=None):
     return sums
 
 
-def train(model, train_x, test_x, *, run_dir, epochs, device, batch_size=32, lr="1e-3",
-          weight_decay=5e-4, beta=1.0, anneal_epochs=0, seed=0, progress=True, resume=True,
-          snapshot_every=1):
+def _check_finite(row, run_dir):
+    """A NaN or infinite loss stops the run; the snapshot of the last good epoch stays."""
+    bad = [split for split in ("train", "test") if not np.isfinite(row[split]["loss"])]
+    if bad:
+        raise DivergedError(
+            "epoch %d: the %s loss became %s; the run stopped, and %s keeps the last good epoch "
+            "(%d) -- try a smaller --alpha" % (row["epoch"], " and ".join(bad), row[bad[0]]["loss"],
+                                              run_dir, row["epoch"] - 1))
+
+
+def train(model, train_x, test_x, *, run_dir, epochs, device, batch_size=32, lr=1e-3,
+          weight_decay=5e-4, beta=1.0, anneal_epochs=0, seed=0, progress=True, resume=True):
     """Train ``model`` (a VAELoss) with Adam + WeightDecay; return the per-epoch history.
 
     train_x, test_x: host arrays (float32 in [0, 1], or uint8 0/1), sent to `device` once.
+    lr: a constant alpha, a schedule text ('1e-3:30,1e-5') or a parsed schedule.
     Each epoch draws a fresh permutation and drops the last partial batch (as the original);
     the train loss of an epoch is the mean of its batch losses, the test loss is one pass over
-    the test set. The history goes to ``run_dir/history.json`` after every epoch; a snapshot
-    (model, optimizer, history) every `snapshot_every` epochs lets an interrupted run resume.
+    the test set. After every epoch the history goes to ``run_dir/history.json`` and a snapshot
+    (model, optimizer, history) to ``run_dir/snapshot.npz``, so a run killed at any moment
+    resumes from its last completed epoch and ends with the history of an uninterrupted run.
     """
-    schedule = parse_lr_schedule(lr)
+    schedule = lr if isinstance(lr, list) else parse_lr_schedule(lr)
     os.makedirs(run_dir, exist_ok=True)
     snapshot = os.path.join(run_dir, "snapshot.npz")
     bar = Progress(progress)
@@ -140,6 +151,9 @@ def train(model, train_x, test_x, *, run_dir, epochs, device, batch_size=32, lr=
     model.to_device(device)
     optimizer = make_optimizer(model, lr_at(schedule, 1), weight_decay)
 
+    for name in os.listdir(run_dir):  # what a killed run was writing: never complete, never read
+        if name.startswith(".") and ".tmp" in name:
+            os.remove(os.path.join(run_dir, name))
     history = []
     if resume and os.path.exists(snapshot):
         history = _load_snapshot(snapshot, model, optimizer)
@@ -161,13 +175,16 @@ def train(model, train_x, test_x, *, run_dir, epochs, device, batch_size=32, lr=
                "train": {k: float(s) / n_batches for k, s in zip(TERMS, sums)}}
         row["test"] = evaluate(model, x_test)
         row["seconds"] = time.perf_counter() - started
+        _check_finite(row, run_dir)
         history.append(row)
-        bar.line("epoch %3d/%d  train %.2f (KL %.2f)  test %.2f (KL %.2f)  %.1fs" % (
-            epoch, epochs, row["train"]["loss"], row["train"]["kl_penalty"],
-            row["test"]["loss"], row["test"]["kl_penalty"], row["seconds"]))
+        # On disk first, then said: an epoch line means that epoch survives a kill -9.
+        _save_snapshot(snapshot, model, optimizer, history)
         io.write_json(os.path.join(run_dir, "history.json"), history)
-        if epoch % snapshot_every == 0 or epoch == epochs:
-            _save_snapshot(snapshot, model, optimizer, history)
+        left = (epochs - epoch) * float(np.median([r["seconds"] for r in history]))
+        bar.line("epoch %3d/%d  train %.2f (KL %.2f)  test %.2f (KL %.2f)  %.1fs%s" % (
+            epoch, epochs, row["train"]["loss"], row["train"]["kl_penalty"],
+            row["test"]["loss"], row["test"]["kl_penalty"], row["seconds"],
+            "  run eta %s" % duration(left) if left else ""))
     return history
 
 

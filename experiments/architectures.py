@@ -1,58 +1,62 @@
-"""The comparison the paper left out: linear, convolutional and LSTM encoders/decoders on MNIST
-and on MIDI, trained with the same data, epochs and optimizer per data set.
+"""The comparison the paper left out: MLP, convolutional and LSTM encoders/decoders on MNIST and
+on MIDI, trained with the same data, epochs and optimizer per data set.
+
+Each pair is an ordinary Fig. 4 / Fig. 5 run with --encoder/--decoder (reused if already trained),
+so a row can be rerun alone, e.g. `python experiments/fig4_mnist_loss.py --encoder conv
+--decoder lstm --epochs 10`.  Writes <out>/architectures.md (the table), architectures.png (test
+loss per epoch) and architectures.json.
 
     python experiments/architectures.py --midi-dir ../shared/data/midi/bach_lute
-Writes results/architectures.md (a table), architectures.png (test-loss curves) and .json.
-Each pair is an ordinary run of Fig. 4's / Fig. 5's script with --encoder/--decoder, so a row can
-be rerun or extended alone, e.g. `python experiments/fig4_mnist_loss.py --encoder conv --decoder lstm`.
 """
 import dataclasses
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from chainer_vae import config as cfg
+from chainer_vae import io, plotting
+from chainer_vae.config import flag
+from chainer_vae.nets import KINDS
+from chainer_vae.recipes import midi, mnist
 
-from fig4_mnist_loss import MnistConfig, train_mnist  # noqa: E402
-from fig5_midi_loss import MidiConfig, train_midi  # noqa: E402
 
-import chainer_vae  # noqa: F401,E402
-from chainer_vae import config as cfg  # noqa: E402
-from chainer_vae import io  # noqa: E402
+def _pairs_problem(text):
+    pairs = [p.strip().split("/") for p in text.split(",") if p.strip()]
+    if not pairs or any(len(p) != 2 or not set(p) <= set(KINDS) for p in pairs):
+        return "expected encoder/decoder pairs of %s, e.g. mlp/mlp,conv/lstm" % ", ".join(KINDS)
+    return None
 
 
 @dataclasses.dataclass(frozen=True)
 class ArchConfig(cfg.RunConfig):
     """Train each encoder/decoder pair on each data set and tabulate the results."""
-    data: str = dataclasses.field(default="mnist,midi", metadata={"help": "mnist, midi or both"})
-    pairs: str = dataclasses.field(default="mlp/mlp,conv/conv,lstm/lstm", metadata={
-        "help": "encoder/decoder pairs, comma-separated"})
+    seed: int = flag(0, "training seed of every pair", lambda v: None if 0 <= v < 2 ** 32 else "must be in 0 .. 2**32-1")
+    data: str = flag("mnist,midi", "which data sets: mnist, midi or mnist,midi",
+                     choices=("mnist", "midi", "mnist,midi", "midi,mnist"))
+    pairs: str = flag("mlp/mlp,conv/conv,lstm/lstm", "encoder/decoder pairs, comma-separated", _pairs_problem)
     # Fewer epochs than the figures (60): on a CPU an LSTM epoch costs ~10x an MLP epoch (a
     # sequential Python loop over 28 or 100 steps), so 6 pairs x 60 epochs would take hours.
-    mnist_epochs: int = 10
-    midi_epochs: int = 10
-    mnist_alpha: float = 1e-3    # Fig. 4's rate, for every MNIST pair
-    midi_alpha: float = 1e-3     # Fig. 5's first-phase rate, for every MIDI pair
-    midi_dir: str = dataclasses.field(default="", metadata={
-        "help": "MIDI class folders; empty: Bach from music21's corpus"})
+    epochs: int = flag(10, "epochs per pair, on both data sets", ">=1")
+    mnist_alpha: float = flag(1e-3, "Adam's rate for every MNIST pair (Fig. 4's)", ">0")
+    midi_alpha: float = flag(1e-3, "Adam's rate for every MIDI pair (Fig. 5's first phase)", ">0")
+    midi_dir: str = flag("", "MIDI class folders; empty: Bach from music21's corpus", "dir")
 
     def smoke_config(self):
-        return dataclasses.replace(self, mnist_epochs=1, midi_epochs=1, smoke=True)
+        return dataclasses.replace(self, epochs=1, smoke=True)
 
 
 def run_pair(config, data, encoder, decoder):
     common = dict(device=config.device, seed=config.seed, out=config.out, progress=config.progress,
-                  resume=config.resume, encoder=encoder, decoder=decoder)
+                  resume=config.resume, retrain=config.retrain, encoder=encoder, decoder=decoder,
+                  epochs=config.epochs)
     if data == "mnist":
-        base = MnistConfig().smoke_config() if config.smoke else MnistConfig()
-        c = dataclasses.replace(base, epochs=config.mnist_epochs, alpha=config.mnist_alpha, **common)
-        run, _ = train_mnist(c)
+        base = mnist.MnistConfig().smoke_config() if config.smoke else mnist.MnistConfig()
+        run, d = mnist.train(dataclasses.replace(base, alpha=config.mnist_alpha, **common))
+        description = mnist.label(run, d)
     else:
-        base = MidiConfig().smoke_config() if config.smoke else MidiConfig()
-        c = dataclasses.replace(base, epochs=config.midi_epochs, lr_schedule="", alpha=config.midi_alpha,
-                                midi_dir=config.midi_dir, **common)
-        run, _, _ = train_midi(c)
+        base = midi.MidiConfig().smoke_config() if config.smoke else midi.MidiConfig()
+        run, d = midi.train(dataclasses.replace(base, lr_schedule="", alpha=config.midi_alpha,
+                                                midi_dir=config.midi_dir, **common))
+        description = midi.label(run, d)
     test = [row["test"]["loss"] for row in run.history]
     best = int(np.argmin(test))
     return {
@@ -61,7 +65,7 @@ def run_pair(config, data, encoder, decoder):
         "best_test_loss": {"epoch": best + 1, "value": test[best]},
         "parameters": int(sum(p.size for p in run.model.params())),
         "seconds_per_epoch": float(np.median([row["seconds"] for row in run.history])),
-        "test_curve": test, "run_dir": run.run_dir, "data_description": run.info["data"],
+        "test_curve": test, "run_id": run.info["run_id"], "data_description": description,
     }
 
 
@@ -77,24 +81,12 @@ def table(rows):
 
 
 def main(argv=None):
-    config = cfg.parse(ArchConfig, argv)
-    datasets = [d.strip() for d in config.data.replace("both", "mnist,midi").split(",") if d.strip()]
+    config = cfg.parse(ArchConfig, argv, __doc__)
+    datasets = config.data.split(",")
     pairs = [tuple(p.strip().split("/")) for p in config.pairs.split(",") if p.strip()]
     rows = [run_pair(config, d, e, dec) for d in datasets for e, dec in pairs]
-
-    fig, axes = plt.subplots(1, len(datasets), figsize=(6 * len(datasets), 4), squeeze=False)
-    for ax, d in zip(axes[0], datasets):
-        for r in (r for r in rows if r["data"] == d):
-            ax.plot(range(1, r["epochs"] + 1), r["test_curve"], label="%s / %s" % (r["encoder"], r["decoder"]))
-        ax.set_title("%s: test loss per epoch" % d.upper(), fontsize=10)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("nats / example")
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.tight_layout()
     stem = config.stem("architectures")
-    io.save_figure(fig, stem + ".png", dpi=110)
-    plt.close(fig)
+    plotting.test_curves(rows, datasets, stem + ".png")
     data_lines = sorted({"- %s: %s" % (r["data"], r["data_description"]) for r in rows})
     text = "\n".join([
         "# Encoder/decoder architectures (generated by experiments/architectures.py)", "",
@@ -104,7 +96,10 @@ def main(argv=None):
     with io.atomic_path(stem + ".md") as tmp:
         with open(tmp, "w") as f:
             f.write(text)
-    io.write_json(stem + ".json", {"config": dataclasses.asdict(config), "rows": rows})
+    settings = dict(config.__dict__, midi_dir=midi.data_tag(config) or "")
+    for key in ("out", "progress", "resume", "retrain"):
+        settings.pop(key)
+    io.write_json(stem + ".json", {"config": settings, "rows": rows})
     print(text)
 
 

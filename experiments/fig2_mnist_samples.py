@@ -1,40 +1,41 @@
-"""Fig. 2: the 15x15 grid of decodes over the 2-D latent space, plus decodes of z ~ N(0, I) and
-one reconstruction per digit.
+"""Fig. 2: the 15x15 grid of decodes over the 2-D latent space, decodes of z ~ N(0, I), and one
+reconstruction per digit.
 
-    python experiments/fig2_mnist_samples.py   # reuses Fig. 4's model (trains it if missing)
-The grid's coordinates are the standard normal's quantiles norm.ppf(linspace(0.05, 0.95, 15)),
-as in the original code, so equal areas of prior mass get equal room.
+Reuses Fig. 4's model for the same settings and data (trains it if missing) and writes
+<out>/fig2_mnist_manifold.png, fig2_mnist_prior_samples.png, fig2_mnist_per_digit.png and
+fig2_mnist_samples.json.  The grid's coordinates are the standard normal's quantiles
+norm.ppf(linspace(0.05, 0.95, 15)), as in the original code, so equal prior mass gets equal room.
 """
 from statistics import NormalDist
 
 import numpy as np
 
-from fig4_mnist_loss import MnistConfig, train_mnist
-
-import chainer_vae  # noqa: F401
 from chainer_vae import config as cfg
 from chainer_vae import io, plotting
+from chainer_vae.errors import ConfigError
+from chainer_vae.recipes import mnist
 from chainer_vae.training import decode, encode
 
 GRID = 15
 
 
 def main(argv=None):
-    config = cfg.parse(MnistConfig, argv)
+    config = cfg.parse(mnist.MnistConfig, argv, __doc__)
     if config.n_latent != 2:
-        raise SystemExit("Fig. 2's manifold needs a 2-D latent space (--n-latent 2)")
-    run, data = train_mnist(config)
-    label = "%d epochs, %s" % (len(run.history), data.description)
+        raise ConfigError("--n-latent %d: Fig. 2's manifold needs a 2-D latent space" % config.n_latent)
+    run, data = mnist.train(config)
+    label = "%d epochs, %s" % (len(run.history), mnist.label(run, data))
+    stem = lambda name: config.stem(name, data.tag)  # noqa: E731
 
     # The manifold: rows go down in z[1] so the picture reads like a plot with y up.
     q = np.array([NormalDist().inv_cdf(p) for p in np.linspace(0.05, 0.95, GRID)], dtype=np.float32)
     z = np.array([[zx, zy] for zy in q[::-1] for zx in q], dtype=np.float32)
-    plotting.image_grid(decode(run.model, z), GRID, GRID, config.stem("fig2_mnist_manifold") + ".png",
+    plotting.image_grid(decode(run.model, z), GRID, GRID, stem("fig2_mnist_manifold") + ".png",
                         "Fig. 2 - decodes over norm.ppf(linspace(0.05, 0.95, 15))^2: " + label)
 
     rng = np.random.RandomState(config.seed)
     z_prior = rng.standard_normal((100, 2)).astype(np.float32)
-    plotting.image_grid(decode(run.model, z_prior), 10, 10, config.stem("fig2_mnist_prior_samples") + ".png",
+    plotting.image_grid(decode(run.model, z_prior), 10, 10, stem("fig2_mnist_prior_samples") + ".png",
                         "decodes of z ~ N(0, I): " + label)
 
     # One test example per digit and its reconstruction from mu. (The original indexed the test
@@ -42,16 +43,16 @@ def main(argv=None):
     firsts = [int(np.flatnonzero(data.test_y == d)[0]) for d in np.unique(data.test_y)]
     recon = decode(run.model, encode(run.model, data.test_x[firsts]))
     pairs = np.concatenate([data.test_x[firsts], recon])
-    plotting.image_grid(pairs, 2, len(firsts), config.stem("fig2_mnist_per_digit") + ".png",
+    plotting.image_grid(pairs, 2, len(firsts), stem("fig2_mnist_per_digit") + ".png",
                         "top: first test image of each digit; bottom: decoded from its mu")
-    io.write_json(config.stem("fig2_mnist_samples") + ".json", {
+    io.write_json(stem("fig2_mnist_samples") + ".json", {
         "figure": "Fig. 2", "data": data.source, "data_description": data.description,
-        "run_dir": run.run_dir, "epochs": len(run.history), "grid_quantiles": q.tolist(),
-        "per_digit_test_indices": firsts,
+        "data_fingerprint": run.info["data_fingerprint"], "run_id": run.info["run_id"],
+        "epochs": len(run.history), "grid_quantiles": q.tolist(), "per_digit_test_indices": firsts,
         "per_digit_reconstruction_bernoulli_nll": [
             float(-np.sum(x * np.log(np.clip(p, 1e-7, 1)) + (1 - x) * np.log(np.clip(1 - p, 1e-7, 1))))
             for x, p in zip(data.test_x[firsts], recon)]})
-    print("wrote %s.json and its three PNGs" % config.stem("fig2_mnist_samples"))
+    print("wrote %s.json and its three PNGs" % stem("fig2_mnist_samples"))
 
 
 if __name__ == "__main__":

@@ -1,30 +1,28 @@
-"""Fig. 3: the test set's latent codes (posterior means) coloured by digit, with a colour bar.
+"""Fig. 3: the test set's latent codes (posterior means) in the 2-D latent space, coloured by digit.
 
-    python experiments/fig3_mnist_latent.py   # reuses Fig. 4's model (trains it if missing)
+Reuses Fig. 4's model for the same settings and data (trains it if missing) and writes
+<out>/fig3_mnist_latent.png and .json (per-digit centroids, the codes' mean and spread).
 """
-
 import numpy as np
 
-from fig4_mnist_loss import MnistConfig, train_mnist
-
-import chainer_vae  # noqa: F401
 from chainer_vae import config as cfg
 from chainer_vae import io, plotting
+from chainer_vae.recipes import mnist
 from chainer_vae.training import encode
 
 
 def main(argv=None):
-    config = cfg.parse(MnistConfig, argv)
-    run, data = train_mnist(config)
+    config = cfg.parse(mnist.MnistConfig, argv, __doc__)
+    run, data = mnist.train(config)
     mu = encode(run.model, data.test_x)
-    stem = config.stem("fig3_mnist_latent")
+    stem = config.stem("fig3_mnist_latent", data.tag)
     plotting.latent_scatter(mu, data.test_y, stem + ".png", "Fig. 3 - test-set latent means after %d epochs: %s"
-                            % (len(run.history), data.description))
+                            % (len(run.history), mnist.label(run, data)))
     centroids = {int(d): mu[data.test_y == d].mean(axis=0).round(3).tolist() for d in np.unique(data.test_y)}
     io.write_json(stem + ".json", {
         "figure": "Fig. 3", "data": data.source, "data_description": data.description,
-        "run_dir": run.run_dir, "epochs": len(run.history),
-        "mu_mean": mu.mean(axis=0).tolist(), "mu_std": mu.std(axis=0).tolist(),
+        "data_fingerprint": run.info["data_fingerprint"], "run_id": run.info["run_id"],
+        "epochs": len(run.history), "mu_mean": mu.mean(axis=0).tolist(), "mu_std": mu.std(axis=0).tolist(),
         "class_centroids": centroids})
     print("wrote %s.png and %s.json" % (stem, stem))
 

@@ -10,9 +10,8 @@ from chainer_vae import config as cfg
 from chainer_vae.errors import ConfigError
 from conftest import ROOT
 
-sys.path.insert(0, os.path.join(ROOT, "experiments"))
-from fig4_mnist_loss import MnistConfig  # noqa: E402
-from fig5_midi_loss import MidiConfig  # noqa: E402
+from chainer_vae.recipes.mnist import MnistConfig  # noqa: E402
+from chainer_vae.recipes.midi import MidiConfig  # noqa: E402
 
 
 def test_defaults_are_the_papers_setup():

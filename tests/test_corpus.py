@@ -1,4 +1,6 @@
 """Windows, splits, bad-file reports and the on-disk cache (chainer_vae.data.corpus)."""
+import os
+
 import numpy as np
 import pytest
 
@@ -54,7 +56,7 @@ def test_window_split_sizes_and_balance(tmp_path):
     assert len(d.songs) == 8 and {s["windows"] for s in d.songs} == {200}
     # each class's train + test windows are exactly that class's song windows
     for ci, cls in enumerate(d.classes):
-        expected = [song_windows(midi.read_notestate(s["path"])[0]) for s in d.songs if s["class"] == cls]
+        expected = [song_windows(midi.read_notestate(os.path.join(root, s["path"]))[0]) for s in d.songs if s["class"] == cls]
         got = np.concatenate([d.train_x[d.train_y == ci], d.test_x[d.test_y == ci]])
         assert sorted(w.tobytes() for w in got) == sorted(w.tobytes() for w in np.concatenate(expected))
     again = load_midi_dataset(root, cache_dir=tmp_path / "cache", progress=False)
@@ -71,7 +73,7 @@ def test_song_split_is_disjoint(tmp_path):
     assert len(d.train_x) == 6 * 200 and len(d.test_x) == 2 * 200
     assert not window_set(d.train_x) & window_set(d.test_x)
     for s in d.songs:
-        windows = window_set(song_windows(midi.read_notestate(s["path"])[0]))
+        windows = window_set(song_windows(midi.read_notestate(os.path.join(root, s["path"]))[0]))
         assert windows <= window_set(d.test_x if s["split"] == "test" else d.train_x)
 
 

@@ -55,6 +55,7 @@ def test_script_with_unusable_gpu_exits_with_one_line(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: --device 0"), proc.stderr
     assert "Traceback" not in proc.stderr
+    assert not list(tmp_path.iterdir())  # checked before any data was loaded or file written
 
 
 def test_shims_make_chainer_importable_without_numpy_distutils_and_pkg_resources():

