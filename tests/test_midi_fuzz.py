@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from chainer_vae.data import midi as M
+from chainer_vae.data.corpus import load_midi_dataset
 from chainer_vae.errors import DataError
 
 LUTE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
@@ -331,3 +332,36 @@ def test_header_damage_is_named(tmp_path):
     path.write_bytes(put16(header(0, 1, 480), 12, 0xE250) + chunk(b"MTrk", b"\x00\x90\x3c\x40" + vlq(1200) + b"\x3c\x00"))
     assert M.read_notestate(path)[1].n_steps == 4
 
+
+def test_one_hostile_file_does_not_abort_a_folder(tmp_path, monkeypatch):
+    rng = np.random.RandomState(0)
+    root = tmp_path / "data"
+    for cls in ("a", "b"):
+        for i in range(3):
+            notes = [(int(rng.randint(40, 80)), t, t + 2) for t in range(0, 200, 2)]
+            M.write_midi(M.notestate_from_notes(notes, 200), root / cls / f"song{i}.mid")
+    good = (root / "a" / "song0.mid").read_bytes()
+    (root / "a" / "zero_division.mid").write_bytes(put16(good, 12, 0))
+    (root / "b" / "endless.mid").write_bytes(insert_in_track(good, random.Random(0), b"\x00\x90\x3c\x40" + HUGE + b"\x80\x3c\x00"))
+    (root / "b" / "truncated.mid").write_bytes(good[:10])
+    (root / "b" / "huge.mid").write_bytes(good + bytes(5000))
+    monkeypatch.setattr(M, "MAX_FILE_BYTES", 4096)  # the corpus reads no further than the cap
+    real_read = M.read_notestate
+
+    def reader_bug(path):  # the corpus's last line of defence, should a reader ever slip
+        if os.path.basename(path) == "song2.mid" and os.path.basename(os.path.dirname(path)) == "b":
+            raise ZeroDivisionError("division by zero")
+        return real_read(path)
+
+    monkeypatch.setattr(M, "read_notestate", reader_bug)
+    d = load_midi_dataset(root, cache_dir=False, progress=False)
+    assert d.classes == ["a", "b"] and len(d.songs) == 5
+    lines = d.report[:-1]
+    assert len(lines) == 5, lines
+    assert any("zero_division.mid" in line and "0 ticks per quarter note" in line for line in lines)
+    assert any("endless.mid" in line and "steps long (cap 100,000" in line for line in lines)
+    assert any("truncated.mid" in line and "corrupt MIDI data" in line for line in lines)
+    assert any("song2.mid" in line and "unexpected error in the reader (ZeroDivisionError: division by zero)"
+               in line for line in lines)
+    assert any("huge.mid" in line and "file larger than 4,096 bytes" in line for line in lines)
+    assert "5 files skipped" in d.report[-1]

@@ -2,7 +2,9 @@
 
 Layout (the paper's): a MIDI root folder whose sub-folders are the classes ("genres"), e.g.
 ``bach_lute/cminor`` and ``bach_lute/ebmajor`` with four files each; classes sorted by name.
-A folder with MIDI files and no sub-folders is one class named after the folder.
+A folder with MIDI files and no sub-folders is one class named after the folder.  A file that
+cannot be used is skipped with one report line naming it and the reason; no single file aborts
+the build.
 
 Each song gives ``windows_per_song`` windows of ``window`` steps with evenly spaced starts
 ``floor(i * (T - window) / n)`` for i in 0..n-1 -- the original's stride ``(T - window) / n``.
@@ -114,13 +116,17 @@ class SongCache:
             self.dir = None
 
 
-def _convert(path, cache, kind, convert):
-    """Cached ``convert(path) -> (matrix, meta dict)``; DataError for unreadable files."""
+def _convert(path, cache, kind, convert, max_bytes=None):
+    """Cached ``convert(path) -> (matrix, meta dict)``; DataError for unreadable files and for
+    files over ``max_bytes`` (not read past it)."""
     try:
         with open(path, "rb") as f:
-            data = f.read()
+            data = f.read() if max_bytes is None else f.read(max_bytes + 1)
     except OSError as e:
         raise DataError(f"cannot read {path}: {e.strerror or e}") from e
+    if max_bytes is not None and len(data) > max_bytes:
+        raise DataError(f"{path}: file larger than {max_bytes:,} bytes (the reader's cap); "
+                        f"not a song this model can use")
     key = SongCache.key(data, kind)
     got = cache.load(key)
     if got is not None:
@@ -133,6 +139,23 @@ def _convert(path, cache, kind, convert):
 def _read_midi(path):
     matrix, info = M.read_notestate(path)
     return matrix, dataclasses.asdict(info)
+
+
+def _convert_or_report(path, cache, kind, convert, report, max_bytes=None):
+    """``_convert``, or None with one line in ``report`` naming the file and the reason.
+
+    One file never aborts a corpus: the readers raise DataError for everything they know to be
+    wrong (tests/test_midi_fuzz.py holds the MIDI reader to that), and anything else, even
+    MemoryError, is reported here as the reader's fault rather than ending the build.
+    """
+    try:
+        return _convert(path, cache, kind, convert, max_bytes)
+    except DataError as e:
+        report.append(f"skipped: {e}")
+    except Exception as e:  # noqa: BLE001 - the last line of defence, reported by name
+        why = " ".join(f"{type(e).__name__}: {e}".split())[:300]
+        report.append(f"skipped: {path}: unexpected error in the reader ({why})")
+    return None
 
 
 class _Progress:
@@ -167,11 +190,10 @@ def _load_folder(midi_dir, window, max_per_class, cache, progress):
         if max_per_class is not None and len(by_class[cls]) >= max_per_class:
             continue
         bar.step(i + 1, os.path.basename(path))
-        try:
-            matrix, meta = _convert(path, cache, "midi", _read_midi)
-        except DataError as e:
-            report.append(f"skipped: {e}")
+        got = _convert_or_report(path, cache, "midi", _read_midi, report, max_bytes=M.MAX_FILE_BYTES)
+        if got is None:
             continue
+        matrix, meta = got
         if len(matrix) < window:
             report.append(f"skipped: {path}: too short ({len(matrix)} steps < window of {window})")
             continue
@@ -222,11 +244,10 @@ def _load_corpus(window, max_per_class, cache, progress):
         if all(len(v) >= max_per_class for v in by_class.values()):
             break
         bar.step(sum(map(len, by_class.values())), os.path.basename(path))
-        try:
-            matrix, meta = _convert(path, cache, kind, _parse_corpus_work)
-        except DataError as e:
-            report.append(f"skipped: {e}")
+        got = _convert_or_report(path, cache, kind, _parse_corpus_work, report)
+        if got is None:
             continue
+        matrix, meta = got
         songs = by_class.get(meta["mode"])
         if songs is None or len(songs) >= max_per_class:
             continue  # other modes, or that class is already full: not used, not an error
