@@ -2,9 +2,11 @@
 
 Layout (the paper's): a MIDI root folder whose sub-folders are the classes ("genres"), e.g.
 ``bach_lute/cminor`` and ``bach_lute/ebmajor`` with four files each; classes sorted by name.
-A folder with MIDI files and no sub-folders is one class named after the folder.  A file that
-cannot be used is skipped with one report line naming it and the reason; no single file aborts
-the build.
+A class takes the MIDI files at any depth of its folder (``cminor/suite1/prelude.mid``; hidden
+folders skipped), in sorted order, folder by folder.  MIDI files lying beside the class folders
+are not in any class: the report says so.  A folder with MIDI files and no sub-folders is one
+class named after the folder.  A file that cannot be used is skipped with one report line naming
+it and the reason; no single file aborts the build.
 
 Each song gives ``windows_per_song`` windows of ``window`` steps with evenly spaced starts
 ``floor(i * (T - window) / n)`` for i in 0..n-1 -- the original's stride ``(T - window) / n``.
@@ -178,13 +180,26 @@ def _load_folder(midi_dir, window, max_per_class, cache, progress):
     midi_dir = os.fspath(midi_dir)
     if not os.path.isdir(midi_dir):
         raise DataError(f"MIDI folder {midi_dir} does not exist or is not a folder")
+
+    def midi_files(folder):
+        return [os.path.join(folder, f) for f in sorted(os.listdir(folder))
+                if f.lower().endswith(MIDI_EXTENSIONS) and os.path.isfile(os.path.join(folder, f))]
+
     subdirs = sorted(d for d in os.listdir(midi_dir)
                      if not d.startswith(".") and os.path.isdir(os.path.join(midi_dir, d)))
     class_dirs = [(d, os.path.join(midi_dir, d)) for d in subdirs] or \
         [(os.path.basename(os.path.abspath(midi_dir)), midi_dir)]
-    files = [(cls, os.path.join(d, f)) for cls, d in class_dirs for f in sorted(os.listdir(d))
-             if f.lower().endswith(MIDI_EXTENSIONS) and os.path.isfile(os.path.join(d, f))]
     by_class, report = {cls: [] for cls, _ in class_dirs}, []
+    loose = midi_files(midi_dir) if subdirs else []
+    if loose:
+        names = ", ".join(os.path.basename(f) for f in loose[:5]) + (", ..." if len(loose) > 5 else "")
+        report.append(f"ignored: {len(loose)} MIDI file{'s' * (len(loose) != 1)} directly in {midi_dir} "
+                      f"({names}): with sub-folders present, each sub-folder is a class")
+    files = []
+    for cls, d in class_dirs:  # a class takes the MIDI files at any depth of its folder
+        for folder, dirs, _ in os.walk(d):
+            dirs[:] = sorted(x for x in dirs if not x.startswith("."))
+            files += [(cls, path) for path in midi_files(folder)]
     bar = _Progress(f"converting MIDI in {midi_dir}", len(files), progress)
     for i, (cls, path) in enumerate(files):
         if max_per_class is not None and len(by_class[cls]) >= max_per_class:
