@@ -64,7 +64,7 @@ def event_seed(rng):
         channel = 9 if i % 4 == 0 else 1  # status nibble 9 = MIDI channel 10 = percussion
         other += vlq(60) + bytes([0x90 | channel, pitch, 90]) + vlq(120) + bytes([0x80 | channel, pitch, 64])
     other += b"\x00\xff\x2f\x00"
-    return header(1, 3, 480) + chunk(b"MTrk", conductor) + chunk(b"MTrk", bytes(melody)) + chunk(b"MTrk", bytes(other))
+    return header(1, 3, 480) + b"".join(chunk(b"MTrk", bytes(t)) for t in (conductor, melody, other))
 
 
 def seed_files(tmp_path):
@@ -112,34 +112,57 @@ def insert_in_track(data, rng, events):
 
 
 HUGE = vlq(0x0FFFFFFF)  # the largest delta time the standard allows, 4 bytes
+# 0, SMPTE with bad and good frame rates and ticks per frame, 1 and 32,767 ticks per quarter
+DIVISIONS = [0, 0x8000, 0xE250, 0xE728, 0xE719, 0xE31D, 0x8018, 0xFF01, 0xE700, 0x0001, 0x7FFF]
+
+
+def random_bytes(r, n):
+    return bytes(r.randrange(256) for _ in range(n))
+
+
+def track_chunk(d, r):
+    return r.choice([c for c in chunks(d) if c[0] == b"MTrk"])
+
+
+def duplicate_track(d, r):
+    _, off, n = track_chunk(d, r)
+    return d[:off + 8 + n] + d[off:off + 8 + n] + d[off + 8 + n:]
+
+
+def insert_at(d, i, junk):
+    return d[:i] + junk + d[i:]
+
+
 MUTATIONS = {
     "flip": lambda d, r: bytes(b if r.random() > 8 / len(d) else r.randrange(256) for b in d),
-    "flip_header": lambda d, r: d[:(i := r.randrange(22))] + bytes([r.randrange(256)]) + d[i + 1:],
+    "flip_header": lambda d, r: (lambda i: d[:i] + bytes([r.randrange(256)]) + d[i + 1:])(r.randrange(22)),
     "truncate": lambda d, r: d[:r.randrange(len(d))],
     "mthd_length": lambda d, r: put32(d, 4, r.choice([0, 5, 7, 0xFFFFFFFF, r.getrandbits(32)])),
-    "mtrk_length": lambda d, r: put32(d, r.choice([c for c in chunks(d) if c[0] == b"MTrk"])[1] + 4,
-                                      r.choice([0, 1, 0x7FFFFFFF, 0xFFFFFFFF, r.getrandbits(32),
-                                                r.randrange(64)])),
-    "division": lambda d, r: put16(d, 12, r.choice([0, 0x8000, 0xE250, 0xE728, 0xE719, 0xE31D, 0x8018,
-                                                    0xFF01, 0x0001, 0x7FFF])),
-    "ntracks": lambda d, r: put16(d, 10, r.choice([0, 0xFFFF, int.from_bytes(d[10:12], "big") + 1,
-                                                   r.getrandbits(16)])),
+    "mtrk_length": lambda d, r: put32(d, track_chunk(d, r)[1] + 4, r.choice(
+        [0, 1, 0x7FFFFFFF, 0xFFFFFFFF, r.getrandbits(32), r.randrange(64)])),
+    "division": lambda d, r: put16(d, 12, r.choice(DIVISIONS)),
+    "ntracks": lambda d, r: put16(d, 10, r.choice(
+        [0, 0xFFFF, int.from_bytes(d[10:12], "big") + 1, r.getrandbits(16)])),
     "format": lambda d, r: put16(d, 8, r.choice([2, 3, 0xFFFF])),
-    "junk": lambda d, r: d[:(i := r.randrange(len(d)))] + bytes(r.randrange(256) for _ in range(r.randint(1, 64))) + d[i:],
-    "junk_run": lambda d, r: d[:(i := r.randrange(14, len(d)))] + bytes([r.choice([0x80, 0xFF, 0xF0])]) * r.choice([5, 998, 1000, 3000]) + d[i:],
-    "dup_track": lambda d, r: (lambda c: d[:c[1] + 8 + c[2]] + d[c[1]:c[1] + 8 + c[2]] + d[c[1] + 8 + c[2]:])(
-        r.choice([c for c in chunks(d) if c[0] == b"MTrk"])),
+    "junk": lambda d, r: insert_at(d, r.randrange(len(d)), random_bytes(r, r.randint(1, 64))),
+    "junk_run": lambda d, r: insert_at(d, r.randrange(14, len(d)),  # 999 bytes: music21's VLN limit
+                                       bytes([r.choice([0x80, 0xFF, 0xF0])]) * r.choice([5, 998, 1000, 3000])),
+    "dup_track": duplicate_track,
     "dup_track_counted": lambda d, r: put16(d + d[14:], 10, 2 * int.from_bytes(d[10:12], "big")),
     "dup_header": lambda d, r: d[:14] + d,
-    "alien_chunk": lambda d, r: d[:14] + chunk(b"XFIH", bytes(r.randrange(256) for _ in range(20))) + d[14:],
+    "alien_chunk": lambda d, r: insert_at(d, 14, chunk(b"XFIH", random_bytes(r, 20))),
     "huge_delta_note": lambda d, r: insert_in_track(d, r, b"\x00\x90\x3c\x40" + HUGE + b"\x80\x3c\x00"),
     "huge_delta_shift": lambda d, r: insert_in_track(d, r, (HUGE + b"\xff\x01\x00") * r.choice([1, 3, 50])),
-    "overlong_delta": lambda d, r: insert_in_track(d, r, b"\x00\x90\x3c\x40" + b"\xff" * r.choice([8, 40, 500]) + b"\x7f\x80\x3c\x00"),
-    "huge_tempo": lambda d, r: insert_in_track(d, r, r.choice([b"\x00\xff\x51\x03\xff\xff\xff", b"\x00\xff\x51\x03\x00\x00\x00",
-                                                              b"\x00\xff\x51\x00", b"\x00\xff\x51\x81\x00" + b"\xff" * 128])),
-    "lying_meta": lambda d, r: insert_in_track(d, r, b"\x00\xff\x01" + r.choice([HUGE, b"\xff" * 1000 + b"\x00", b"\x7f"])),
+    "overlong_delta": lambda d, r: insert_in_track(
+        d, r, b"\x00\x90\x3c\x40" + b"\xff" * r.choice([8, 40, 500]) + b"\x7f\x80\x3c\x00"),
+    "huge_tempo": lambda d, r: insert_in_track(d, r, r.choice(
+        [b"\x00\xff\x51\x03\xff\xff\xff", b"\x00\xff\x51\x03\x00\x00\x00", b"\x00\xff\x51\x00",
+         b"\x00\xff\x51\x81\x00" + b"\xff" * 128])),
+    "lying_meta": lambda d, r: insert_in_track(
+        d, r, b"\x00\xff\x01" + r.choice([HUGE, b"\xff" * 1000 + b"\x00", b"\x7f"])),
     "lying_sysex": lambda d, r: insert_in_track(d, r, b"\x00\xf0" + r.choice([HUGE, b"\x80" * 999, b"\x05"])),
-    "bad_status": lambda d, r: insert_in_track(d, r, bytes([0, r.choice([0xf1, 0xf4, 0xf9, 0xfe])]) + b"\x00\xc0\xff"),
+    "bad_status": lambda d, r: insert_in_track(  # unknown status bytes, a program change > 127
+        d, r, bytes([0, r.choice([0xf1, 0xf4, 0xf9, 0xfe])]) + b"\x00\xc0\xff"),
 }
 WHOLE_FILES = [
     ("empty", b""), ("text", b"these are my notes, not MIDI\n" * 20), ("mthd_only", b"MThd"),
@@ -148,9 +171,6 @@ WHOLE_FILES = [
     ("empty_track", header(0, 1) + chunk(b"MTrk", b"")),
     ("unterminated_delta", header(0, 1) + chunk(b"MTrk", b"\x00\x90\x3c\x40\xff\xff")),
 ]
-
-
-DIVISIONS = [0, 0x8000, 0xE250, 0xE728, 0xE719, 0xE31D, 0x8018, 0xFF01, 0xE700, 0x0001, 0x7FFF]
 
 
 def stress_files():
@@ -293,7 +313,8 @@ def test_scanner_reads_what_music21_reads(tmp_path):
 def test_song_length_cap_is_exact_and_explained(tmp_path):
     def one_note(steps):
         path = tmp_path / f"note{steps}.mid"
-        path.write_bytes(header(0, 1, 480) + chunk(b"MTrk", b"\x00\x90\x3c\x40" + vlq(120 * steps) + b"\x3c\x00"))
+        path.write_bytes(header(0, 1, 480)
+                         + chunk(b"MTrk", b"\x00\x90\x3c\x40" + vlq(120 * steps) + b"\x3c\x00"))
         return path
 
     matrix, info = M.read_notestate(one_note(M.MAX_STEPS))
@@ -329,7 +350,8 @@ def test_header_damage_is_named(tmp_path):
             M.read_notestate(path)
     # SMPTE 30 fps x 80 ticks per frame = 2,400 ticks a second, read as 120 bpm: 1,200 per quarter
     path = tmp_path / "smpte.mid"
-    path.write_bytes(put16(header(0, 1, 480), 12, 0xE250) + chunk(b"MTrk", b"\x00\x90\x3c\x40" + vlq(1200) + b"\x3c\x00"))
+    path.write_bytes(put16(header(0, 1, 480), 12, 0xE250)
+                     + chunk(b"MTrk", b"\x00\x90\x3c\x40" + vlq(1200) + b"\x3c\x00"))
     assert M.read_notestate(path)[1].n_steps == 4
 
 
@@ -342,7 +364,8 @@ def test_one_hostile_file_does_not_abort_a_folder(tmp_path, monkeypatch):
             M.write_midi(M.notestate_from_notes(notes, 200), root / cls / f"song{i}.mid")
     good = (root / "a" / "song0.mid").read_bytes()
     (root / "a" / "zero_division.mid").write_bytes(put16(good, 12, 0))
-    (root / "b" / "endless.mid").write_bytes(insert_in_track(good, random.Random(0), b"\x00\x90\x3c\x40" + HUGE + b"\x80\x3c\x00"))
+    endless = insert_in_track(good, random.Random(0), b"\x00\x90\x3c\x40" + HUGE + b"\x80\x3c\x00")
+    (root / "b" / "endless.mid").write_bytes(endless)
     (root / "b" / "truncated.mid").write_bytes(good[:10])
     (root / "b" / "huge.mid").write_bytes(good + bytes(5000))
     monkeypatch.setattr(M, "MAX_FILE_BYTES", 4096)  # the corpus reads no further than the cap

@@ -239,7 +239,7 @@ def _scan_midi(data, path):
     n = len(data)
     notes, tempos = [], []
     out_of_range = percussion = 0
-    max_notes, max_tempos = MAX_NOTES, MAX_TEMPO_CHANGES
+    max_notes, max_tempos, top = MAX_NOTES, MAX_TEMPO_CHANGES, LOWEST_PITCH + N_PITCHES
     pos, overrun = 14, None
     for k in range(1, n_tracks + 1):
         if data[pos:pos + 4] != b"MTrk":
@@ -290,7 +290,7 @@ def _scan_midi(data, path):
                         t = tick + dt
                         is_on = hi == 0x90 and velocity != 0
                         channel = (s & 0x0F) + 1
-                        if channel == PERCUSSION_CHANNEL or not LOWEST_PITCH <= pitch < LOWEST_PITCH + N_PITCHES:
+                        if channel == PERCUSSION_CHANNEL or not LOWEST_PITCH <= pitch < top:
                             if is_on:
                                 if channel == PERCUSSION_CHANNEL:
                                     percussion += 1
@@ -355,10 +355,10 @@ def _scan_midi(data, path):
 
 def _check_length(path, n_steps):
     if n_steps > MAX_STEPS:
-        raise DataError(
-            f"{path}: song would be {_count(n_steps)} steps long (cap {MAX_STEPS:,} = "
-            f"{MAX_STEPS // STEPS_PER_QUARTER:,} quarter notes, ~{MAX_STEPS / STEPS_PER_QUARTER / 120 / 60:.1f} h "
-            f"at 120 bpm; see chainer_vae.data.midi.MAX_STEPS)")
+        quarters = MAX_STEPS // STEPS_PER_QUARTER
+        raise DataError(f"{path}: song would be {_count(n_steps)} steps long (cap {MAX_STEPS:,} = "
+                        f"{quarters:,} quarter notes, ~{quarters / 120 / 60:.1f} h at 120 bpm; see "
+                        f"chainer_vae.data.midi.MAX_STEPS)")
 
 
 def read_notestate(path):
