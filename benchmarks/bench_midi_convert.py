@@ -1,5 +1,5 @@
 """MIDI file -> note-state matrix, songs per second: ours (chainer_vae.data.midi.read_notestate,
-music21's low-level event reader) vs music21.converter.parse + the same note extraction
+one pass over the file's bytes) vs music21.converter.parse + the same note extraction
 (midi.stream_to_notestate), interleaved file by file; then a cached rerun of the lute set.
 
     python benchmarks/bench_midi_convert.py          # >= 100 Bach works written to MIDI

@@ -148,3 +148,18 @@ def test_paper_lute_set(tmp_path, lute_dir):  # lute_dir (conftest) skips when t
     assert np.bincount(d.train_y).tolist() == [640, 640]
     assert len(d.report) == 1  # nothing skipped
     assert corpus.SongCache(tmp_path / "cache").dir == str(tmp_path / "cache")
+
+
+def test_nested_class_folders_take_their_files_and_loose_files_are_reported(tmp_path):
+    rng = np.random.RandomState(2)
+    root = tmp_path / "data"
+    for rel in ("a/song.mid", "a/suite1/prelude.mid", "a/suite1/deeper/gigue.MID", "a/.hidden/x.mid",
+                "b/op1/no1/allegro.mid", "loose.mid"):
+        midi.write_midi(random_song(rng, 150), root / rel)
+    d = load_midi_dataset(root, cache_dir=False, progress=False)
+    assert d.classes == ["a", "b"]
+    assert [(s["class"], s["name"]) for s in d.songs] == [
+        ("a", "song.mid"), ("a", "prelude.mid"), ("a", "gigue.MID"), ("b", "allegro.mid")]
+    assert d.report[0] == (f"ignored: 1 MIDI file directly in {root} (loose.mid): with sub-folders "
+                           f"present, each sub-folder is a class")
+    assert len(d.report) == 2 and "0 files skipped" in d.report[-1]

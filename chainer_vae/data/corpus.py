@@ -2,7 +2,11 @@
 
 Layout (the paper's): a MIDI root folder whose sub-folders are the classes ("genres"), e.g.
 ``bach_lute/cminor`` and ``bach_lute/ebmajor`` with four files each; classes sorted by name.
-A folder with MIDI files and no sub-folders is one class named after the folder.
+A class takes the MIDI files at any depth of its folder (``cminor/suite1/prelude.mid``; hidden
+folders skipped), in sorted order, folder by folder.  MIDI files lying beside the class folders
+are not in any class: the report says so.  A folder with MIDI files and no sub-folders is one
+class named after the folder.  A file that cannot be used is skipped with one report line naming
+it and the reason; no single file aborts the build.
 
 Each song gives ``windows_per_song`` windows of ``window`` steps with evenly spaced starts
 ``floor(i * (T - window) / n)`` for i in 0..n-1 -- the original's stride ``(T - window) / n``.
@@ -114,13 +118,17 @@ class SongCache:
             self.dir = None
 
 
-def _convert(path, cache, kind, convert):
-    """Cached ``convert(path) -> (matrix, meta dict)``; DataError for unreadable files."""
+def _convert(path, cache, kind, convert, max_bytes=None):
+    """Cached ``convert(path) -> (matrix, meta dict)``; DataError for unreadable files and for
+    files over ``max_bytes`` (not read past it)."""
     try:
         with open(path, "rb") as f:
-            data = f.read()
+            data = f.read() if max_bytes is None else f.read(max_bytes + 1)
     except OSError as e:
         raise DataError(f"cannot read {path}: {e.strerror or e}") from e
+    if max_bytes is not None and len(data) > max_bytes:
+        raise DataError(f"{path}: file larger than {max_bytes:,} bytes (the reader's cap); "
+                        f"not a song this model can use")
     key = SongCache.key(data, kind)
     got = cache.load(key)
     if got is not None:
@@ -133,6 +141,23 @@ def _convert(path, cache, kind, convert):
 def _read_midi(path):
     matrix, info = M.read_notestate(path)
     return matrix, dataclasses.asdict(info)
+
+
+def _convert_or_report(path, cache, kind, convert, report, max_bytes=None):
+    """``_convert``, or None with one line in ``report`` naming the file and the reason.
+
+    One file never aborts a corpus: the readers raise DataError for everything they know to be
+    wrong (tests/test_midi_fuzz.py holds the MIDI reader to that), and anything else, even
+    MemoryError, is reported here as the reader's fault rather than ending the build.
+    """
+    try:
+        return _convert(path, cache, kind, convert, max_bytes)
+    except DataError as e:
+        report.append(f"skipped: {e}")
+    except Exception as e:  # noqa: BLE001 - the last line of defence, reported by name
+        why = " ".join(f"{type(e).__name__}: {e}".split())[:300]
+        report.append(f"skipped: {path}: unexpected error in the reader ({why})")
+    return None
 
 
 class _Progress:
@@ -155,23 +180,35 @@ def _load_folder(midi_dir, window, max_per_class, cache, progress):
     midi_dir = os.fspath(midi_dir)
     if not os.path.isdir(midi_dir):
         raise DataError(f"MIDI folder {midi_dir} does not exist or is not a folder")
+
+    def midi_files(folder):
+        return [os.path.join(folder, f) for f in sorted(os.listdir(folder))
+                if f.lower().endswith(MIDI_EXTENSIONS) and os.path.isfile(os.path.join(folder, f))]
+
     subdirs = sorted(d for d in os.listdir(midi_dir)
                      if not d.startswith(".") and os.path.isdir(os.path.join(midi_dir, d)))
     class_dirs = [(d, os.path.join(midi_dir, d)) for d in subdirs] or \
         [(os.path.basename(os.path.abspath(midi_dir)), midi_dir)]
-    files = [(cls, os.path.join(d, f)) for cls, d in class_dirs for f in sorted(os.listdir(d))
-             if f.lower().endswith(MIDI_EXTENSIONS) and os.path.isfile(os.path.join(d, f))]
     by_class, report = {cls: [] for cls, _ in class_dirs}, []
+    loose = midi_files(midi_dir) if subdirs else []
+    if loose:
+        names = ", ".join(os.path.basename(f) for f in loose[:5]) + (", ..." if len(loose) > 5 else "")
+        report.append(f"ignored: {len(loose)} MIDI file{'s' * (len(loose) != 1)} directly in {midi_dir} "
+                      f"({names}): with sub-folders present, each sub-folder is a class")
+    files = []
+    for cls, d in class_dirs:  # a class takes the MIDI files at any depth of its folder
+        for folder, dirs, _ in os.walk(d):
+            dirs[:] = sorted(x for x in dirs if not x.startswith("."))
+            files += [(cls, path) for path in midi_files(folder)]
     bar = _Progress(f"converting MIDI in {midi_dir}", len(files), progress)
     for i, (cls, path) in enumerate(files):
         if max_per_class is not None and len(by_class[cls]) >= max_per_class:
             continue
         bar.step(i + 1, os.path.basename(path))
-        try:
-            matrix, meta = _convert(path, cache, "midi", _read_midi)
-        except DataError as e:
-            report.append(f"skipped: {e}")
+        got = _convert_or_report(path, cache, "midi", _read_midi, report, max_bytes=M.MAX_FILE_BYTES)
+        if got is None:
             continue
+        matrix, meta = got
         if len(matrix) < window:
             report.append(f"skipped: {path}: too short ({len(matrix)} steps < window of {window})")
             continue
@@ -222,11 +259,10 @@ def _load_corpus(window, max_per_class, cache, progress):
         if all(len(v) >= max_per_class for v in by_class.values()):
             break
         bar.step(sum(map(len, by_class.values())), os.path.basename(path))
-        try:
-            matrix, meta = _convert(path, cache, kind, _parse_corpus_work)
-        except DataError as e:
-            report.append(f"skipped: {e}")
+        got = _convert_or_report(path, cache, kind, _parse_corpus_work, report)
+        if got is None:
             continue
+        matrix, meta = got
         songs = by_class.get(meta["mode"])
         if songs is None or len(songs) >= max_per_class:
             continue  # other modes, or that class is already full: not used, not an error
