@@ -51,11 +51,13 @@ def midi_data(n, midi_dir):
             from chainer_vae.data.corpus import load_midi_dataset
             data = load_midi_dataset(midi_dir, progress=False)
             x = data.train_x
-            if len(x) >= n:
-                return x[:n], "%s (%d training windows)" % (os.path.basename(midi_dir.rstrip("/")), len(x))
+            if len(x) >= n:  # ours cuts the windows per batch; the peers get them stored
+                windows = x.subset(slice(0, n))
+                return windows[np.arange(n)], windows, "%s (%d training windows)" % (
+                    os.path.basename(midi_dir.rstrip("/")), len(x))
         except Exception as e:  # the data module missing or the files unreadable: synthetic
             print("note: %s unusable (%s); synthetic windows" % (midi_dir, e))
-    return synthetic_windows(n), "synthetic windows"
+    return synthetic_windows(n), None, "synthetic windows"
 
 
 def chainer_model(seed=0):
@@ -69,7 +71,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     repeats = args.repeats or (1 if args.quick else 3)
     n = 2 * BATCH if args.quick else 1280
-    x_host, source = midi_data(n, args.midi_dir)
+    x_host, x_ours, source = midi_data(n, args.midi_dir)
     torch = common.import_torch(args.no_torch)
     print("MIDI epoch: %d windows %s of %s, %.2f%% ones, batch %d, 15600-1000-500-100-20 ReLU VAE, "
           "Adam %g + L2 %g" % (len(x_host), x_host.shape[1:], source, 100 * x_host.mean(), BATCH,
@@ -79,7 +81,7 @@ def main(argv=None):
     fns = peers.epoch_contenders(chainer_model, x_host, BATCH, ALPHA, WEIGHT_DECAY, torch,
                                  (15600, [1000, 500, 100], N_LATENT, [100, 500], "relu"),
                                  [(15600, 1000), (1000, 500), (500, 100), (100, 20), (100, 20),
-                                  (20, 100), (100, 500), (500, 15600)], THREADS)
+                                  (20, 100), (100, 500), (500, 15600)], THREADS, x_ours=x_ours)
     times = common.interleaved(fns, repeats, warmup=not args.quick)
     return peers.report_against_torch(common, times, torch)
 

@@ -117,17 +117,19 @@ def floor_products(sizes_fwd, batch, rng):
 
 
 def epoch_contenders(chainer_model, x_host, batch, alpha, weight_decay, torch, torch_spec,
-                     floor_sizes, threads):
+                     floor_sizes, threads, x_ours=None):
     """The training-epoch benchmarks' four sides, in the order they interleave:
     ours (the project's loop), PyTorch (when importable; torch_spec = torch_vae's arguments after
-    `torch`), the original code's style of Chainer loop, and the NumPy matrix-product floor."""
+    `torch`), the original code's style of Chainer loop, and the NumPy matrix-product floor.
+    x_ours: what our loop trains on when it differs from the dense x_host the peers get (the
+    MIDI windows, cut per batch from packed songs)."""
     import chainer
     from chainer_vae import training
 
     device = chainer.get_device("@numpy")
     ours_model = chainer_model()
     ours_opt = training.make_optimizer(ours_model, alpha, weight_decay)
-    x_dev = device.send(x_host)
+    x_dev = training._send(device, x_host if x_ours is None else x_ours)
 
     def ours():
         return float(training.train_epoch(ours_model, ours_opt, x_dev, batch)[0])  # one sync per epoch

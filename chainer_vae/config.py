@@ -143,6 +143,10 @@ class TrainConfig(RunConfig):
         from chainer_vae.schedules import parse_lr_schedule
         return parse_lr_schedule(self.lr_schedule) if self.lr_schedule else [(None, self.alpha)]
 
+    def examples_per_epoch(self):
+        """Examples an epoch trains on; 0: all (MIDI configs offer --windows-per-epoch)."""
+        return 0
+
     def alpha_label(self):
         return self.lr_schedule or "%g" % self.alpha
 

@@ -14,8 +14,9 @@ class Progress:
         self.min_interval = min_interval if self.live else log_interval
         self._last = time.perf_counter()
 
-    def bar(self, prefix, done, total, started):
-        """Redraw `prefix [####    ] done/total elapsed eta` at most every min_interval seconds."""
+    def bar(self, prefix, done, total, started, unit=None):
+        """Redraw `prefix [####    ] done/total elapsed eta` at most every min_interval seconds;
+        with a unit, also the rate (e.g. '55 songs/s')."""
         if not self.enabled:
             return
         now = time.perf_counter()
@@ -27,9 +28,10 @@ class Progress:
         eta = elapsed / done * (total - done) if done else 0.0
         width = 24
         filled = int(width * done / max(total, 1))
-        self.stream.write("%s%s [%s%s] %d/%d %.1fs eta %.1fs %s" % (
+        rate = " %.0f %s/s" % (done / elapsed, unit) if unit and elapsed > 0 else ""
+        self.stream.write("%s%s [%s%s] %d/%d%s %s eta %s %s" % (
             "\r" if self.live else "", prefix, "#" * filled, " " * (width - filled), done, total,
-            elapsed, eta, "" if self.live else "\n"))
+            rate, duration(elapsed), duration(eta), "" if self.live else "\n"))
         self.stream.flush()
 
     def line(self, text):

@@ -80,7 +80,7 @@ def fit(config, name, train_x, test_x, data_description):
         model, train_x, test_x, run_dir=run_dir, device=device, epochs=config.epochs,
         batch_size=config.batch_size, lr=config.schedule(), weight_decay=config.weight_decay,
         beta=config.beta, anneal_epochs=config.anneal_epochs, seed=config.seed,
-        progress=config.progress, resume=config.resume)
+        progress=config.progress, resume=config.resume, examples_per_epoch=config.examples_per_epoch())
     training.save_model(model_path, model)
     info = {
         # Portable: no folder of this machine (the run folder is relative to --out).

@@ -13,6 +13,7 @@ import numpy as np
 from chainer import serializers
 
 from chainer_vae import io, optim
+from chainer_vae.data.windows import Windows
 from chainer_vae.errors import DataError, DivergedError
 from chainer_vae.progress import Progress, duration
 from chainer_vae.schedules import beta_at, lr_at, parse_lr_schedule
@@ -29,19 +30,30 @@ def _reseed(xp, seed, epoch):
         xp.random.seed(s)
 
 
+def _send(device, a):
+    """Arrays go to the device once; so do the packed songs of windows cut on the fly."""
+    return a.to_device(device) if isinstance(a, Windows) else device.send(a)
+
+
+def _batch(x, index):
+    """Rows ``index`` of x as float32: windows cut from packed songs (data/windows.py), or rows
+    of an array (cast on the device)."""
+    return x.take(index) if isinstance(x, Windows) else x[index].astype(np.float32, copy=False)
+
+
 def evaluate(model, x, batch_size=4096):
     """Per-example means of loss, reconstr and kl_penalty over x (device array), without backprop.
 
     The original code evaluated the whole test set in one pass; chunks of `batch_size` give the
     same per-example means while bounding memory for large test sets.
     """
-    xp = chainer.backend.get_array_module(x)
+    xp = model.xp
     sums = xp.zeros(2, dtype=np.float32)
     n = len(x)
     with chainer.no_backprop_mode(), chainer.using_config("train", False), \
             chainer.using_config("type_check", False):
         for i in range(0, n, batch_size):
-            xb = x[i:i + batch_size].astype(np.float32, copy=False)
+            xb = _batch(x, slice(i, i + batch_size))
             model(xb)
             w = np.float32(len(xb))
             sums += xp.stack([model.reconstr.array, model.kl_penalty.array]) * w
@@ -97,17 +109,21 @@ def make_optimizer(model, alpha, weight_decay):
     return optimizer
 
 
-def train_epoch(model, optimizer, x_train, batch_size, progress=None):
-    """One epoch over a fresh permutation of x_train (a device array); the last partial batch is
-    dropped.  Returns the sums over batches of (loss, reconstr, kl_penalty) as device scalars:
-    nothing is read back to the host inside the loop.  progress(i) is called after batch i."""
-    xp = chainer.backend.get_array_module(x_train)
-    n_batches = len(x_train) // batch_size
+def train_epoch(model, optimizer, x_train, batch_size, progress=None, n_examples=0):
+    """One epoch over a fresh permutation of x_train (a device array or Windows); the last
+    partial batch is dropped.  n_examples > 0: only the first n_examples of the permutation (a
+    sample without replacement).  Returns the sums over batches of (loss, reconstr, kl_penalty)
+    as device scalars: nothing is read back to the host inside the loop.  progress(i) is called
+    after batch i."""
+    xp = model.xp
     perm = xp.random.permutation(len(x_train))
+    if n_examples:
+        perm = perm[:n_examples]
+    n_batches = len(perm) // batch_size
     sums = [xp.zeros((), dtype=np.float32) for _ in TERMS]
     with chainer.using_config("type_check", False):
         for i in range(n_batches):
-            x = x_train[perm[i * batch_size:(i + 1) * batch_size]].astype(np.float32, copy=False)
+            x = _batch(x_train, perm[i * batch_size:(i + 1) * batch_size])
             loss = model(x)
             model.cleargrads()
             loss.backward()
@@ -131,10 +147,13 @@ def _check_finite(row, run_dir):
 
 
 def train(model, train_x, test_x, *, run_dir, epochs, device, batch_size=32, lr=1e-3,
-          weight_decay=5e-4, beta=1.0, anneal_epochs=0, seed=0, progress=True, resume=True):
+          weight_decay=5e-4, beta=1.0, anneal_epochs=0, seed=0, progress=True, resume=True,
+          examples_per_epoch=0):
     """Train ``model`` (a VAELoss) with Adam + WeightDecay; return the per-epoch history.
 
-    train_x, test_x: host arrays (float32 in [0, 1], or uint8 0/1), sent to `device` once.
+    train_x, test_x: host arrays (float32 in [0, 1], or uint8 0/1) or Windows (MIDI windows cut
+    per batch from packed songs), sent to `device` once.  examples_per_epoch > 0: each epoch
+    trains on that many examples drawn without replacement (reproducible from the seed).
     lr: a constant alpha, a schedule text ('1e-3:30,1e-5') or a parsed schedule.
     Each epoch draws a fresh permutation and drops the last partial batch (as the original);
     the train loss of an epoch is the mean of its batch losses, the test loss is one pass over
@@ -159,8 +178,8 @@ def train(model, train_x, test_x, *, run_dir, epochs, device, batch_size=32, lr=
         history = _load_snapshot(snapshot, model, optimizer)
         bar.line("resuming %s at epoch %d" % (run_dir, len(history) + 1))
     xp = device.xp
-    x_train, x_test = device.send(train_x), device.send(test_x)
-    n_batches = len(train_x) // batch_size
+    x_train, x_test = _send(device, train_x), _send(device, test_x)
+    n_batches = min(len(train_x), examples_per_epoch or len(train_x)) // batch_size
     if n_batches == 0:
         raise DataError("batch size %d exceeds the %d training examples" % (batch_size, len(train_x)))
 
@@ -169,7 +188,7 @@ def train(model, train_x, test_x, *, run_dir, epochs, device, batch_size=32, lr=
         optimizer.alpha = lr_at(schedule, epoch)
         model.beta = beta_at(epoch, beta, anneal_epochs)
         started = time.perf_counter()
-        sums = train_epoch(model, optimizer, x_train, batch_size,
+        sums = train_epoch(model, optimizer, x_train, batch_size, n_examples=examples_per_epoch,
                            progress=lambda i: bar.bar("epoch %d/%d" % (epoch, epochs), i, n_batches, started))
         row = {"epoch": epoch, "alpha": optimizer.alpha, "beta": model.beta,
                "train": {k: float(s) / n_batches for k, s in zip(TERMS, sums)}}

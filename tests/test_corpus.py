@@ -6,6 +6,7 @@ import pytest
 
 from chainer_vae.data import corpus, midi
 from chainer_vae.data.corpus import export_corpus_midi, load_midi_dataset, song_windows, window_starts
+from chainer_vae.data.windows import Windows
 from chainer_vae.errors import DataError
 
 
@@ -60,9 +61,9 @@ def test_window_split_sizes_and_balance(tmp_path):
         got = np.concatenate([d.train_x[d.train_y == ci], d.test_x[d.test_y == ci]])
         assert sorted(w.tobytes() for w in got) == sorted(w.tobytes() for w in np.concatenate(expected))
     again = load_midi_dataset(root, cache_dir=tmp_path / "cache", progress=False)
-    np.testing.assert_array_equal(again.test_x, d.test_x)  # seeded: reproducible
+    np.testing.assert_array_equal(again.test_x.starts, d.test_x.starts)  # seeded: reproducible
     other = load_midi_dataset(root, cache_dir=tmp_path / "cache", progress=False, seed=5)
-    assert not np.array_equal(other.test_x, d.test_x)
+    assert not np.array_equal(other.test_x.starts, d.test_x.starts)
 
 
 def test_song_split_is_disjoint(tmp_path):
@@ -124,11 +125,12 @@ def test_second_load_hits_the_cache(tmp_path, monkeypatch):
 def test_corrupt_cache_entry_is_reconverted(tmp_path):
     root = make_dataset(tmp_path / "data", songs_per_class=1)
     first = load_midi_dataset(root, cache_dir=tmp_path / "cache", progress=False)
-    for f in (tmp_path / "cache").glob("*.npz"):
+    windows = first.train_x[np.arange(len(first.train_x))]  # read before the files are damaged in place
+    for f in (tmp_path / "cache").rglob("*.*"):  # songs and the build record
         f.write_bytes(b"garbage")
     second = load_midi_dataset(root, cache_dir=tmp_path / "cache", progress=False)
     assert "0 from cache, 2 converted" in second.report[-1]
-    np.testing.assert_array_equal(second.train_x, first.train_x)
+    np.testing.assert_array_equal(second.train_x[np.arange(len(second.train_x))], windows)
 
 
 def test_music21_bach_corpus_default_source(tmp_path):
@@ -163,3 +165,91 @@ def test_nested_class_folders_take_their_files_and_loose_files_are_reported(tmp_
     assert d.report[0] == (f"ignored: 1 MIDI file directly in {root} (loose.mid): with sub-folders "
                            f"present, each sub-folder is a class")
     assert len(d.report) == 2 and "0 files skipped" in d.report[-1]
+
+
+def stored_windows(root, d, window=100, n=200, seed=0, test_fraction=0.2):
+    """The windows as the original code stored them: every song's windows, each class's pooled
+    windows shuffled with the seeded generator and split 4/5 : 1/5."""
+    rng = np.random.RandomState(seed)
+    out = {"train": [], "test": []}
+    for cls in d.classes:
+        songs = [midi.read_notestate(os.path.join(root, s["path"]))[0] for s in d.songs if s["class"] == cls]
+        pooled = np.concatenate([song_windows(m, window, n) for m in songs])
+        perm = rng.permutation(len(pooled))
+        n_train = len(pooled) - int(round(len(pooled) * test_fraction))
+        out["train"].append(pooled[perm[:n_train]])
+        out["test"].append(pooled[perm[n_train:]])
+    return {k: np.concatenate(v) for k, v in out.items()}
+
+
+@pytest.mark.parametrize("cache", ["cold", "warm", "off"])
+def test_windows_cut_on_the_fly_are_the_stored_windows(tmp_path, cache):
+    """Element for element: the batches the training loop draws are the original's windows."""
+    root = make_dataset(tmp_path / "data")
+    cache_dir = False if cache == "off" else tmp_path / "cache"
+    if cache == "warm":
+        load_midi_dataset(root, cache_dir=cache_dir, progress=False)
+    d = load_midi_dataset(root, cache_dir=cache_dir, progress=False)
+    if cache == "warm":
+        assert isinstance(d.train_x.packed, np.memmap) and "8 from cache, 0 converted" in d.report[-1]
+    want = stored_windows(root, d)
+    for split, x in (("train", d.train_x), ("test", d.test_x)):
+        assert x.shape == want[split].shape
+        np.testing.assert_array_equal(x[np.arange(len(x))], want[split])
+        idx = np.random.RandomState(3).permutation(len(x))[:32]
+        batch = x.take(idx)
+        assert batch.dtype == np.float32
+        np.testing.assert_array_equal(batch, want[split][idx].astype(np.float32))
+    # a song is held once, packed: 20 bytes a step, not 200 windows of 100 x 156 bytes
+    assert d.train_x.packed.nbytes == sum(s["n_steps"] for s in d.songs) * 20
+
+
+def test_paper_lute_windows_are_the_stored_windows(tmp_path, lute_dir):
+    d = load_midi_dataset(lute_dir, cache_dir=tmp_path / "cache", progress=False)
+    want = stored_windows(lute_dir, d)
+    np.testing.assert_array_equal(d.train_x[np.arange(len(d.train_x))], want["train"])
+    np.testing.assert_array_equal(d.test_x[np.arange(len(d.test_x))], want["test"])
+
+
+def test_a_changed_folder_is_rebuilt_not_served_from_the_build_cache(tmp_path):
+    root = make_dataset(tmp_path / "data", songs_per_class=2)
+    first = load_midi_dataset(root, cache_dir=tmp_path / "cache", progress=False)
+    make_dataset(tmp_path / "data", songs_per_class=3, seed=1)  # one more song per class
+    second = load_midi_dataset(root, cache_dir=tmp_path / "cache", progress=False)
+    assert len(second.songs) == 6 and len(first.songs) == 4
+    assert "4 from cache, 2 converted" in second.report[-1]
+
+
+def test_pool_conversion_equals_one_process(tmp_path, monkeypatch):
+    from chainer_vae.data import songcache
+    root = make_dataset(tmp_path / "data", songs_per_class=6)
+    (root / "a_major" / "broken.mid").write_bytes(b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x00\x00")  # 0 ticks
+    jobs = [(str(p), songcache.SongCache.key(p.read_bytes(), "midi")) for p in sorted(root.rglob("*.mid"))]
+    pooled, lines = songcache.convert_all(jobs, songcache.SongCache(False), workers=2)
+    alone, lines1 = songcache.convert_all(jobs, songcache.SongCache(False), workers=1)
+    assert len(lines) == len(lines1) == 1 and "broken.mid" in lines[0] and lines == lines1
+    for a, b in zip(pooled, alone):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_array_equal(a[0], b[0])
+            assert a[1] == b[1]
+
+
+def test_windows_per_epoch_samples_without_replacement(tmp_path, monkeypatch):
+    from chainer_vae import training
+    from chainer_vae.device import resolve_device
+    from chainer_vae.recipes.midi import MidiConfig
+    from chainer_vae.runs import build_model
+    root = make_dataset(tmp_path / "data", songs_per_class=1)
+    d = load_midi_dataset(root, windows_per_song=50, cache_dir=False, progress=False)
+    seen = []
+    model = build_model(MidiConfig())
+    original = Windows.take
+    monkeypatch.setattr(Windows, "take", lambda self, idx: (
+        seen.append(np.asarray(idx).copy()) if len(self) == len(d.train_x) and not isinstance(idx, slice)
+        else None) or original(self, idx))
+    h = training.train(model, d.train_x, d.test_x, run_dir=str(tmp_path / "run"), epochs=1, batch_size=8,
+                       device=resolve_device("@numpy"), progress=False, examples_per_epoch=24)
+    drawn = np.concatenate(seen)
+    assert len(seen) == 3 and len(set(drawn.tolist())) == 24  # 3 batches of 8, no repeats
+    assert np.isfinite(h[0]["train"]["loss"])

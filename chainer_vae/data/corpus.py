@@ -20,9 +20,8 @@ Split, per class (seeded with ``seed``):
 * ``"song"``: shuffle the class's songs (sorted by path first) and hold out the first
   ``max(1, round(n_songs * test_fraction))`` whole songs; with 4 songs a class that is 3 / 1.
 
-Converted songs are cached on disk (npz of packbits, written atomically) under a key hashing
-the file's bytes and the conversion settings, so a rerun converts nothing.  ``cache_dir=None``
-uses ``$CHAINER_VAE_CACHE``, else ``<checkout>/.cache/notestate``; ``cache_dir=False`` disables.
+Songs are held once, bit-packed, and windows are cut when a batch is drawn (``windows.py``);
+conversion runs on all cores and is cached per song and per build (``songcache.py``).
 
 With ``midi_dir=None`` the data are the Bach works bundled with music21 (offline), split by mode
 into "major" / "minor" like the paper's E-flat major / C minor classes; see ``_load_corpus``.
@@ -31,16 +30,17 @@ import dataclasses
 import hashlib
 import json
 import os
-import sys
 import time
 
 import numpy as np
 
 from chainer_vae.data import midi as M
+from chainer_vae.data.songcache import SongCache, convert_all, read_capped
+from chainer_vae.data.windows import Windows, pack, window_starts
 from chainer_vae.errors import ConfigError, DataError
 from chainer_vae.io import atomic_path
+from chainer_vae.progress import Progress
 
-CACHE_VERSION = 1  # bump when the conversion changes meaning: old entries are then ignored
 MIDI_EXTENSIONS = (".mid", ".midi", ".kar")
 CORPUS_EXTENSIONS = (".mxl", ".xml", ".musicxml", ".krn")  # not .rntxt: analyses, not scores
 CORPUS_SONGS_PER_CLASS = 4  # the paper had four files per class
@@ -48,9 +48,9 @@ CORPUS_SONGS_PER_CLASS = 4  # the paper had four files per class
 
 @dataclasses.dataclass
 class MidiData:
-    train_x: np.ndarray  # (N, window, 156) uint8; made float32 per batch by the training loop
+    train_x: Windows     # (N, window, 156) windows, cut from the packed songs per batch
     train_y: np.ndarray  # (N,) int32 class index
-    test_x: np.ndarray
+    test_x: Windows
     test_y: np.ndarray
     classes: list
     songs: list  # per song: name, path, class, n_steps, tempo_bpm, windows, split, ...
@@ -58,129 +58,29 @@ class MidiData:
     source: str
 
 
-def window_starts(n_steps, window=100, n=200):
-    """Evenly spaced starts floor(i * (T - window) / n), exact in integer arithmetic."""
-    if n_steps < window:
-        raise ValueError(f"song of {n_steps} steps is shorter than the window ({window})")
-    return (np.arange(n, dtype=np.int64) * (n_steps - window)) // n
-
-
 def song_windows(matrix, window=100, n=200):
-    """(T, 156) song -> (n, window, 156) uint8 windows at ``window_starts``."""
+    """(T, 156) song -> (n, window, 156) uint8 windows at ``window_starts`` (the stored windows
+    of the original code; the corpus cuts the same windows on the fly)."""
     starts = window_starts(len(matrix), window, n)
     return np.asarray(matrix, np.uint8)[starts[:, None] + np.arange(window)]
 
 
-# ----------------------------------------------------------------------------- cache
-def default_cache_dir():
-    if os.environ.get("CHAINER_VAE_CACHE"):
-        return os.path.join(os.environ["CHAINER_VAE_CACHE"], "notestate")
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    if os.path.exists(os.path.join(root, "pyproject.toml")):  # a source checkout
-        return os.path.join(root, ".cache", "notestate")
-    return os.path.join(os.path.expanduser("~"), ".cache", "chainer_vae", "notestate")
+def _count_bar(label, total, progress):
+    """on_done(n) for convert_all: songs done, songs per second and ETA on stderr."""
+    bar, started, done = Progress(progress and total > 0), time.perf_counter(), [0]
 
-
-class SongCache:
-    """Converted songs on disk; a missing or unreadable entry is just a miss."""
-
-    def __init__(self, directory):
-        self.dir = None if directory is False else os.fspath(directory or default_cache_dir())
-        self.hits = self.misses = 0
-
-    @staticmethod
-    def key(data, kind):
-        tag = f"{kind}/v{CACHE_VERSION}/lo{M.LOWEST_PITCH}/n{M.N_PITCHES}/spq{M.STEPS_PER_QUARTER}/"
-        return hashlib.sha256(tag.encode() + data).hexdigest()
-
-    def load(self, key):
-        if self.dir is None:
-            return None
-        try:
-            with np.load(os.path.join(self.dir, key + ".npz"), allow_pickle=False) as z:
-                meta = json.loads(str(z["meta"]))
-                bits = np.unpackbits(z["bits"], count=meta["n_steps"] * M.N_FEATURES)
-        except Exception:  # missing, truncated, foreign: a cache must never break a load
-            return None
-        self.hits += 1
-        return bits.reshape(meta["n_steps"], M.N_FEATURES), meta
-
-    def save(self, key, matrix, meta):
-        self.misses += 1
-        if self.dir is None:
-            return
-        try:
-            with atomic_path(os.path.join(self.dir, key + ".npz")) as tmp:
-                with open(tmp, "wb") as f:
-                    np.savez_compressed(f, bits=np.packbits(matrix.astype(bool)), meta=json.dumps(meta))
-        except OSError as e:  # read-only or full disk: carry on uncached, say so once
-            print(f"warning: not caching converted songs in {self.dir}: {e}", file=sys.stderr)
-            self.dir = None
-
-
-def _convert(path, cache, kind, convert, max_bytes=None):
-    """Cached ``convert(path) -> (matrix, meta dict)``; DataError for unreadable files and for
-    files over ``max_bytes`` (not read past it)."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read() if max_bytes is None else f.read(max_bytes + 1)
-    except OSError as e:
-        raise DataError(f"cannot read {path}: {e.strerror or e}") from e
-    if max_bytes is not None and len(data) > max_bytes:
-        raise DataError(f"{path}: file larger than {max_bytes:,} bytes (the reader's cap); "
-                        f"not a song this model can use")
-    key = SongCache.key(data, kind)
-    got = cache.load(key)
-    if got is not None:
-        return got[0], dict(got[1], path=os.fspath(path))  # same bytes may live elsewhere
-    matrix, meta = convert(path)
-    cache.save(key, matrix, meta)
-    return matrix, meta
-
-
-def _read_midi(path):
-    matrix, info = M.read_notestate(path)
-    return matrix, dataclasses.asdict(info)
-
-
-def _convert_or_report(path, cache, kind, convert, report, max_bytes=None):
-    """``_convert``, or None with one line in ``report`` naming the file and the reason.
-
-    One file never aborts a corpus: the readers raise DataError for everything they know to be
-    wrong (tests/test_midi_fuzz.py holds the MIDI reader to that), and anything else, even
-    MemoryError, is reported here as the reader's fault rather than ending the build.
-    """
-    try:
-        return _convert(path, cache, kind, convert, max_bytes)
-    except DataError as e:
-        report.append(f"skipped: {e}")
-    except Exception as e:  # noqa: BLE001 - the last line of defence, reported by name
-        why = " ".join(f"{type(e).__name__}: {e}".split())[:300]
-        report.append(f"skipped: {path}: unexpected error in the reader ({why})")
-    return None
-
-
-class _Progress:
-    """Progress lines on stderr, only once work has taken more than a moment."""
-
-    def __init__(self, label, total, enabled):
-        self.label, self.total, self.enabled = label, total, enabled
-        self.t0 = self.last = time.perf_counter()
-        self.shown = False
-
-    def step(self, i, name):
-        now = time.perf_counter()
-        if self.enabled and now - self.t0 > 0.5 and (now - self.last > 1.0 or not self.shown):
-            print(f"{self.label}: {i}/{self.total} {name}", file=sys.stderr, flush=True)
-            self.last, self.shown = now, True
+    def on_done(n):
+        done[0] += n
+        bar.bar(label, done[0], total, started, unit="songs")
+    return on_done
 
 
 # ----------------------------------------------------------------------------- sources
-def _load_folder(midi_dir, window, max_per_class, cache, progress):
-    midi_dir = os.fspath(midi_dir)
-    if not os.path.isdir(midi_dir):
-        raise DataError(f"MIDI folder {midi_dir} does not exist or is not a folder")
+# A source returns ({class: [(offset, n_steps, meta)]}, packed songs (S, 20), report, name):
+# every song is rows offset .. offset + n_steps of the packed array.
 
+def _midi_files(midi_dir, report):
+    """[(class, path)] in sorted order; a class takes the MIDI files at any depth of its folder."""
     def midi_files(folder):
         return [os.path.join(folder, f) for f in sorted(os.listdir(folder))
                 if f.lower().endswith(MIDI_EXTENSIONS) and os.path.isfile(os.path.join(folder, f))]
@@ -189,31 +89,70 @@ def _load_folder(midi_dir, window, max_per_class, cache, progress):
                      if not d.startswith(".") and os.path.isdir(os.path.join(midi_dir, d)))
     class_dirs = [(d, os.path.join(midi_dir, d)) for d in subdirs] or \
         [(os.path.basename(os.path.abspath(midi_dir)), midi_dir)]
-    by_class, report = {cls: [] for cls, _ in class_dirs}, []
     loose = midi_files(midi_dir) if subdirs else []
     if loose:
         names = ", ".join(os.path.basename(f) for f in loose[:5]) + (", ..." if len(loose) > 5 else "")
         report.append(f"ignored: {len(loose)} MIDI file{'s' * (len(loose) != 1)} directly in {midi_dir} "
                       f"({names}): with sub-folders present, each sub-folder is a class")
     files = []
-    for cls, d in class_dirs:  # a class takes the MIDI files at any depth of its folder
+    for cls, d in class_dirs:
         for folder, dirs, _ in os.walk(d):
             dirs[:] = sorted(x for x in dirs if not x.startswith("."))
             files += [(cls, path) for path in midi_files(folder)]
-    bar = _Progress(f"converting MIDI in {midi_dir}", len(files), progress)
-    for i, (cls, path) in enumerate(files):
-        if max_per_class is not None and len(by_class[cls]) >= max_per_class:
-            continue
-        bar.step(i + 1, os.path.basename(path))
-        got = _convert_or_report(path, cache, "midi", _read_midi, report, max_bytes=M.MAX_FILE_BYTES)
-        if got is None:
-            continue
-        matrix, meta = got
-        if len(matrix) < window:
-            report.append(f"skipped: {path}: too short ({len(matrix)} steps < window of {window})")
-            continue
-        by_class[cls].append((matrix, meta))
-    return by_class, report, os.path.basename(os.path.abspath(midi_dir))
+    return [cls for cls, _ in class_dirs], files
+
+
+def _load_folder(midi_dir, window, max_per_class, cache, progress):
+    midi_dir = os.fspath(midi_dir)
+    if not os.path.isdir(midi_dir):
+        raise DataError(f"MIDI folder {midi_dir} does not exist or is not a folder")
+    name, report = os.path.basename(os.path.abspath(midi_dir)), []
+    classes, files = _midi_files(midi_dir, report)
+    keyed = []  # (class, path, song key): reading and hashing every file is the whole warm cost
+    for cls, path in files:
+        try:
+            keyed.append((cls, path, SongCache.key(read_capped(path, M.MAX_FILE_BYTES), "midi")))
+        except DataError as e:
+            report.append(f"skipped: {e}")
+    build = hashlib.sha256(json.dumps([window, max_per_class, [
+        (c, os.path.relpath(p, midi_dir), k) for c, p, k in keyed]]).encode()).hexdigest()
+    warm = cache.load_build(build)
+    if warm is not None:
+        packed, record = warm
+        cache.hits += record["n_songs"]
+        by_class = {cls: [] for cls in classes}
+        for cls, offset, n_steps, rel in record["songs"]:
+            meta = dict(record["meta"][rel], path=os.path.join(midi_dir, rel))
+            by_class[cls].append((offset, n_steps, meta))
+        return by_class, packed, report + record["report"], name
+
+    on_done = _count_bar("converting MIDI in %s" % name, len(keyed), progress)
+    by_class, parts, offset, lines = {cls: [] for cls in classes}, [], 0, []
+    per_class = {cls: [(p, k) for c, p, k in keyed if c == cls] for cls in classes}
+    for cls in classes:  # at most max_per_class usable songs a class, taken in order
+        pending = per_class[cls]
+        while pending and (max_per_class is None or len(by_class[cls]) < max_per_class):
+            need = len(pending) if max_per_class is None else max_per_class - len(by_class[cls])
+            chunk, pending = pending[:need], pending[need:]
+            songs, skipped = convert_all(chunk, cache, on_done=on_done)
+            lines += skipped
+            for (path, _), song in zip(chunk, songs):
+                if song is None:
+                    continue
+                packed, meta = song
+                if len(packed) < window:
+                    lines.append(f"skipped: {path}: too short ({len(packed)} steps < window of {window})")
+                    continue
+                by_class[cls].append((offset, len(packed), meta))
+                parts.append(packed)
+                offset += len(packed)
+    record = {"n_songs": len(parts), "report": lines,
+              "songs": [(cls, o, n, os.path.relpath(m["path"], midi_dir))
+                        for cls, entries in by_class.items() for o, n, m in entries],
+              "meta": {os.path.relpath(m["path"], midi_dir): {k: v for k, v in m.items() if k != "path"}
+                       for entries in by_class.values() for _, _, m in entries}}
+    packed = cache.save_build(build, parts, record)
+    return by_class, packed, report + lines, name
 
 
 def _bach_corpus_paths():
@@ -240,7 +179,7 @@ def _parse_corpus_work(path):
     except Exception as e:  # music21 raises many types for bad scores
         raise DataError(f"{path}: music21 cannot parse it ({type(e).__name__}: {e})") from e
     matrix, info = M.stream_to_notestate(score, path)
-    return matrix, dict(dataclasses.asdict(info), mode=_mode_of(score))
+    return pack(matrix), dict(dataclasses.asdict(info), mode=_mode_of(score))
 
 
 def _load_corpus(window, max_per_class, cache, progress):
@@ -251,26 +190,34 @@ def _load_corpus(window, max_per_class, cache, progress):
     """
     import music21
 
-    paths = _bach_corpus_paths()
     kind = f"m21stream-{music21.__version__}"  # another music21 may parse scores differently
-    by_class, report = {"major": [], "minor": []}, []
-    bar = _Progress("converting music21 Bach corpus", max_per_class * 2, progress)
-    for path in paths:
+    by_class, parts, offset, report = {"major": [], "minor": []}, [], 0, []
+    on_done = _count_bar("converting music21 Bach corpus", max_per_class * 2, progress)
+    for path in _bach_corpus_paths():
         if all(len(v) >= max_per_class for v in by_class.values()):
             break
-        bar.step(sum(map(len, by_class.values())), os.path.basename(path))
-        got = _convert_or_report(path, cache, kind, _parse_corpus_work, report)
-        if got is None:
+        try:
+            key = SongCache.key(read_capped(path), kind)
+        except DataError as e:
+            report.append(f"skipped: {e}")
             continue
-        matrix, meta = got
+        (song,), skipped = convert_all([(path, key)], cache, convert=_parse_corpus_work)
+        report += skipped
+        if song is None:
+            continue
+        packed, meta = song
         songs = by_class.get(meta["mode"])
         if songs is None or len(songs) >= max_per_class:
             continue  # other modes, or that class is already full: not used, not an error
-        if len(matrix) < window:
-            report.append(f"skipped: {path}: too short ({len(matrix)} steps < window of {window})")
+        if len(packed) < window:
+            report.append(f"skipped: {path}: too short ({len(packed)} steps < window of {window})")
             continue
-        songs.append((matrix, meta))
-    return by_class, report, "music21 Bach corpus (major/minor)"
+        songs.append((offset, len(packed), meta))
+        parts.append(packed)
+        offset += len(packed)
+        on_done(1)
+    packed = np.concatenate(parts) if parts else np.zeros((0, 20), np.uint8)
+    return by_class, packed, report, "music21 Bach corpus (major/minor)"
 
 
 def export_corpus_midi(out_dir, n=100, progress=True):
@@ -279,14 +226,14 @@ def export_corpus_midi(out_dir, n=100, progress=True):
 
     written = []
     paths = _bach_corpus_paths()[:n]
-    bar = _Progress(f"exporting music21 Bach corpus to {out_dir}", len(paths), progress)
+    bar, started = Progress(progress), time.perf_counter()
     for i, path in enumerate(paths):
-        bar.step(i + 1, os.path.basename(path))
         out = os.path.join(out_dir, os.path.splitext(os.path.basename(path))[0] + ".mid")
         if not os.path.exists(out):
             with atomic_path(out) as tmp:
                 converter.parse(path).write("midi", fp=tmp)
         written.append(out)
+        bar.bar("exporting music21 Bach corpus", i + 1, len(paths), started, unit="works")
     return written
 
 
@@ -311,10 +258,10 @@ def load_midi_dataset(midi_dir=None, window=100, windows_per_song=200, split="wi
         raise ConfigError("need 0 < test_fraction < 1, window >= 1, windows_per_song >= 1")
     cache = SongCache(cache_dir)
     if midi_dir is None:
-        by_class, report, source = _load_corpus(window, max_songs_per_class or CORPUS_SONGS_PER_CLASS,
-                                                cache, progress)
+        by_class, packed, report, source = _load_corpus(
+            window, max_songs_per_class or CORPUS_SONGS_PER_CLASS, cache, progress)
     else:
-        by_class, report, source = _load_folder(midi_dir, window, max_songs_per_class, cache, progress)
+        by_class, packed, report, source = _load_folder(midi_dir, window, max_songs_per_class, cache, progress)
     for cls in sorted(c for c, s in by_class.items() if not s):
         report.append(f"class {cls!r} dropped: no usable songs")
     classes = sorted(c for c, s in by_class.items() if s)
@@ -323,14 +270,16 @@ def load_midi_dataset(midi_dir=None, window=100, windows_per_song=200, split="wi
         reasons = "; ".join(report[:3]) + (f"; and {len(report) - 3} more" if len(report) > 3 else "")
         raise DataError(f"no usable songs in {where}: {reasons or 'no MIDI files found'}")
 
+    # The original's split, on window starts instead of stored windows: the same random draws
+    # pick the same windows, so the batches are element for element the original's.
     rng = np.random.RandomState(seed)
     parts = {"train": ([], []), "test": ([], [])}
     songs = []
     for ci, cls in enumerate(classes):
         entries = by_class[cls]
-        wins = [song_windows(m, window, windows_per_song) for m, _ in entries]
+        starts = [offset + window_starts(n_steps, window, windows_per_song) for offset, n_steps, _ in entries]
         if split == "window":
-            pooled = np.concatenate(wins)
+            pooled = np.concatenate(starts)
             perm = rng.permutation(len(pooled))
             n_train = len(pooled) - int(round(len(pooled) * test_fraction))
             chosen = {"train": pooled[perm[:n_train]], "test": pooled[perm[n_train:]]}
@@ -344,22 +293,22 @@ def load_midi_dataset(midi_dir=None, window=100, windows_per_song=200, split="wi
             song_split = ["train"] * len(entries)
             for j in order[:n_test]:
                 song_split[j] = "test"
-            chosen = {s: np.concatenate([w for w, sp in zip(wins, song_split) if sp == s])
+            chosen = {s: np.concatenate([w for w, sp in zip(starts, song_split) if sp == s])
                       for s in ("train", "test")}
         for s, (xs, ys) in parts.items():
             xs.append(chosen[s])
             ys.append(np.full(len(chosen[s]), ci, np.int32))
-        for (matrix, meta), sp in zip(entries, song_split):
+        for (_, n_steps, meta), sp in zip(entries, song_split):
             songs.append({"name": os.path.basename(meta["path"]), "path": _portable(meta["path"], midi_dir),
-                          "class": cls, "n_steps": len(matrix), "tempo_bpm": meta["tempo_bpm"],
+                          "class": cls, "n_steps": n_steps, "tempo_bpm": meta["tempo_bpm"],
                           "windows": windows_per_song, "split": sp, "n_notes": meta["n_notes"],
                           "dropped_out_of_range": meta["dropped_out_of_range"],
                           "dropped_percussion": meta["dropped_percussion"]})
-    (trx, try_), (tex, tey) = [(np.concatenate(xs), np.concatenate(ys)) for xs, ys in parts.values()]
+    (trs, try_), (tes, tey) = [(np.concatenate(xs), np.concatenate(ys)) for xs, ys in parts.values()]
     counts = ", ".join(f"{c}: {len(by_class[c])}" for c in classes)
     n_skipped = sum(line.startswith("skipped") for line in report)
     report.append(f"{source}: {len(songs)} songs in {len(classes)} classes ({counts}), "
-                  f"{n_skipped} files skipped; {len(trx)} train / {len(tex)} test windows of "
+                  f"{n_skipped} files skipped; {len(trs)} train / {len(tes)} test windows of "
                   f"{window} steps (split={split}); {cache.hits} from cache, {cache.misses} converted")
-    return MidiData(train_x=trx, train_y=try_, test_x=tex, test_y=tey, classes=classes,
-                    songs=songs, report=report, source=source)
+    return MidiData(train_x=Windows(packed, trs, window), train_y=try_, test_x=Windows(packed, tes, window),
+                    test_y=tey, classes=classes, songs=songs, report=report, source=source)

@@ -23,6 +23,8 @@ class MidiConfig(TrainConfig):
     max_songs_per_class: int = flag(0, "at most this many songs per class; 0: all songs of a MIDI folder, "
                                        "4 from music21's corpus (the paper had 4 per class)", ">=0")
     windows_per_song: int = flag(200, "evenly spaced windows of 100 steps per song (the authors': 200)", ">=1")
+    windows_per_epoch: int = flag(0, "train each epoch on this many windows drawn without replacement "
+                                     "(reproducible from --seed); 0: all (the authors'), for big folders", ">=0")
     split: str = flag("window", "window (the authors': a class's shuffled windows, 4/5 train; windows of one "
                                 "song land on both sides) or song (whole songs held out)",
                       choices=("window", "song"))
@@ -33,6 +35,9 @@ class MidiConfig(TrainConfig):
     lr_schedule: str = flag("1e-3:30,1e-5", "per-epoch learning rate, e.g. '1e-3:30,1e-5' (1e-3 for epochs "
                                             "1-30, then 1e-5); '' for a constant --alpha (the committed "
                                             "script: --lr-schedule '' --alpha 1e-5)", lr_schedule_problem)
+
+    def examples_per_epoch(self):
+        return self.windows_per_epoch
 
     def smoke_config(self):
         return dataclasses.replace(self, windows_per_song=40, max_songs_per_class=1, epochs=2, smoke=True)
