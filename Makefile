@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 PYTHON ?= $(shell for p in python3.11 python3.12 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info[:2] not in ((3, 11), (3, 12)))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: setup fig2 fig3 fig4 fig5 music architectures figures test bench clean
+.PHONY: setup fig2 fig3 fig4 fig5 music architectures figures report test bench clean
 
 setup: $(VENV)/.installed
 
@@ -31,6 +31,11 @@ music: setup
 architectures: setup
 	$(PY) experiments/architectures.py $(ARGS)
 figures: fig4 fig3 fig2 fig5 music
+
+# REPRODUCE.md's number blocks and results/index.html, from results/*.json (the same tables).
+report: setup
+	$(PY) tools/update_reproduce.py
+	$(PY) tools/make_report.py $(ARGS)
 
 test: setup
 	$(PY) -m pytest -q $(ARGS)

@@ -13,7 +13,7 @@ import dataclasses
 import numpy as np
 
 from chainer_vae import config as cfg
-from chainer_vae import io, plotting
+from chainer_vae import io, plotting, report
 from chainer_vae.config import flag
 from chainer_vae.nets import KINDS
 from chainer_vae.recipes import midi, mnist
@@ -101,6 +101,7 @@ def main(argv=None):
         settings.pop(key)
     io.write_json(stem + ".json", {"config": settings, "rows": rows})
     print(text)
+    report.refresh(config.out)  # results/index.html follows the new results
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from statistics import NormalDist
 import numpy as np
 
 from chainer_vae import config as cfg
-from chainer_vae import io, plotting
+from chainer_vae import io, plotting, report
 from chainer_vae.errors import ConfigError
 from chainer_vae.recipes import mnist
 from chainer_vae.training import decode, encode
@@ -53,6 +53,7 @@ def main(argv=None):
             float(-np.sum(x * np.log(np.clip(p, 1e-7, 1)) + (1 - x) * np.log(np.clip(1 - p, 1e-7, 1))))
             for x, p in zip(data.test_x[firsts], recon)]})
     print("wrote %s.json and its three PNGs" % stem("fig2_mnist_samples"))
+    report.refresh(config.out)  # results/index.html follows the new results
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ Reuses Fig. 4's model for the same settings and data (trains it if missing) and 
 import numpy as np
 
 from chainer_vae import config as cfg
-from chainer_vae import io, plotting
+from chainer_vae import io, plotting, report
 from chainer_vae.recipes import mnist
 from chainer_vae.training import encode
 
@@ -25,6 +25,7 @@ def main(argv=None):
         "epochs": len(run.history), "mu_mean": mu.mean(axis=0).tolist(), "mu_std": mu.std(axis=0).tolist(),
         "class_centroids": centroids})
     print("wrote %s.png and %s.json" % (stem, stem))
+    report.refresh(config.out)  # results/index.html follows the new results
 
 
 if __name__ == "__main__":

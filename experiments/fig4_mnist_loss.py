@@ -9,7 +9,7 @@ fig4_mnist_loss_mlxtend5k.* instead, beside the real-MNIST figure.  Figs. 2 and 
     python experiments/fig4_mnist_loss.py --alpha 5e-5 --tag alpha5e-5   # the committed script's rate
 """
 from chainer_vae import config as cfg
-from chainer_vae import io, plotting, runs
+from chainer_vae import io, plotting, runs, report
 from chainer_vae.recipes import mnist
 
 
@@ -24,6 +24,7 @@ def main(argv=None):
         "figure": "Fig. 4", "data": data.source, "data_description": data.description,
         "run": run.info, "summary": runs.summary(run.history), "history": run.history})
     print("wrote %s.png and %s.json" % (stem, stem))
+    report.refresh(config.out)  # results/index.html follows the new results
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ reuses the model.
     python experiments/fig5_midi_loss.py --lr-schedule '' --alpha 1e-5 --tag alpha1e-5   # the committed script
 """
 from chainer_vae import config as cfg
-from chainer_vae import io, plotting, runs
+from chainer_vae import io, plotting, runs, report
 from chainer_vae.recipes import midi
 
 PAPER_PLOTTED_EPOCHS = (11, 59)  # the paper's Fig. 5 shows only these epochs
@@ -29,6 +29,7 @@ def main(argv=None):
         "classes": data.classes, "songs": data.songs, "conversion_report": data.report,
         "run": run.info, "summary": runs.summary(run.history), "history": run.history})
     print("wrote %s.png and %s.json" % (stem, stem))
+    report.refresh(config.out)  # results/index.html follows the new results
 
 
 if __name__ == "__main__":

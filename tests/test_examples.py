@@ -14,7 +14,8 @@ EXPERIMENTS = os.path.join(ROOT, "experiments")
 
 # script -> (the data it needs, the outputs its quick mode must write under --out)
 SCRIPTS = {
-    "fig4_mnist_loss.py": ("mnist", ["fig4_mnist_loss.png", "fig4_mnist_loss.json"]),
+    "fig4_mnist_loss.py": ("mnist", ["fig4_mnist_loss.png", "fig4_mnist_loss.json",
+                                     "index.html", "explorer/data.js"]),  # the results page follows
     "fig3_mnist_latent.py": ("mnist", ["fig3_mnist_latent.png", "fig3_mnist_latent.json"]),
     "fig2_mnist_samples.py": ("mnist", ["fig2_mnist_manifold.png", "fig2_mnist_prior_samples.png",
                                         "fig2_mnist_per_digit.png", "fig2_mnist_samples.json"]),

@@ -1,0 +1,95 @@
+"""Render results/index.html from results/ with the Jinja2 template in templates/.
+
+The number blocks are REPRODUCE.md's (tables.blocks), rendered from their Markdown; the latent
+explorer's data and script are written beside the page (explorer.py, static/explorer.js).  No
+timestamp goes into the page: regenerating unchanged results leaves the file as it was.
+"""
+import os
+import shutil
+
+import jinja2
+import markdown
+from markupsafe import Markup
+
+from chainer_vae import io
+from chainer_vae.report import explorer, sections, tables
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCRIPT = os.path.join(HERE, "static", "explorer.js")
+PAGE = "index.html"
+
+
+def render_markdown(text):
+    """Markdown (tables, lists, emphasis) -> HTML; the text is our own generated Markdown."""
+    return Markup(markdown.markdown(text or "", extensions=["tables"], output_format="html"))
+
+
+def environment():
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(HERE, "templates")),
+                             autoescape=jinja2.select_autoescape(["html", "j2"]),
+                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    env.filters["markdown"] = render_markdown
+    return env
+
+
+FIG2 = (("manifold", "Fig. 2: decodes of the 15x15 latent grid"), ("prior_samples", "decodes of 100 draws of z ~ N(0, I)"),
+        ("per_digit", "each digit's first test image (top) and its reconstruction"))
+
+
+def captioned(results, pattern, titled, caption):
+    """[(png, caption)]: the PNGs of REPRODUCE.md's columns first, in its order and with its
+    column titles (``titled``: (title, json file)), then any others."""
+    order = {name[:-len(".json")] + ".png": (i, title) for i, (title, name) in enumerate(titled)}
+    found = sections.images(results, pattern)
+    found.sort(key=lambda p: order.get(p, (len(order), ""))[0])
+    return [(p, "%s, %s" % (caption, order[p][1]) if p in order else caption) for p in found]
+
+
+def context(results, explorer_meta, explorer_reason):
+    blocks = tables.blocks(results)
+    return {
+        "blocks": {k: render_markdown(v) for k, v in blocks.items()},
+        "images": {
+            "fig4": captioned(results, "fig4_mnist_loss*.png", tables.FIG4_RUNS, "Fig. 4: loss and KL per epoch"),
+            "fig3": captioned(results, "fig3_mnist_latent*.png", (), "Fig. 3: test-set latent means by digit"),
+            "fig2": [(p, caption) for name, caption in FIG2 for p in sections.images(results, "fig2_mnist_%s*.png" % name)],
+            "fig5": captioned(results, "fig5_midi_loss*.png", tables.FIG5_RUNS, "Fig. 5: loss and KL per epoch"),
+            "architectures": captioned(results, "architectures.png", (), "test loss per epoch of each encoder/decoder pair"),
+        },
+        "explorer": explorer_meta, "explorer_reason": explorer_reason,
+        "music": sections.music(results), "others": sections.others(results),
+        "runs": sections.run_rows(results), "reused": sections.reused(results),
+        "dash": sections.DASH,
+    }
+
+
+def build(results="results"):
+    """Write <results>/index.html (and the explorer beside it); returns (path, notes: sentences)."""
+    notes = []
+    meta, reason = explorer.refresh(results)
+    script = os.path.join(results, "explorer", "explorer.js")
+    if meta:
+        with io.atomic_path(script) as tmp:
+            shutil.copyfile(SCRIPT, tmp)
+    else:
+        notes.append("no latent explorer: " + reason)
+    html = environment().get_template("index.html.j2").render(context(results, meta, reason))
+    path = os.path.join(results, PAGE)
+    with io.atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(html)
+    return path, notes
+
+
+def refresh(results):
+    """build() for the end of an experiment script: the page follows the results it just wrote;
+    a page that cannot be written is a warning, never a failed experiment."""
+    try:
+        path, notes = build(results)
+    except Exception as e:  # noqa: BLE001  (the experiment's own outputs are already safe)
+        print("warning: results page not updated: %s: %s" % (type(e).__name__, e))
+        return None
+    for note in notes:
+        print(note)
+    print("updated %s" % path)
+    return path

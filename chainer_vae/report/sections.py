@@ -1,0 +1,126 @@
+"""What the results page shows, gathered from ``results/`` (figures, runs, music, the rest).
+
+Everything here is read from the files the experiments wrote; a key an older JSON lacks is shown
+as a dash.  Paths are relative to the results folder, so the page works wherever it is copied.
+"""
+import glob
+import numbers
+import os
+
+from chainer_vae import io
+
+DASH = "—"
+# The paper's figures and the comparison have their own sections; any other results/*.json is
+# a beyond-paper experiment, shown with the .png and .md of the same name.
+KNOWN = ("fig2_mnist_samples", "fig3_mnist_latent", "fig4_mnist_loss", "fig5_midi_loss", "architectures")
+
+
+def _rel(results, path):
+    return os.path.relpath(path, results).replace(os.sep, "/")
+
+
+def images(results, pattern):
+    """Relative paths of the PNGs matching ``pattern`` (sorted, the shortest name first)."""
+    found = glob.glob(os.path.join(results, pattern))
+    return [_rel(results, p) for p in sorted(found, key=lambda p: (len(p), p))]
+
+
+def _number(v):
+    if isinstance(v, bool) or not isinstance(v, numbers.Number):
+        return None
+    if isinstance(v, numbers.Integral):
+        return format(v, ",")
+    return "%.4g" % v
+
+
+def statistics(entry, skip=()):
+    """[(name, formatted number)] of an entry's numeric values, one level of nesting flattened."""
+    out = []
+    for key, value in entry.items():
+        if key in skip:
+            continue
+        if isinstance(value, dict):
+            out += [("%s %s" % (key, k), _number(v)) for k, v in value.items() if _number(v) is not None]
+        elif _number(value) is not None:
+            out.append((key, _number(value)))
+    return [(k.replace("_", " "), v) for k, v in out]
+
+
+def _seconds(s):
+    if not isinstance(s, numbers.Number):
+        return DASH
+    return "%.0f s" % s if s < 120 else "%.0f min %02.0f s" % divmod(s, 60)
+
+
+def run_rows(results):
+    """One row of metadata per training run recorded in a results/*.json ('run': run.json)."""
+    rows = []
+    for path in sorted(glob.glob(os.path.join(results, "*.json"))):
+        d = io.read_json(path)
+        run = d.get("run") if isinstance(d, dict) else None
+        if not isinstance(run, dict):
+            continue
+        versions = run.get("versions") or {}
+        summary = d.get("summary") or {}
+        rows.append({
+            "file": _rel(results, path), "figure": d.get("figure", DASH),
+            "run_id": run.get("run_id", DASH), "fingerprint": run.get("data_fingerprint", DASH),
+            "data": run.get("data") or d.get("data_description", DASH),
+            "epochs": summary.get("epochs", len(d.get("history", [])) or DASH),
+            "device": run.get("device", DASH), "machine": run.get("machine", DASH),
+            "versions": ", ".join("%s %s" % kv for kv in versions.items()) or DASH,
+            "wall": _seconds(run.get("train_seconds")),
+        })
+    return rows
+
+
+def reused(results):
+    """[(file, run id, data fingerprint)] of the figures that draw a run trained elsewhere."""
+    out = []
+    for name in ("fig3_mnist_latent.json", "fig2_mnist_samples.json"):
+        path = os.path.join(results, name)
+        if os.path.exists(path):
+            d = io.read_json(path)
+            out.append((name, d.get("run_id") or d.get("run_dir", DASH), d.get("data_fingerprint", DASH)))
+    return out
+
+
+def music(results):
+    """One section per music*/music.json: its settings and, per piece, piano roll, WAV and numbers."""
+    out = []
+    for path in sorted(glob.glob(os.path.join(results, "music*", "music.json"))):
+        folder = os.path.dirname(path)
+        d = io.read_json(path)
+        pieces = []
+        for entry in d.get("files", []):
+            name = entry.get("file", "")
+            if not name.endswith(".mid"):
+                continue
+            stem = os.path.join(folder, name[:-4])
+            have = lambda ext: _rel(results, stem + ext) if os.path.exists(stem + ext) else None  # noqa: E731
+            pieces.append({"kind": entry.get("kind", ""), "name": name, "mid": have(".mid"),
+                           "png": have(".png"), "wav": have(".wav"), "stats": statistics(entry)})
+        out.append({"folder": _rel(results, folder), "description": d.get("data_description", DASH),
+                    "run": d.get("run_id") or d.get("run_dir", DASH),
+                    "settings": statistics(d, skip=("files",)), "pieces": pieces})
+    return out
+
+
+def others(results):
+    """Beyond-paper experiments: each results/*.json outside KNOWN, with its .png and .md."""
+    out = []
+    for path in sorted(glob.glob(os.path.join(results, "*.json"))):
+        stem = os.path.basename(path)[:-5]
+        if stem.startswith(KNOWN):
+            continue
+        d = io.read_json(path)
+        md = os.path.join(results, stem + ".md")
+        text = None
+        if os.path.exists(md):
+            with open(md) as f:
+                text = f.read()
+        title = d.get("title") or d.get("figure") or stem if isinstance(d, dict) else stem
+        out.append({"stem": stem, "title": title, "json": _rel(results, path),
+                    "images": images(results, stem + ".png"), "markdown": text,
+                    "numbers": statistics(d) if isinstance(d, dict) else []})
+    return out

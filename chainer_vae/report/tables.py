@@ -1,0 +1,123 @@
+"""The number blocks that REPRODUCE.md and results/index.html both show (one source for both).
+
+Each block is Markdown built from results/*.json: tools/update_reproduce.py writes it between
+REPRODUCE.md's ``<!-- generated:NAME -->`` markers, the results page renders the same text as
+HTML.  The paper's values are those read off its figures (../shared/paper/README.md).
+"""
+import json
+import os
+
+# Read off the paper's figures (shared/paper/README.md): (start, end); KL also its dip.
+PAPER = {
+    "fig4": {"train loss": ("~197", "~148"), "test loss": ("~179", "~155"),
+             "train KL": ("~6.0", "~6.6", "~5.4"), "test KL": ("~5.1", "~6.3", "~4.9")},
+    "fig5": {"train loss": ("~1055", "~747"), "test loss": ("~973", "~832"),
+             "train KL": ("~42", "~28.5", "~18 (plotted epoch ~14)"), "test KL": ("~35", "~23.3", "~16")},
+}
+
+# (column title, file) of the runs REPRODUCE.md compares, in its order.
+FIG4_RUNS = (("ours, alpha 1e-3 (default)", "fig4_mnist_loss.json"),
+             ("ours, alpha 5e-5 (committed script)", "fig4_mnist_loss_alpha5e-5.json"))
+FIG5_RUNS = (("lute, schedule 1e-3:30,1e-5 (default)", "fig5_midi_loss_bach_lute.json"),
+             ("lute, alpha 1e-5 (committed script)", "fig5_midi_loss_bach_lute_alpha1e-5.json"),
+             ("music21 Bach, default", "fig5_midi_loss.json"))
+
+
+def load(results, name):
+    path = os.path.join(results, name)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def curve(history, split, term):
+    return [row[split][term] for row in history]
+
+
+def loss_table(fig, runs, start_epoch=1):
+    """runs: [(column title, json)]; start_epoch: the first epoch the paper's figure shows."""
+    head = "| quantity | paper | " + " | ".join(t for t, _ in runs) + " |"
+    lines = [head, "|" + "---|" * (2 + len(runs))]
+    for split in ("train", "test"):
+        for term, label in (("loss", "%s loss" % split), ("kl_penalty", "%s KL" % split)):
+            paper = PAPER[fig][label]
+            cells = {"start": [], "end": [], "min": []}
+            for _, d in runs:
+                c = curve(d["history"], split, term)
+                first = min(start_epoch, len(c)) - 1
+                cells["start"].append("%.1f" % c[first])
+                cells["end"].append("%.1f" % c[-1])
+                i = min(range(first, len(c)), key=lambda k: c[k])
+                cells["min"].append("%.1f (epoch %d)" % (c[i], i + 1))
+            lines.append("| %s, epoch %d | %s | %s |" % (label, start_epoch, paper[0], " | ".join(cells["start"])))
+            lines.append("| %s, last epoch | %s | %s |" % (label, paper[1], " | ".join(cells["end"])))
+            if term == "kl_penalty":
+                lines.append("| %s, minimum | %s | %s |" % (label, paper[2], " | ".join(cells["min"])))
+    lines.append("| epochs | 60 | " + " | ".join(str(len(d["history"])) for _, d in runs) + " |")
+    return "\n".join(lines)
+
+
+def timing(d):
+    run, summary = d.get("run", {}), d.get("summary", {})
+    if "train_seconds" not in run or "seconds_per_epoch_median" not in summary:
+        return "wall time not recorded"
+    return "%.0f s of training (%.1f s per epoch, median) on %s, device %s" % (
+        run["train_seconds"], summary["seconds_per_epoch_median"], run.get("machine", "—"), run.get("device", "—"))
+
+
+def _curves(d):
+    """The JSON if it holds a loss history (a run's figure JSON), else None."""
+    return d if d and d.get("history") else None
+
+
+def fig4_runs(results):
+    """[(title, json)] of the Fig. 4 runs present; none without the default run."""
+    found = [(t, _curves(load(results, n))) for t, n in FIG4_RUNS]
+    return [(t, d) for t, d in found if d] if found[0][1] else []
+
+
+def blocks(results):
+    """{block name: Markdown} for every block whose results exist under ``results``."""
+    out = {}
+    runs = fig4_runs(results)
+    if runs:
+        f4 = runs[0][1]
+        out["fig4"] = "Data: %s.\n\n%s\n\nWall time: %s." % (f4.get("data_description", "—"), loss_table("fig4", runs), timing(f4))
+        if len(runs) > 1:
+            out["fig4"] += " The alpha 5e-5 run: %s." % timing(runs[1][1])
+    f3 = load(results, "fig3_mnist_latent.json")
+    if f3:
+        out["fig3"] = ("Test-set latent means after %d epochs: mean (%.2f, %.2f), standard deviation (%.2f, %.2f) "
+                       "(the prior's is (1, 1))." % (f3["epochs"], *f3["mu_mean"], *f3["mu_std"]))
+    f2 = load(results, "fig2_mnist_samples.json")
+    if f2:
+        nll = f2["per_digit_reconstruction_bernoulli_nll"]
+        out["fig2"] = ("Per-digit reconstruction NLL of each digit's first test image (nats), digits 0-9: %s."
+                       % ", ".join("%.0f" % v for v in nll))
+    f5 = [(t, _curves(load(results, n))) for t, n in FIG5_RUNS]
+    f5 = [(t, d) for t, d in f5 if d]
+    if f5:
+        out["fig5"] = "%s\n\nThe first rows are at epoch 11, the first the paper's Fig. 5 plots.\n\n" % loss_table("fig5", f5, 11)
+        out["fig5"] += "\n".join("- %s: %s; %s." % (t, d.get("data_description", "—"), timing(d)) for t, d in f5)
+    arch = os.path.join(results, "architectures.md")
+    if os.path.exists(arch):
+        with open(arch) as f:
+            out["architectures"] = "\n".join(f.read().splitlines()[2:]).strip()
+        rows = (load(results, "architectures.json") or {}).get("rows", [])
+        out["architectures"] += "\n\n" + "\n".join(verdict(rows, d) for d in sorted({r["data"] for r in rows}))
+    return out
+
+
+def verdict(rows, data):
+    """Which pair is best on `data` (last-epoch test loss), by how much, and at what cost."""
+    rows = sorted((r for r in rows if r["data"] == data), key=lambda r: r["final"]["loss"])
+    best, rest = rows[0], rows[1:]
+    name = lambda r: "%s/%s" % (r["encoder"], r["decoder"])  # noqa: E731
+    parts = ["%s by %.1f nats (%.1f %%) with %.2fx the parameters and %.2fx the time per epoch" % (
+        name(r), r["final"]["loss"] - best["final"]["loss"],
+        100 * (r["final"]["loss"] - best["final"]["loss"]) / r["final"]["loss"],
+        best["parameters"] / r["parameters"], best["seconds_per_epoch"] / r["seconds_per_epoch"])
+        for r in rest]
+    return "- **%s**: best is %s (test loss %.1f after %d epochs); it beats %s." % (
+        data.upper(), name(best), best["final"]["loss"], best["epochs"], "; ".join(parts))
