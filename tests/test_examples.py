@@ -21,7 +21,9 @@ SCRIPTS = {
     "fig5_midi_loss.py": ("midi", ["fig5_midi_loss_{midi}.png", "fig5_midi_loss_{midi}.json"]),
     "architectures.py": ("both", ["architectures.md", "architectures.png", "architectures.json"]),
     "generate_music.py": ("midi", ["music_{midi}/music.json", "music_{midi}/sample_00.mid",
-                                   "music_{midi}/sample_00.png", "music_{midi}/test_00_reconstruction.mid"]),
+                                   "music_{midi}/sample_00.wav", "music_{midi}/sample_00.png",
+                                   "music_{midi}/test_00_reconstruction.mid", "music_{midi}/test_00_original.wav",
+                                   "music_{midi}/music_stats.json", "music_{midi}/music_stats.png"]),
 }
 
 
