@@ -107,6 +107,11 @@ def compare(generated, reference):
     return out
 
 
+def pitch_class_distance(windows, reference_pcs):
+    """Total variation distance (0..1) of the windows' pooled pitch-class histogram from a reference one."""
+    return 0.5 * float(np.abs(features(windows)["pitch_classes"] - np.asarray(reference_pcs)).sum())
+
+
 def pitch_names():
     return ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 
