@@ -22,7 +22,16 @@ SCRIPTS = {
     "fig5_midi_loss.py": ("midi", ["fig5_midi_loss_{midi}.png", "fig5_midi_loss_{midi}.json"]),
     "architectures.py": ("both", ["architectures.md", "architectures.png", "architectures.json"]),
     "generate_music.py": ("midi", ["music_{midi}/music.json", "music_{midi}/sample_00.mid",
-                                   "music_{midi}/sample_00.png", "music_{midi}/test_00_reconstruction.mid"]),
+                                   "music_{midi}/sample_00.wav", "music_{midi}/sample_00.png",
+                                   "music_{midi}/test_00_reconstruction.mid", "music_{midi}/test_00_original.wav",
+                                   "music_{midi}/music_stats.json", "music_{midi}/music_stats.png"]),
+    "music_paths.py": ("midi", ["music_{midi}/paths.json"] + ["music_{midi}/%s.%s" % (name, ext)
+                                for name in ("interpolation_linear", "interpolation_spherical", "long_walk")
+                                for ext in ("mid", "wav", "png")]),
+    "music_encode.py": ("midi", ["music_{midi}/encoded_*.json", "music_{midi}/encoded_*_original.wav",
+                                 "music_{midi}/encoded_*_reconstruction.mid", "music_{midi}/encoded_*_reconstruction.wav"]),
+    "music_genres.py": ("midi", ["music_{midi}/genres.json", "music_{midi}/style_*_00.mid",
+                                 "music_{midi}/style_*_00.wav", "music_{midi}/attribute_*_to_*.wav"]),
 }
 
 
@@ -61,6 +70,9 @@ def test_script_quick_mode(script, tmp_path, request):
     proc = run_script(script, tmp_path, *args)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for name in outputs:
-        assert (tmp_path / name.format(midi=tag)).stat().st_size > 0, name
+        found = sorted(tmp_path.glob(name.format(midi=tag)))
+        assert found and all(p.stat().st_size > 0 for p in found), name
+    for mid in tmp_path.rglob("*.mid"):  # every MIDI file has its audio beside it
+        assert mid.with_suffix(".wav").stat().st_size > 44, mid
     leftovers = [p for p in tmp_path.rglob("*.tmp*")]
     assert not leftovers, leftovers

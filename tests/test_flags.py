@@ -38,6 +38,25 @@ BAD = [  # (script, argv, what the one line must say)
     ("generate_music.py", ["--n-reconstructions", "-2"], "--n-reconstructions -2: must be 0 or more"),
     ("generate_music.py", ["--threshold", "2"], "--threshold 2.0: must be in (0, 1]"),
     ("generate_music.py", ["--sample-seed", "-3"], "--sample-seed -3: must be in 0 .. 2**32-1"),
+    ("generate_music.py", ["--temperature", "-1"], "--temperature -1.0: must be 0 or more"),
+    ("generate_music.py", ["--temperature", "inf"], "--temperature inf: must be a finite number"),
+    ("generate_music.py", ["--compare", "threshold=0"], "a threshold must be in (0, 1]"),
+    ("generate_music.py", ["--compare", "temp=1"], "expected threshold=X (0 < X <= 1) or temperature=X"),
+    ("generate_music.py", ["--compare", ""], "no sampling setting given"),
+    ("generate_music.py", ["--stat-windows", "-1"], "--stat-windows -1: must be 0 or more"),
+    ("generate_music.py", ["--soundfont", "no/such.sf2"], "--soundfont no/such.sf2: no such file"),
+    ("music_paths.py", ["--pair", "1"], "--pair 1: expected two test-window indices"),
+    ("music_paths.py", ["--interp-steps", "1"], "--interp-steps 1: must be at least 2"),
+    ("music_paths.py", ["--long-windows", "0"], "--long-windows 0: must be at least 1"),
+    ("music_paths.py", ["--long-path", "spiral"], "--long-path spiral: choose from walk, chain"),
+    ("music_paths.py", ["--walk-step", "0"], "--walk-step 0.0: must be in (0, 1]"),
+    ("music_paths.py", ["--temperature", "-0.5"], "--temperature -0.5: must be 0 or more"),
+    ("music_encode.py", ["--encode", "no/such.mid"], "--encode no/such.mid: no such file"),
+    ("music_encode.py", ["--max-windows", "-1"], "--max-windows -1: must be 0 or more"),
+    ("music_genres.py", ["--attribute", "major"], "--attribute major: expected A,B"),
+    ("music_genres.py", ["--strengths", "1,x"], "--strengths 1,x: expected comma-separated numbers"),
+    ("music_genres.py", ["--n-per-class", "-1"], "--n-per-class -1: must be 0 or more"),
+    ("music_genres.py", ["--stat-windows", "0"], "--stat-windows 0: must be at least 1"),
     ("architectures.py", ["--pairs", "mlp"], "--pairs mlp: expected encoder/decoder pairs"),
     ("architectures.py", ["--data", "cifar"], "--data cifar: choose from"),
     ("architectures.py", ["--epochs", "0"], "--epochs 0: must be at least 1"),
@@ -78,3 +97,14 @@ def test_every_option_has_a_sentence_and_every_script_says_what_it_writes():
             name = line.split()[0]
             block = text.split(line, 1)[1].split("\n  --", 1)[0]
             assert len(line.split()) > 2 or block.strip(), "%s: %s has no help" % (script, name)
+
+
+def test_a_song_that_is_not_midi_is_one_line_naming_it_before_any_training(tmp_path, capsys, no_data):
+    song = tmp_path / "my song.mid"
+    song.write_bytes(b"not midi at all")
+    main = runpy.run_path(os.path.join(EXPERIMENTS, "music_encode.py"))["main"]
+    with pytest.raises(SystemExit) as exit_:
+        cfg.main_guard(lambda: main(["--encode", str(song), "--out", str(tmp_path / "out")]))
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1 and "my song.mid: not a MIDI file" in err, err
+    assert not (tmp_path / "out").exists()

@@ -106,6 +106,8 @@ def blocks(results):
             out["architectures"] = "\n".join(f.read().splitlines()[2:]).strip()
         rows = (load(results, "architectures.json") or {}).get("rows", [])
         out["architectures"] += "\n\n" + "\n".join(verdict(rows, d) for d in sorted({r["data"] for r in rows}))
+    from chainer_vae.report.music_tables import music_blocks  # it imports load from here
+    out.update(music_blocks(results))
     return out
 
 

@@ -1,0 +1,89 @@
+"""What every music script shares: its sampling flags, and writing a piece as MIDI + WAV + piano roll.
+
+The flags here never retrain (NOT_IN_RUN_ID): every music script reuses Fig. 5's model for the
+same training settings and data.
+"""
+import dataclasses
+import os
+
+import numpy as np
+
+from chainer_vae import audio, plotting
+from chainer_vae.config import flag
+from chainer_vae.data import midi as M
+from chainer_vae.recipes import midi
+from chainer_vae.training import decode
+
+
+def _seed_problem(v):
+    return None if 0 <= v < 2 ** 32 else "must be in 0 .. 2**32-1"
+
+
+@dataclasses.dataclass(frozen=True)
+class MusicConfig(midi.MidiConfig):
+    """Sampling and output flags shared by the music scripts (none of them retrains)."""
+    sample_seed: int = flag(0, "seed of the sampling: which songs are drawn and which test windows "
+                               "are used (the model is the same for every value)", _seed_problem)
+    threshold: float = flag(0.2, "keep a note where its decoded probability is >= this (the authors': 0.2); "
+                                 "used when --temperature is 0", "0..1")
+    temperature: float = flag(0.0, "0: keep notes by --threshold (the authors' rule); > 0: draw every note "
+                                   "from Bernoulli(sigmoid(logit(p) / T)) at this temperature", ">=0")
+    tempo: float = flag(0.0, "tempo (bpm) of the written files; 0: the training songs' median tempo", ">=0")
+    soundfont: str = flag("", "General MIDI .sf2 file for the WAVs; empty: TimGM6mb.sf2, shipped by "
+                              "pretty_midi", "file")
+
+    NOT_IN_RUN_ID = midi.MidiConfig.NOT_IN_RUN_ID + (
+        "sample_seed", "threshold", "temperature", "tempo", "soundfont")
+
+    def setting(self):
+        """The sampling setting of the written files: ('temperature', T) or ('threshold', t)."""
+        return ("temperature", self.temperature) if self.temperature > 0 else ("threshold", self.threshold)
+
+
+class Writer:
+    """Writes binary note-state matrices as .mid, .wav (when a synthesizer is here) and .png."""
+
+    def __init__(self, config, data, out):
+        self.out = out
+        self.tempo = config.tempo or float(np.median([s["tempo_bpm"] for s in data.songs]))
+        self.synth = audio.synthesizer(config.soundfont)
+        self.why_no_audio = audio.why_not(config.soundfont)
+        if self.why_no_audio:
+            print(self.why_no_audio)
+        self.written = []
+
+    def piece(self, notes, name, title, kind, **extra):
+        """notes: binary (T, 156).  Returns (and records) the entry for the JSON."""
+        stem = os.path.join(self.out, name)
+        notes = (np.asarray(notes) > 0).astype(np.uint8)
+        M.write_midi(notes, stem + ".mid", tempo_bpm=self.tempo)
+        plot_extra = {k: extra.pop(k) for k in ("boundaries", "boundary_labels") if k in extra}
+        plotting.piano_roll(notes, stem + ".png", title, tempo_bpm=self.tempo, **plot_extra)
+        entry = dict(kind=kind, file=name + ".mid", notes=len(M.notes_from_notestate(notes)),
+                     steps=int(len(notes)), sounding_fraction=round(float(notes[:, :M.N_PITCHES].mean()), 5),
+                     **extra)
+        if self.synth is not None:
+            entry.update(self.synth.render(stem + ".mid", stem + ".wav"))
+        self.written.append(entry)
+        return entry
+
+    def summary(self):
+        n_wav = sum("wav" in e for e in self.written)
+        return "wrote %d MIDI files (%d with WAV audio) with piano rolls in %s" % (
+            len(self.written), n_wav, self.out)
+
+    def audio_info(self):
+        if self.synth is None:
+            return {"synthesizer": None, "why": self.why_no_audio}
+        return {"synthesizer": "midirenderer", "soundfont": self.synth.soundfont, "rate_hz": audio.RATE,
+                "format": "16-bit PCM mono", "instrument": "General MIDI program 0 (acoustic grand piano)"}
+
+
+def decode_notes(model, z, shape, setting, rng):
+    """Latent codes -> binary windows under a sampling setting."""
+    from chainer_vae import sampling
+    return sampling.binarize(decode(model, np.asarray(z, np.float32)).reshape(shape), setting, rng)
+
+
+def window_shape(data):
+    return (-1,) + tuple(data.test_x.shape[1:])

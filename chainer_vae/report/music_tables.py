@@ -1,0 +1,70 @@
+"""REPRODUCE.md's music blocks (and the results page's): the statistics of generated music
+under each sampling setting, and the class styles and attribute vector."""
+import os
+
+from chainer_vae.report.tables import load
+
+
+def music_blocks(results):
+    out = {}
+    music = [(t, load(results, os.path.join(d, "music_stats.json")), d) for t, d in (
+        ("lute", "music_bach_lute"), ("music21 Bach (default data)", "music"))]
+    music = [(t, s, d) for t, s, d in music if s]
+    if music:
+        out["music_stats"] = "\n\n".join(music_table(t, s) for t, s, _ in music)
+    steer = [(t, d) for t, d in (("lute", "music_bach_lute"), ("music21 Bach (default data)", "music"))
+             if load(results, os.path.join(d, "genres.json"))]
+    if steer:
+        out["music_steer"] = "\n\n".join(steer_lines(t, results, d) for t, d in steer)
+    return out
+
+
+MUSIC_COLUMNS = (("notes_per_bar", "notes / bar", "%.1f"), ("polyphony", "polyphony", "%.2f"),
+                 ("pitch_range", "pitch range", "%.1f"), ("empty_fraction", "empty steps", "%.2f"),
+                 ("mean_note_length", "note length (steps)", "%.2f"), ("pc_distance", "PC distance", "%.2f"))
+
+
+def music_table(title, s):
+    """Means of each feature for prior samples under each sampling setting, and the overlaps."""
+    head = "| %s: windows | %s | overlap, prior samples | overlap, reconstructions |" % (
+        title, " | ".join(c[1] for c in MUSIC_COLUMNS))
+    lines = ["**%s** (%s; %d prior samples per setting vs %s)" % (
+        title, s["data_description"], s["prior_samples_per_setting"], s["reference"]), "", head,
+        "|" + "---|" * (len(MUSIC_COLUMNS) + 3)]
+    ref = s["reference_means"]
+    lines.append("| real test windows (reference) | %s | 1 | 1 |" % " | ".join(
+        f % ref[k] for k, _, f in MUSIC_COLUMNS))
+    tr = s["train_windows_vs_test"]["features"]
+    lines.append("| real train windows | %s | %.3f | |" % (" | ".join(
+        f % tr[k]["mean"] for k, _, f in MUSIC_COLUMNS), s["train_windows_vs_test"]["mean_overlap"]))
+    for row in s["settings"]:
+        feats = row["prior"]["features"]
+        name = row["setting"] + (" (authors')" if row["setting"] == "threshold=0.2" else "")
+        if row["setting"] == s["recommended_for_prior_samples"]:
+            name = "**%s**" % name
+        lines.append("| %s | %s | %.3f | %.3f |" % (name, " | ".join(f % feats[k]["mean"] for k, _, f in MUSIC_COLUMNS),
+                                                    row["prior"]["mean_overlap"], row["reconstruction"]["mean_overlap"]))
+    best = max(s["settings"], key=lambda r: r["reconstruction"]["mean_overlap"])
+    lines += ["", "Closest to the real windows: prior samples with **%s** (mean overlap %.3f), reconstructions with "
+              "%s (%.3f)." % (s["recommended_for_prior_samples"], max(r["prior"]["mean_overlap"] for r in s["settings"]),
+                               best["setting"], best["reconstruction"]["mean_overlap"])]
+    return "\n".join(lines)
+
+
+def steer_lines(title, results, folder):
+    """Genres: pitch-class distances of each class's style to the real classes, and the attribute vector."""
+    g = load(results, os.path.join(folder, "genres.json"))
+    lines = ["**%s** (%s, %s):" % (title, g["data_description"], g["sampling"]), ""]
+    for cls, st in g["styles"].items():
+        lines.append("- style of %s (%d windows): pitch-class distance to real %s." % (
+            cls, g["windows_per_class_measured"], ", ".join("%s %.3f" % kv for kv in st["pitch_class_distance_to_real"].items())))
+    a = g["attribute"]
+    lines.append("- attribute vector %s -> %s (norm %.2f) added to all %d %s test windows: %s." % (
+        a["from"], a["to"], a["vector_norm"], a["test_windows_of_from_class"], a["from"], "; ".join(
+            "x%g: distance to %s" % (r["strength"], ", ".join("%s %.3f" % kv for kv in r["pitch_class_distance"].items()))
+            for r in a["shifted"])))
+    paths = load(results, os.path.join(folder, "paths.json"))
+    if paths:
+        lines.append("- interpolation between test windows %s and %s (latent distance %.2f); long piece: %s." % (
+            paths["pair"]["a"], paths["pair"]["b"], paths["pair"]["latent_distance"], paths["long_piece"]))
+    return "\n".join(lines)

@@ -1,0 +1,66 @@
+"""From the decoder's note probabilities to notes: the authors' threshold, or Bernoulli sampling
+with a temperature.
+
+* ``threshold=t``: keep a cell where its probability is >= t (the authors' rule, t = 0.2).
+* ``temperature=T``: draw each cell from Bernoulli(sigmoid(logit(p) / T)); T = 1 samples the
+  model's own distribution, T < 1 sharpens it towards the 0.5 threshold, T > 1 flattens it.
+
+A setting is written ``threshold=0.2`` or ``temperature=0.5``; lists are comma-separated.
+"""
+import numpy as np
+
+from chainer_vae.errors import ConfigError
+
+KINDS = ("threshold", "temperature")
+
+
+def parse_setting(text):
+    """'threshold=0.2' -> ('threshold', 0.2); raises ConfigError on anything else."""
+    kind, _, value = text.strip().partition("=")
+    try:
+        value = float(value)
+    except ValueError:
+        value = None
+    if kind not in KINDS or value is None or not np.isfinite(value):
+        raise ConfigError(f"sampling setting {text!r}: expected threshold=X (0 < X <= 1) or temperature=X (X > 0)")
+    if kind == "threshold" and not 0 < value <= 1:
+        raise ConfigError(f"sampling setting {text!r}: a threshold must be in (0, 1]")
+    if kind == "temperature" and not value > 0:
+        raise ConfigError(f"sampling setting {text!r}: a temperature must be greater than 0")
+    return kind, value
+
+
+def parse_settings(text):
+    settings = [parse_setting(part) for part in text.split(",") if part.strip()]
+    if not settings:
+        raise ConfigError("no sampling setting given")
+    return settings
+
+
+def settings_problem(text):
+    """For a flag's check: None when ``text`` parses, else the reason."""
+    try:
+        parse_settings(text)
+    except ConfigError as e:
+        return str(e)
+    return None
+
+
+def label(setting):
+    kind, value = setting
+    return "%s=%g" % (kind, value)
+
+
+def binarize(probabilities, setting, rng=None):
+    """Probabilities (any shape) -> uint8 0/1 notes under ``setting`` ((kind, value))."""
+    p = np.asarray(probabilities, np.float64)
+    kind, value = setting
+    if kind == "threshold":
+        return (p >= value).astype(np.uint8)
+    if rng is None:
+        raise ValueError("Bernoulli sampling needs a random generator")
+    eps = 1e-7
+    q = np.clip(p, eps, 1 - eps)
+    logits = np.log(q) - np.log1p(-q)
+    sharpened = 1.0 / (1.0 + np.exp(-logits / value))
+    return (rng.random_sample(p.shape) < sharpened).astype(np.uint8)

@@ -1,0 +1,49 @@
+"""Sampling settings and the music statistics that choose between them."""
+import numpy as np
+import pytest
+
+from chainer_vae import music_stats as S
+from chainer_vae import sampling
+from chainer_vae.data import midi as M
+from chainer_vae.errors import ConfigError
+
+
+def test_threshold_and_temperature_sampling():
+    p = np.array([0.1, 0.2, 0.5, 0.9])
+    assert sampling.binarize(p, ("threshold", 0.2)).tolist() == [0, 1, 1, 1]
+    rng = np.random.RandomState(0)
+    draws = sampling.binarize(np.full(20000, 0.2), ("temperature", 1.0), rng)
+    assert abs(draws.mean() - 0.2) < 0.01  # T = 1 samples the model's own probability
+    cold = sampling.binarize(np.full(20000, 0.2), ("temperature", 0.25), rng)
+    assert abs(cold.mean() - 1 / (1 + 4 ** 4)) < 0.003  # logit / T: (0.2/0.8)^4 odds
+    assert sampling.parse_settings("threshold=0.2, temperature=0.5") == [("threshold", 0.2), ("temperature", 0.5)]
+    for bad in ("threshold=0", "temperature=-1", "temp=1", "threshold=x", ""):
+        with pytest.raises(ConfigError):
+            sampling.parse_settings(bad)
+
+
+def test_window_features_count_what_a_musician_would():
+    # Two bars: a held C major triad (3 notes, 16 steps) and four quarter-note Gs, then a bar of rest.
+    notes = [(60, 0, 16), (64, 0, 16), (67, 0, 16)] + [(79, 16 + 4 * i, 20 + 4 * i) for i in range(4)]
+    w = M.notestate_from_notes(notes, 48)
+    s, pcs, lengths = S.window_features(w)
+    assert s["notes_per_bar"] == pytest.approx(7 / 3)
+    assert s["polyphony"] == pytest.approx((16 * 3 + 16 * 1) / 32)
+    assert s["pitch_range"] == 19 and s["empty_fraction"] == pytest.approx(1 / 3)
+    assert s["mean_note_length"] == pytest.approx((3 * 16 + 4 * 4) / 7)
+    assert pcs[0] == 1 and pcs[4] == 1 and pcs[7] == 5 and pcs.sum() == 7
+    assert lengths[S.LENGTH_LABELS.index("4")] == 4 and lengths[S.LENGTH_LABELS.index("13-16")] == 3
+
+
+def test_overlap_is_one_for_the_same_set_and_small_for_disjoint_ones():
+    rng = np.random.RandomState(0)
+    a = rng.normal(0, 1, 500)
+    assert S.overlap(a, a) == pytest.approx(1, abs=1e-3)
+    assert S.overlap(a, rng.normal(0, 1, 500)) > 0.85
+    assert S.overlap(a, a + 10) < 0.01
+    windows = (rng.random_sample((20, 32, M.N_FEATURES)) < 0.05).astype(np.uint8)
+    same = S.features(windows)
+    result = S.compare(same, same)
+    assert result["mean_overlap"] == pytest.approx(1, abs=1e-3)
+    dense = S.features((rng.random_sample((20, 32, M.N_FEATURES)) < 0.5).astype(np.uint8), same["pitch_classes"])
+    assert S.compare(dense, same)["features"]["notes_per_bar"]["overlap"] < 0.05
