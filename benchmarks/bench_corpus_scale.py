@@ -67,6 +67,7 @@ N_CLASSES = 4
 MIN_STEPS, MAX_STEPS = 100, 2000
 BEFORE = "a4593c1^"  # parent of "MIDI songs held once, bit-packed": the last dense-window corpus
 OLD_BYTES_PER_SONG = 200 * 100 * 156  # 3.12 MB
+LAST = os.path.join(ROOT_CACHE, "last_run.json")
 
 BUILD = """
 import json, resource, sys, time
@@ -263,7 +264,14 @@ def main(argv=None):
     p.add_argument("--train-sizes", default=None, help="sizes also trained on (default: all)")
     p.add_argument("--seeds", type=int, default=200, help="Bach corpus works as seeds (default 200)")
     p.add_argument("--windows-per-epoch", type=int, default=3200, help="windows trained on (default 3200)")
+    p.add_argument("--report", action="store_true", help="print the last full run's table again (%s)" % LAST)
     args = p.parse_args(argv)
+    if args.report:
+        with open(LAST) as f:
+            last = json.load(f)
+        print(table(last["rows"], last["before"], last["wpe"]) + "\n")
+        verdicts(last["rows"])
+        return last["rows"]
     ints = lambda s: [int(x) for x in s.split(",") if x.strip()]  # noqa: E731
     if args.quick:
         sizes, before_sizes, train_sizes, n_seeds, wpe = [16], [16], [16], 8, 64
@@ -297,6 +305,9 @@ def main(argv=None):
                 row["before"] = build(folders[n], os.path.join(tmp, "old%d" % n), old_root)
                 print("%6d songs  before (%s) %s" % (n, old_sha, _fmt(row["before"])), flush=True)
             rows.append(row)
+    if not args.quick:
+        with open(LAST, "w") as f:
+            json.dump({"rows": rows, "before": old_sha, "wpe": wpe}, f)
     print()
     print(table(rows, old_sha, wpe))
     print()
@@ -332,13 +343,23 @@ def table(rows, old_sha, wpe):
 
 
 def verdicts(rows):
+    trained = [r for r in rows if r.get("train")]
     for r in rows:
         if r["n"] != 3000:
             continue
         c, w, tr = r["cold"], r["warm"], r.get("train")
-        peak = max(c["self_mb"], w["self_mb"], tr["mb"] if tr else 0)
-        print("goal, 3,000 songs: peak RSS to build and train <= 1 GB: %.0f MB%s -> %s" % (
-            peak, "" if tr else " (build only)", "met" if peak <= 1024 else "NOT met"))
+        build = max(c["self_mb"], w["self_mb"])
+        if tr:
+            peak, how = max(build, tr["mb"]), "%.0f MB" % max(build, tr["mb"])
+        elif trained:  # the train peak is set by the test pass's 4,096-window batches, not by N
+            t = max(trained, key=lambda x: x["train"]["mb"])
+            peak = max(build, t["train"]["mb"])
+            how = "build %.0f MB; train not run at 3,000, at {:,} songs it peaked at %.0f MB".format(
+                t["n"]) % (build, t["train"]["mb"])
+        else:
+            peak, how = build, "%.0f MB (build only; train not measured)" % build
+        print("goal, 3,000 songs: peak RSS to build and train <= 1 GB: %s -> %s" % (
+            how, "met" if peak <= 1024 else "NOT met"))
         print("goal: <= 30 KB held per song: %.1f KB -> %s" % (
             c["held_bytes"] / c["songs"] / 1e3, "met" if c["held_bytes"] / c["songs"] <= 30e3 else "NOT met"))
         print("goal: cold build of 3,000 songs <= 30 s on %d cores: %.1f s -> %s" % (
