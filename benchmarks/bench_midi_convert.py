@@ -4,6 +4,12 @@ one pass over the file's bytes) vs music21.converter.parse + the same note extra
 
     python benchmarks/bench_midi_convert.py          # >= 100 Bach works written to MIDI
     python benchmarks/bench_midi_convert.py --quick  # 3 lute files: checks it runs
+    python benchmarks/bench_midi_convert.py --midi-dir .cache/bench_corpus_scale/s200/n100
+        # any folder's first --n MIDI files (sorted, at any depth), e.g. bench_corpus_scale.py's
+        # small (folk-song sized) generated songs
+
+Then, for ours, where the time of converting one file for the corpus goes, stage by stage
+(songcache._job's work plus the hashing _load_folder does), each stage interleaved file by file.
 
 The corpus: the first 100 works of music21's Bach corpus written as MIDI once
 (corpus.export_corpus_midi) into .cache/bench_bach_midi/ (gitignored), reused afterwards.
@@ -50,6 +56,7 @@ def via_music21(path):
 def main(argv=None):
     p = common.parser(__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=100, help="Bach corpus works to convert (default 100)")
+    p.add_argument("--midi-dir", default="", help="take the first --n MIDI files of this folder instead")
     args = p.parse_args(argv)
     lute = sorted(glob.glob(os.path.join(LUTE, "*", "*.mid")))
     if args.quick:
@@ -57,6 +64,10 @@ def main(argv=None):
         if not files:
             print("no lute files beside this checkout; nothing to convert")
             return {"skipped": True}
+    elif args.midi_dir:
+        files = sorted(os.path.join(d, f) for d, _, fs in os.walk(args.midi_dir) for f in fs
+                       if f.lower().endswith(corpus.MIDI_EXTENSIONS))[:args.n]
+        source = "%d MIDI files of %s" % (len(files), args.midi_dir)
     else:
         print("writing the Bach corpus as MIDI to %s (once) ..." % CORPUS_DIR, flush=True)
         files = corpus.export_corpus_midi(CORPUS_DIR, args.n, progress=False)
@@ -97,6 +108,7 @@ def main(argv=None):
           % statistics.median(agree))
 
     result = {"speedup": speedup, "ours_songs_per_s": n / ours_s, "peer_songs_per_s": n / peer_s}
+    result["stages"] = stages(files, repeats)
     if lute:
         with tempfile.TemporaryDirectory() as cache:
             t = time.perf_counter()
@@ -115,6 +127,59 @@ def main(argv=None):
                  "met" if statistics.median(warm) < 1 else "NOT met"))
         result["lute_cached_s"] = statistics.median(warm)
     return result
+
+
+def stages(files, repeats):
+    """Median ms per file of each stage of converting one file for the corpus, interleaved."""
+    import io
+    import json
+    from chainer_vae.data import songcache
+    from chainer_vae.data.windows import pack
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = songcache.SongCache(tmp)
+        got, keys = {}, iter(range(10 ** 9))  # a fresh cache entry each time, as in a real build
+
+        def read(f):
+            got["data"] = songcache.read_capped(f, midi.MAX_FILE_BYTES)
+
+        def scan(f):
+            got["scan"] = midi._scan_midi(got["data"], f)
+
+        def job(f):  # what a pool worker does: read_notestate, pack, SongCache.save
+            got["song"] = songcache._job((f, "j%d" % next(keys), tmp, songcache.convert_midi))[0]
+        fns = {
+            "read file": read,
+            "sha256 key": lambda f: songcache.SongCache.key(got["data"], "midi"),
+            "read_notestate (all)": midi.read_notestate,
+            "  of which _scan_midi (events)": scan,
+            "pack": lambda f: pack(got["matrix"]),
+            "SongCache.save (savez_compressed + atomic rename)": lambda f: cache.save("s%d" % next(keys), *got["song"]),
+            "  np.savez_compressed to memory": lambda f: np.savez_compressed(
+                io.BytesIO(), packed=got["song"][0], meta=json.dumps(got["song"][1])),
+            "  np.savez to memory (uncompressed)": lambda f: np.savez(
+                io.BytesIO(), packed=got["song"][0], meta=json.dumps(got["song"][1])),
+            "SongCache.load (a hit)": lambda f: cache.load("s0"),
+            "_job: a worker's whole conversion": job,
+        }
+        times = {k: [] for k in fns}
+        for r in range(repeats):
+            for i, f in enumerate(files):
+                got["matrix"] = midi.read_notestate(f)[0]
+                got["song"] = songcache.convert_midi(f)
+                order = list(fns) if (i + r) % 2 == 0 else list(reversed(list(fns)))
+                order.remove("read file")
+                for k in ["read file"] + order:  # the bytes first: the key and scan use them
+                    t = time.perf_counter()
+                    fns[k](f)
+                    times[k].append(time.perf_counter() - t)
+    print("ours, per file, by stage (interleaved; the mean includes the stalls of a loaded machine):")
+    print("  %-52s %9s %9s" % ("stage", "median ms", "mean ms"))
+    out = {}
+    for k, ts in times.items():
+        out[k] = 1e3 * statistics.median(ts)
+        print("  %-52s %9.3f %9.3f" % (k, out[k], 1e3 * statistics.mean(ts)))
+    return out
 
 
 if __name__ == "__main__":

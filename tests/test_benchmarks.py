@@ -21,6 +21,7 @@ SCRIPTS = {
     "bench_midi_epoch.py": ["ours ", "original-style chainer", "matmul floor"],
     "bench_midi_convert.py": ["ours (read_notestate)", "speed-up ours vs music21"],
     "bench_memory.py": ["build MIDI dataset", "train Fig. 5"],
+    "bench_corpus_scale.py": ["songs  cold", "songs  warm", "songs  train", "| songs |"],
     "bench_reproduce.py": ["fig4_mnist_loss.py", "total"],
 }
 
