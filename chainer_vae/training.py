@@ -41,12 +41,22 @@ def _batch(x, index):
     return x.take(index) if isinstance(x, Windows) else x[index].astype(np.float32, copy=False)
 
 
-def evaluate(model, x, batch_size=4096):
+def eval_batch_size(x, elements=2 ** 24):
+    """Examples per evaluation chunk: at most 4,096 (all of the paper's test sets) and at most
+    ~16 M input elements (64 MB as float32; a 4,096-window MIDI chunk and its 15,600-wide
+    decoder output took ~1 GB)."""
+    per_example = int(np.prod(x.shape[1:])) or 1
+    return int(max(32, min(4096, elements // per_example)))
+
+
+def evaluate(model, x, batch_size=None):
     """Per-example means of loss, reconstr and kl_penalty over x (device array), without backprop.
 
-    The original code evaluated the whole test set in one pass; chunks of `batch_size` give the
-    same per-example means while bounding memory for large test sets.
+    The original code evaluated the whole test set in one pass; chunks of `batch_size` (default:
+    ``eval_batch_size``) give the same per-example means while bounding memory for large test
+    sets.
     """
+    batch_size = batch_size or eval_batch_size(x)
     xp = model.xp
     sums = xp.zeros(2, dtype=np.float32)
     n = len(x)

@@ -125,3 +125,12 @@ def test_encode_decode_in_batches_match_one_pass():
     assert mu.shape == (10, 2) and isinstance(mu, np.ndarray)
     p = training.decode(model, mu, batch_size=4)
     assert p.shape == (10, 784) and 0 <= p.min() and p.max() <= 1
+
+
+def test_evaluation_chunks_bound_memory_and_keep_the_papers_test_sets_whole():
+    class Shaped:
+        def __init__(self, shape):
+            self.shape = shape
+    assert training.eval_batch_size(Shaped((4000, 784))) == 4096           # MNIST: one pass
+    assert training.eval_batch_size(Shaped((320, 100, 156))) * 100 * 156 * 4 <= 64 * 2 ** 20
+    assert training.eval_batch_size(Shaped((320, 100, 156))) >= 320       # the lute test set: one pass

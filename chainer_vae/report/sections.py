@@ -92,10 +92,13 @@ def music(results):
         folder = os.path.dirname(path)
         d = io.read_json(path)
         pieces = []
-        for entry in d.get("files", []):
-            name = entry.get("file", "")
-            if not name.endswith(".mid"):
-                continue
+        listed = [e for e in d.get("files", []) if e.get("file", "").endswith(".mid")]
+        named = {e["file"] for e in listed}
+        # Every other piece in the folder too (interpolations, long pieces, styles, encodings).
+        listed += [{"file": os.path.basename(f), "kind": os.path.basename(f)[:-4].replace("_", " ")}
+                   for f in sorted(glob.glob(os.path.join(folder, "*.mid"))) if os.path.basename(f) not in named]
+        for entry in listed:
+            name = entry["file"]
             stem = os.path.join(folder, name[:-4])
             have = lambda ext: _rel(results, stem + ext) if os.path.exists(stem + ext) else None  # noqa: E731
             pieces.append({"kind": entry.get("kind", ""), "name": name, "mid": have(".mid"),
