@@ -32,7 +32,7 @@ warnings.filterwarnings("ignore")
 import chainer_vae  # noqa: E402,F401
 import numpy as np  # noqa: E402
 
-from chainer_vae.data import corpus, midi  # noqa: E402
+from chainer_vae.data import corpus, midi, midi_file  # noqa: E402
 
 LUTE = os.path.join(os.path.dirname(common.ROOT), "shared", "data", "midi", "bach_lute")
 CORPUS_DIR = os.path.join(common.ROOT, ".cache", "bench_bach_midi")
@@ -141,10 +141,10 @@ def stages(files, repeats):
         got, keys = {}, iter(range(10 ** 9))  # a fresh cache entry each time, as in a real build
 
         def read(f):
-            got["data"] = songcache.read_capped(f, midi.MAX_FILE_BYTES)
+            got["data"] = songcache.read_capped(f, midi_file.MAX_FILE_BYTES)
 
         def scan(f):
-            got["scan"] = midi._scan_midi(got["data"], f)
+            got["scan"] = midi_file.scan(got["data"], f)
 
         def job(f):  # what a pool worker does: read_notestate, pack, SongCache.save
             got["song"] = songcache._job((f, "j%d" % next(keys), tmp, songcache.convert_midi))[0]
