@@ -14,6 +14,12 @@ ANCHORS = [
 ]
 
 
+# (block, heading) in the order REPRODUCE.md and the results page show them.
+TITLES = (("loglik", "Test log-likelihood (importance sampling, k = 5,000)"), ("completion", "Completion (Sec. 4)"),
+          ("denoising", "Denoising and PCA (Secs. 1 and 4)"), ("posterior", "The posterior during training (Sec. 3)"),
+          ("interpolation", "Interpolation and class means (Sec. 1)"), ("anneal", "KL annealing (Sec. 3, ref. [6])"))
+
+
 def _load(results, name):
     path = os.path.join(results, name)
     return io.read_json(path) if os.path.exists(path) else None
@@ -140,9 +146,8 @@ def fig2_coverage(f2):
 
 def blocks(results):
     out = {}
-    for name, fn in (("loglik", loglik), ("completion", completion), ("denoising", denoising),
-                     ("posterior", posterior), ("interpolation", interpolation), ("anneal", anneal)):
-        text = fn(results)
+    for name, _ in TITLES:
+        text = globals()[name](results)
         if text:
             out[name] = text
     return out
