@@ -45,7 +45,7 @@ def _scatter(ax, z, labels, lim):
 
 def latent_panels(codes, labels, epochs, path, title):
     """The test codes after each of ``epochs`` ({epoch: (n, 2)}; 0 = initial weights), one panel each."""
-    lim = max(4.0, float(np.percentile(np.abs(np.concatenate([codes[e] for e in epochs])), 99.5)))
+    lim = 1.05 * max(4.0, float(np.percentile(np.abs(np.concatenate([codes[e] for e in epochs])), 99.9)))
     fig, axes = plt.subplots(1, len(epochs), figsize=(2.6 * len(epochs), 3.0), squeeze=False)
     for ax, e in zip(axes[0], epochs):
         _scatter(ax, codes[e], labels, lim)
@@ -57,7 +57,7 @@ def latent_panels(codes, labels, epochs, path, title):
 def latent_gif(codes, labels, path, fps=4):
     """An animation of the test codes over every kept epoch."""
     epochs = sorted(codes)
-    lim = max(4.0, float(np.percentile(np.abs(np.concatenate([codes[e] for e in epochs])), 99.5)))
+    lim = 1.05 * max(4.0, float(np.percentile(np.abs(np.concatenate([codes[e] for e in epochs])), 99.9)))
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
 
     def draw(i):
@@ -66,7 +66,7 @@ def latent_gif(codes, labels, path, fps=4):
         ax.set_title("test-set codes, %s" % ("initial weights" if epochs[i] == 0 else "epoch %d" % epochs[i]))
     anim = animation.FuncAnimation(fig, draw, frames=len(epochs))
     with io.atomic_path(path) as tmp:
-        anim.save(tmp, writer=animation.PillowWriter(fps=fps), dpi=70)
+        anim.save(tmp, writer=animation.PillowWriter(fps=fps), dpi=55)
     plt.close(fig)
     return path
 
