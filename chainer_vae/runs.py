@@ -53,9 +53,10 @@ def _say(text):
     print(text, file=sys.stderr, flush=True)
 
 
-def fit(config, name, train_x, test_x, data_description):
+def fit(config, name, train_x, test_x, data_description, on_epoch=None):
     """The finished run of ``config`` on this data if there is one (announced), else train it
-    (resuming an interrupted run).  Every training setting comes from ``config``."""
+    (resuming an interrupted run).  Every training setting comes from ``config``.
+    on_epoch(epoch, model, run_dir), if given, is called after each epoch's snapshot."""
     data_fp = fingerprint(train_x, test_x)
     run_id = config.run_id(name, data_fp)
     run_dir = os.path.join(config.out, "runs", run_id)
@@ -80,7 +81,8 @@ def fit(config, name, train_x, test_x, data_description):
         model, train_x, test_x, run_dir=run_dir, device=device, epochs=config.epochs,
         batch_size=config.batch_size, lr=config.schedule(), weight_decay=config.weight_decay,
         beta=config.beta, anneal_epochs=config.anneal_epochs, seed=config.seed,
-        progress=config.progress, resume=config.resume, examples_per_epoch=config.examples_per_epoch())
+        progress=config.progress, resume=config.resume, examples_per_epoch=config.examples_per_epoch(),
+        on_epoch=None if on_epoch is None else lambda epoch, m: on_epoch(epoch, m, run_dir))
     training.save_model(model_path, model)
     info = {
         # Portable: no folder of this machine (the run folder is relative to --out).

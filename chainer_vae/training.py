@@ -158,7 +158,7 @@ def _check_finite(row, run_dir):
 
 def train(model, train_x, test_x, *, run_dir, epochs, device, batch_size=32, lr=1e-3,
           weight_decay=5e-4, beta=1.0, anneal_epochs=0, seed=0, progress=True, resume=True,
-          examples_per_epoch=0):
+          examples_per_epoch=0, on_epoch=None):
     """Train ``model`` (a VAELoss) with Adam + WeightDecay; return the per-epoch history.
 
     train_x, test_x: host arrays (float32 in [0, 1], or uint8 0/1) or Windows (MIDI windows cut
@@ -170,6 +170,7 @@ def train(model, train_x, test_x, *, run_dir, epochs, device, batch_size=32, lr=
     the test set. After every epoch the history goes to ``run_dir/history.json`` and a snapshot
     (model, optimizer, history) to ``run_dir/snapshot.npz``, so a run killed at any moment
     resumes from its last completed epoch and ends with the history of an uninterrupted run.
+    on_epoch(epoch, model), if given, is called after each epoch's snapshot (e.g. to keep codes).
     """
     schedule = lr if isinstance(lr, list) else parse_lr_schedule(lr)
     os.makedirs(run_dir, exist_ok=True)
@@ -209,6 +210,8 @@ def train(model, train_x, test_x, *, run_dir, epochs, device, batch_size=32, lr=
         # On disk first, then said: an epoch line means that epoch survives a kill -9.
         _save_snapshot(snapshot, model, optimizer, history)
         io.write_json(os.path.join(run_dir, "history.json"), history)
+        if on_epoch is not None:
+            on_epoch(epoch, model)
         left = (epochs - epoch) * float(np.median([r["seconds"] for r in history]))
         bar.line("epoch %3d/%d  train %.2f (KL %.2f)  test %.2f (KL %.2f)  %.1fs%s" % (
             epoch, epochs, row["train"]["loss"], row["train"]["kl_penalty"],

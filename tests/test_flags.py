@@ -61,6 +61,17 @@ BAD = [  # (script, argv, what the one line must say)
     ("architectures.py", ["--data", "cifar"], "--data cifar: choose from"),
     ("architectures.py", ["--epochs", "0"], "--epochs 0: must be at least 1"),
     ("fig4_mnist_loss.py", ["--device", "gpu"], "--device gpu"),
+    ("fig4_mnist_loss.py", ["--binarize", "static"], "--binarize static: choose from none, dynamic"),
+    ("log_likelihood.py", ["--iw-samples", "0"], "--iw-samples 0: must be at least 1"),
+    ("log_likelihood.py", ["--per-class-eval", "-1"], "--per-class-eval -1: must be 0 or more"),
+    ("log_likelihood.py", ["--iw-seed", "-1"], "--iw-seed -1: must be in 0 .. 2**32-1"),
+    ("completion.py", ["--mask-seed", "-1"], "--mask-seed -1: must be in 0 .. 2**32-1"),
+    ("denoising.py", ["--gaussian", "0.1,2"], "--gaussian 0.1,2: every level must be in [0, 1]"),
+    ("denoising.py", ["--salt-pepper", "a"], "--salt-pepper a: expected comma-separated numbers"),
+    ("interpolation.py", ["--steps", "1"], "--steps 1: must be at least 2"),
+    ("posterior_evolution.py", ["--n-latent", "3"], "--n-latent 3: the posterior's evolution is drawn in a 2-D"),
+    ("kl_anneal.py", ["--anneal-epochs", "0"], "--anneal-epochs 0: must be at least 1"),
+    ("kl_anneal.py", ["--data", "cifar"], "--data cifar: choose from"),
 ]
 
 

