@@ -12,9 +12,9 @@ import chainer
 import numpy as np
 from chainer import serializers
 
-from chainer_vae import io, optim
+from chainer_vae import distributed, io, optim
 from chainer_vae.data.windows import Windows
-from chainer_vae.errors import DataError, DivergedError
+from chainer_vae.errors import ConfigError, DataError, DivergedError
 from chainer_vae.progress import Progress, duration
 from chainer_vae.schedules import beta_at, lr_at, parse_lr_schedule
 
@@ -41,11 +41,12 @@ def _batch(x, index):
     return x.take(index) if isinstance(x, Windows) else x[index].astype(np.float32, copy=False)
 
 
-def evaluate(model, x, batch_size=4096):
+def evaluate(model, x, batch_size=4096, comm=None):
     """Per-example means of loss, reconstr and kl_penalty over x (device array), without backprop.
 
     The original code evaluated the whole test set in one pass; chunks of `batch_size` give the
-    same per-example means while bounding memory for large test sets.
+    same per-example means while bounding memory for large test sets.  comm (ChainerMN): each
+    rank evaluates its rows of every chunk and the sums are added over the ranks.
     """
     xp = model.xp
     sums = xp.zeros(2, dtype=np.float32)
@@ -53,11 +54,19 @@ def evaluate(model, x, batch_size=4096):
     with chainer.no_backprop_mode(), chainer.using_config("train", False), \
             chainer.using_config("type_check", False):
         for i in range(0, n, batch_size):
-            xb = _batch(x, slice(i, i + batch_size))
+            index = slice(i, min(i + batch_size, n))
+            if comm is not None:
+                index = distributed.rows(model, index)
+                if index.stop == index.start:
+                    continue
+            xb = _batch(x, index)
             model(xb)
             w = np.float32(len(xb))
             sums += xp.stack([model.reconstr.array, model.kl_penalty.array]) * w
-    reconstr, kl = (float(v) for v in chainer.backend.CpuDevice().send(sums) / n)
+    sums = chainer.backend.CpuDevice().send(sums)
+    if comm is not None:
+        sums = distributed.sum_over_ranks(comm, sums)
+    reconstr, kl = (float(v) for v in sums / n)
     return {"loss": reconstr + float(model.beta) * kl, "reconstr": reconstr, "kl_penalty": kl}
 
 
@@ -109,12 +118,13 @@ def make_optimizer(model, alpha, weight_decay):
     return optimizer
 
 
-def train_epoch(model, optimizer, x_train, batch_size, progress=None, n_examples=0):
+def train_epoch(model, optimizer, x_train, batch_size, progress=None, n_examples=0, comm=None):
     """One epoch over a fresh permutation of x_train (a device array or Windows); the last
     partial batch is dropped.  n_examples > 0: only the first n_examples of the permutation (a
     sample without replacement).  Returns the sums over batches of (loss, reconstr, kl_penalty)
     as device scalars: nothing is read back to the host inside the loop.  progress(i) is called
-    after batch i."""
+    after batch i.  comm (ChainerMN): this rank trains on its rows of each batch, and the sums
+    are of its own batch means."""
     xp = model.xp
     perm = xp.random.permutation(len(x_train))
     if n_examples:
@@ -123,7 +133,8 @@ def train_epoch(model, optimizer, x_train, batch_size, progress=None, n_examples
     sums = [xp.zeros((), dtype=np.float32) for _ in TERMS]
     with chainer.using_config("type_check", False):
         for i in range(n_batches):
-            x = _batch(x_train, perm[i * batch_size:(i + 1) * batch_size])
+            index = perm[i * batch_size:(i + 1) * batch_size]
+            x = _batch(x_train, index if comm is None else distributed.rows(model, index))
             loss = model(x)
             model.cleargrads()
             loss.backward()
@@ -148,7 +159,7 @@ def _check_finite(row, run_dir):
 
 def train(model, train_x, test_x, *, run_dir, epochs, device, batch_size=32, lr=1e-3,
           weight_decay=5e-4, beta=1.0, anneal_epochs=0, seed=0, progress=True, resume=True,
-          examples_per_epoch=0):
+          examples_per_epoch=0, comm=None):
     """Train ``model`` (a VAELoss) with Adam + WeightDecay; return the per-epoch history.
 
     train_x, test_x: host arrays (float32 in [0, 1], or uint8 0/1) or Windows (MIDI windows cut
@@ -160,23 +171,37 @@ def train(model, train_x, test_x, *, run_dir, epochs, device, batch_size=32, lr=
     the test set. After every epoch the history goes to ``run_dir/history.json`` and a snapshot
     (model, optimizer, history) to ``run_dir/snapshot.npz``, so a run killed at any moment
     resumes from its last completed epoch and ends with the history of an uninterrupted run.
+
+    comm: a ChainerMN communicator (chainer_vae/distributed.py): every rank calls train() with
+    the same arguments and trains on its rows of each batch, gradients are averaged over the
+    ranks; the history is the one-process run's to float rounding.  Only rank 0 writes run_dir
+    and prints; every rank reads the snapshot to resume (run_dir on a shared filesystem).
     """
     schedule = lr if isinstance(lr, list) else parse_lr_schedule(lr)
-    os.makedirs(run_dir, exist_ok=True)
+    root = distributed.is_root(comm)
+    if comm is not None and batch_size % comm.size:
+        raise ConfigError("batch size %d is not divisible by the %d MPI processes" % (batch_size, comm.size))
+    if root:
+        os.makedirs(run_dir, exist_ok=True)
     snapshot = os.path.join(run_dir, "snapshot.npz")
-    bar = Progress(progress)
+    bar = Progress(progress) if root else Progress(False, stream=open(os.devnull, "w"))
 
     device.use()
     model.to_device(device)
     optimizer = make_optimizer(model, lr_at(schedule, 1), weight_decay)
+    if comm is not None:
+        distributed.attach(model, comm)
+        optimizer = distributed.multi_node_optimizer(optimizer, comm)
 
-    for name in os.listdir(run_dir):  # what a killed run was writing: never complete, never read
+    for name in os.listdir(run_dir) if root else ():  # what a killed run was writing: never read
         if name.startswith(".") and ".tmp" in name:
             os.remove(os.path.join(run_dir, name))
     history = []
-    if resume and os.path.exists(snapshot):
+    if resume and distributed.bcast(comm, os.path.exists(snapshot)):
         history = _load_snapshot(snapshot, model, optimizer)
         bar.line("resuming %s at epoch %d" % (run_dir, len(history) + 1))
+    if comm is not None:
+        distributed.start(optimizer, comm)
     xp = device.xp
     x_train, x_test = _send(device, train_x), _send(device, test_x)
     n_batches = min(len(train_x), examples_per_epoch or len(train_x)) // batch_size
@@ -189,21 +214,28 @@ def train(model, train_x, test_x, *, run_dir, epochs, device, batch_size=32, lr=
         model.beta = beta_at(epoch, beta, anneal_epochs)
         started = time.perf_counter()
         sums = train_epoch(model, optimizer, x_train, batch_size, n_examples=examples_per_epoch,
-                           progress=lambda i: bar.bar("epoch %d/%d" % (epoch, epochs), i, n_batches, started))
+                           progress=lambda i: bar.bar("epoch %d/%d" % (epoch, epochs), i, n_batches, started),
+                           comm=comm)
+        means = [float(s) / n_batches for s in sums]
+        if comm is not None:  # each rank's mean of its batch means -> the global batches' mean
+            means = distributed.mean_over_ranks(comm, means)
         row = {"epoch": epoch, "alpha": optimizer.alpha, "beta": model.beta,
-               "train": {k: float(s) / n_batches for k, s in zip(TERMS, sums)}}
-        row["test"] = evaluate(model, x_test)
+               "train": {k: float(m) for k, m in zip(TERMS, means)}}
+        row["test"] = evaluate(model, x_test, comm=comm)
         row["seconds"] = time.perf_counter() - started
-        _check_finite(row, run_dir)
+        _check_finite(row, run_dir)  # the same row on every rank: all stop together
         history.append(row)
         # On disk first, then said: an epoch line means that epoch survives a kill -9.
-        _save_snapshot(snapshot, model, optimizer, history)
-        io.write_json(os.path.join(run_dir, "history.json"), history)
+        if root:
+            _save_snapshot(snapshot, model, optimizer, history)
+            io.write_json(os.path.join(run_dir, "history.json"), history)
         left = (epochs - epoch) * float(np.median([r["seconds"] for r in history]))
         bar.line("epoch %3d/%d  train %.2f (KL %.2f)  test %.2f (KL %.2f)  %.1fs%s" % (
             epoch, epochs, row["train"]["loss"], row["train"]["kl_penalty"],
             row["test"]["loss"], row["test"]["kl_penalty"], row["seconds"],
             "  run eta %s" % duration(left) if left else ""))
+    if comm is not None:
+        distributed.detach(model)
     return history
 
 

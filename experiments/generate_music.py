@@ -16,7 +16,7 @@ import os
 import numpy as np
 
 from chainer_vae import config as cfg
-from chainer_vae import io, plotting
+from chainer_vae import distributed, io, plotting
 from chainer_vae.config import flag
 from chainer_vae.data import midi as M
 from chainer_vae.recipes import midi
@@ -51,6 +51,8 @@ def write_song(notestate, stem, title, tempo, threshold):
 def main(argv=None):
     config = cfg.parse(MusicConfig, argv, __doc__)
     run, data = midi.train(config)
+    if not distributed.is_root():  # under MPI only rank 0 writes the results
+        return
     out = config.stem("music", midi.data_tag(config))
     tempo = config.tempo or float(np.median([s["tempo_bpm"] for s in data.songs]))
     shape = (-1,) + data.test_x.shape[1:]

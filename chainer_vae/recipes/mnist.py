@@ -1,7 +1,7 @@
 """The paper's MNIST VAE (Figs. 2-4): its config and its train-once recipe."""
 import dataclasses
 
-from chainer_vae import runs
+from chainer_vae import distributed, runs
 from chainer_vae.config import TrainConfig, flag
 from chainer_vae.data.mnist import load_mnist
 
@@ -36,7 +36,8 @@ def load_data(config):
 
 def train(config, name="mnist"):
     """Train (or reuse the finished run of) the MNIST VAE for ``config``; returns (run, data)."""
-    data = load_data(config)
+    with distributed.root_first():  # under MPI: rank 0 downloads and caches, the others then read
+        data = load_data(config)
     run = runs.fit(config, name, data.train_x, data.test_x, data.description)
     return run, data
 
