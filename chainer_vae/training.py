@@ -213,15 +213,16 @@ def train(model, train_x, test_x, *, run_dir, epochs, device, batch_size=32, lr=
         optimizer.alpha = lr_at(schedule, epoch)
         model.beta = beta_at(epoch, beta, anneal_epochs)
         started = time.perf_counter()
+        shard = {} if comm is None else {"comm": comm}  # (as called before MPI: tests wrap these)
         sums = train_epoch(model, optimizer, x_train, batch_size, n_examples=examples_per_epoch,
                            progress=lambda i: bar.bar("epoch %d/%d" % (epoch, epochs), i, n_batches, started),
-                           comm=comm)
+                           **shard)
         means = [float(s) / n_batches for s in sums]
         if comm is not None:  # each rank's mean of its batch means -> the global batches' mean
             means = distributed.mean_over_ranks(comm, means)
         row = {"epoch": epoch, "alpha": optimizer.alpha, "beta": model.beta,
                "train": {k: float(m) for k, m in zip(TERMS, means)}}
-        row["test"] = evaluate(model, x_test, comm=comm)
+        row["test"] = evaluate(model, x_test, **shard)
         row["seconds"] = time.perf_counter() - started
         _check_finite(row, run_dir)  # the same row on every rank: all stop together
         history.append(row)
