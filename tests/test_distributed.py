@@ -25,7 +25,7 @@ try:
     HAVE_MPI4PY = True
 except ImportError:
     HAVE_MPI4PY = False
-pytestmark = pytest.mark.skipif(not HAVE_MPI4PY, reason="mpi4py is not installed (pip install -r requirements-mpi.txt)")
+needs_mpi = pytest.mark.skipif(not HAVE_MPI4PY, reason="mpi4py is not installed (pip install -r requirements-mpi.txt)")
 
 
 def mpiexec():
@@ -70,6 +70,7 @@ def one_process(tmp_path_factory):
         return history(root / "out"), json.load(f)[0]
 
 
+@needs_mpi
 def test_two_ranks_follow_the_one_process_run_and_only_rank_0_writes(tmp_path, mnist_root, one_process):
     single_history, single = one_process
     assert len(single["steps"]) == STEPS
@@ -98,6 +99,7 @@ def test_two_ranks_follow_the_one_process_run_and_only_rank_0_writes(tmp_path, m
         assert json.load(f)["run"]["mpi"] == {"communicator": "naive", "processes": 2}
 
 
+@needs_mpi
 def test_an_interrupted_two_rank_run_resumes_to_the_same_history(tmp_path, mnist_root, one_process):
     single_history, _ = one_process
     crashed = run_worker(tmp_path / "crash.json", tmp_path / "out", ranks=2, worker=["--crash-at-epoch", "2"])
@@ -116,6 +118,7 @@ def test_an_interrupted_two_rank_run_resumes_to_the_same_history(tmp_path, mnist
     np.testing.assert_allclose(curve(history(tmp_path / "out")), curve(single_history), rtol=1e-5)
 
 
+@needs_mpi
 def test_a_batch_that_does_not_split_evenly_is_one_line(tmp_path):
     proc = subprocess.run([mpiexec(), "-n", "2", "--oversubscribe", "--bind-to", "none", sys.executable,
                            os.path.join(ROOT, "experiments", "fig4_mnist_loss.py"), "--smoke", "--out",
@@ -124,3 +127,22 @@ def test_a_batch_that_does_not_split_evenly_is_one_line(tmp_path):
     assert proc.returncode == 2
     assert "--batch-size 33: must be divisible by the 2 MPI processes" in proc.stderr
     assert not os.path.exists(tmp_path / "runs")
+
+
+def test_without_mpi4py_the_flag_is_one_line(tmp_path):
+    code = ("import sys; sys.modules['mpi4py'] = None; sys.argv = ['fig4', '--smoke', '--out', %r, "
+            "'--communicator', 'naive']; import runpy; runpy.run_path(%r, run_name='__main__')"
+            % (str(tmp_path), os.path.join(ROOT, "experiments", "fig4_mnist_loss.py")))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert lines[-1].startswith("error: --communicator naive needs mpi4py and an MPI library: pip install -r "
+                                "requirements-mpi.txt"), proc.stderr
+    assert len([line for line in lines if line.startswith("error")]) == 1
+
+
+def test_the_communicator_does_not_change_what_is_trained():
+    from chainer_vae.recipes.mnist import MnistConfig
+    assert MnistConfig().run_id("mnist", "fp") == MnistConfig(communicator="naive").run_id("mnist", "fp")
+    with pytest.raises(Exception, match="--communicator gloo: choose from"):
+        MnistConfig(communicator="gloo")
