@@ -57,8 +57,8 @@ def evaluate(model, x, batch_size=4096, comm=None):
             index = slice(i, min(i + batch_size, n))
             if comm is not None:
                 index = distributed.rows(model, index)
-                if index.stop == index.start:
-                    continue
+                if index.stop == index.start:  # fewer rows than ranks: only in the last chunk, so
+                    continue                   # the ranks' RNGs part only until the next _reseed
             xb = _batch(x, index)
             model(xb)
             w = np.float32(len(xb))
