@@ -4,11 +4,13 @@ through the real script (experiments/fig5_midi_loss.py, one epoch, a fresh run e
     .venv/bin/python benchmarks/bench_mpi_epoch.py                       # lute set, 1 and 2 ranks
     .venv/bin/python benchmarks/bench_mpi_epoch.py --songs 150 --windows-per-epoch 3200
         # ~300 Bach works from music21's corpus (150 per mode), 100 batches an epoch
+    .venv/bin/python benchmarks/bench_mpi_epoch.py --quick   # 2 batches: checks it runs
 
 Prints one line per configuration: the epoch's seconds (training + the test-set evaluation, as
 history.json records them) and the training loss, which must agree across rank counts.
 """
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -27,12 +29,18 @@ def main():
     p.add_argument("--windows-per-epoch", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--mca", default="", help="extra Open MPI options, e.g. '--mca mpi_yield_when_idle 1'")
+    p.add_argument("--quick", action="store_true", help="2 batches an epoch: checks it runs")
     a = p.parse_args()
+    if a.quick:
+        a.windows_per_epoch = 2 * a.batch_size
     data = ["--max-songs-per-class", str(a.songs)] if a.songs else ["--midi-dir", LUTE]
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
     with tempfile.TemporaryDirectory() as out:
         for n in [int(r) for r in a.ranks.split(",")]:
+            if n > 1 and importlib.util.find_spec("mpi4py") is None:
+                print("%d ranks skipped: mpi4py is not installed (pip install -r requirements-mpi.txt)" % n)
+                continue
             cmd = [sys.executable, os.path.join(ROOT, "experiments", "fig5_midi_loss.py"), *data, "--epochs", "1",
                    "--windows-per-epoch", str(a.windows_per_epoch), "--batch-size", str(a.batch_size),
                    "--out", out, "--retrain", "--no-progress"]
