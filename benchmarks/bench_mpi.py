@@ -1,10 +1,10 @@
 """Epoch time of the paper's MIDI VAE on 1 process and on N MPI ranks (--communicator naive, CPU),
 through the real script (experiments/fig5_midi_loss.py, one epoch, a fresh run each time).
 
-    .venv/bin/python benchmarks/bench_mpi_epoch.py                       # lute set, 1 and 2 ranks
-    .venv/bin/python benchmarks/bench_mpi_epoch.py --songs 150 --windows-per-epoch 3200
+    .venv/bin/python benchmarks/bench_mpi.py                       # lute set, 1 and 2 ranks
+    .venv/bin/python benchmarks/bench_mpi.py --songs 150 --windows-per-epoch 3200
         # ~300 Bach works from music21's corpus (150 per mode), 100 batches an epoch
-    .venv/bin/python benchmarks/bench_mpi_epoch.py --quick   # 2 batches: checks it runs
+    .venv/bin/python benchmarks/bench_mpi.py --quick   # 2 batches: checks it runs
 
 Prints one line per configuration: the epoch's seconds (training + the test-set evaluation, as
 history.json records them) and the training loss, which must agree across rank counts.
