@@ -32,12 +32,18 @@ architectures: setup
 	$(PY) experiments/architectures.py $(ARGS)
 figures: fig4 fig3 fig2 fig5 music
 
+# MPI for data-parallel training (mpi4py and Open MPI, both wheels): `make test` runs the 2-process
+# test, so it installs them; the scripts alone do not need them.
+$(VENV)/.installed-mpi: $(VENV)/.installed requirements-mpi.txt
+	PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(PY) -m pip install -q -r requirements-mpi.txt
+	touch $@
+
 # REPRODUCE.md's number blocks and results/index.html, from results/*.json (the same tables).
 report: setup
 	$(PY) tools/update_reproduce.py
 	$(PY) tools/make_report.py $(ARGS)
 
-test: setup
+test: setup $(VENV)/.installed-mpi
 	$(PY) -m pytest -q $(ARGS)
 
 # Benchmarks (BENCHMARKS.md): ours vs PyTorch and music21, in their own venv with PyTorch.

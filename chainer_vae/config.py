@@ -70,6 +70,11 @@ def _kinds():
     return tuple(KINDS)
 
 
+def _communicators():
+    from chainer_vae.distributed import COMMUNICATORS
+    return COMMUNICATORS
+
+
 @dataclasses.dataclass(frozen=True)
 class RunConfig:
     """Where and how a script runs: none of these change what is trained (NOT_IN_RUN_ID)."""
@@ -82,8 +87,11 @@ class RunConfig:
                         no_help="start an interrupted run over instead of continuing it")
     retrain: bool = flag(False, "train again even if a finished run with the same settings and data exists")
     tag: str = flag("", "suffix for the output files, to keep a variant beside the default (e.g. alpha5e-5)")
+    communicator: str = flag("", "data-parallel training under mpiexec (README: Training on several machines): "
+                                 "naive (CPUs) or pure_nccl, flat, non_cuda_aware (one GPU per process, "
+                                 "GPU <local rank>); '' = one process", choices=_communicators)
 
-    NOT_IN_RUN_ID = ("device", "out", "progress", "resume", "retrain", "tag")
+    NOT_IN_RUN_ID = ("device", "out", "progress", "resume", "retrain", "tag", "communicator")
 
     def __post_init__(self):
         # Every flag is checked here, before any data is loaded or a model is built.
@@ -194,18 +202,22 @@ def parse(cls, argv=None, description=None):
         config = dataclasses.replace(base, **given)
     except (TypeError, ValueError) as e:
         raise ConfigError(str(e)) from None
+    if config.communicator:  # MPI ranks, their GPUs, only rank 0 speaks (chainer_vae/distributed.py)
+        from chainer_vae import distributed
+        config = distributed.setup(config)
     resolve_device(config.device)  # a missing GPU fails now, not after the data is loaded
     return config
 
 
 def main_guard(main):
-    """Run ``main()``; a UserError becomes one line on stderr and exit status 2, Ctrl-C exit 130."""
+    """Run ``main()``; a UserError becomes one line on stderr and exit status 2, Ctrl-C exit 130.
+    Under MPI the error ends every rank (distributed.abort)."""
+    from chainer_vae import distributed
     try:
         return main()
     except UserError as e:
-        print("error: %s" % str(e).replace("\n", " "), file=sys.stderr)
-        sys.exit(2)
+        distributed.say_error("error: %s" % str(e).replace("\n", " "))
+        distributed.abort(2)
     except KeyboardInterrupt:
-        print("\ninterrupted: every completed epoch is saved; rerun the same command to continue.",
-              file=sys.stderr)
-        sys.exit(130)
+        distributed.say_error("\ninterrupted: every completed epoch is saved; rerun the same command to continue.")
+        distributed.abort(130)

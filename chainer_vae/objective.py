@@ -26,6 +26,7 @@ class VAELoss(chainer.Chain):
             raise ConfigError("k (samples of z per example) must be >= 1, got %r" % (k,))
         self.beta = beta
         self.k = k
+        self.sample = F.gaussian  # z ~ q(z|x) by eq. 8; distributed.ShardedSampler under MPI
         with self.init_scope():
             self.encoder = encoder
             self.decoder = decoder
@@ -35,7 +36,7 @@ class VAELoss(chainer.Chain):
         mu, ln_var = self.encoder(x)
         reconstr = None
         for _ in range(self.k):
-            z = F.gaussian(mu, ln_var)  # eq. 8
+            z = self.sample(mu, ln_var)  # eq. 8
             logits = self.decoder(z)
             if logits.shape != x.shape:  # no reshape node when the decoder already gives x's shape
                 logits = F.reshape(logits, x.shape)

@@ -15,7 +15,7 @@ import time
 import chainer
 import numpy as np
 
-from chainer_vae import io, training
+from chainer_vae import distributed, io, training
 from chainer_vae.data import fingerprint
 from chainer_vae.device import resolve_device
 from chainer_vae.nets import make_decoder, make_encoder
@@ -56,17 +56,22 @@ def _say(text):
 def fit(config, name, train_x, test_x, data_description, on_epoch=None):
     """The finished run of ``config`` on this data if there is one (announced), else train it
     (resuming an interrupted run).  Every training setting comes from ``config``.
-    on_epoch(epoch, model, run_dir), if given, is called after each epoch's snapshot."""
+    on_epoch(epoch, model, run_dir), if given, is called after each epoch's snapshot (on rank 0 only).
+
+    With ``--communicator`` every rank calls this: rank 0 decides (reuse, retrain) and writes the
+    run folder, and the others follow its decisions and read it."""
     data_fp = fingerprint(train_x, test_x)
     run_id = config.run_id(name, data_fp)
     run_dir = os.path.join(config.out, "runs", run_id)
     model_path, info_path = (os.path.join(run_dir, f) for f in ("model.npz", "run.json"))
     device = resolve_device(config.device)
     model = build_model(config)
-    if config.retrain and os.path.isdir(run_dir):
+    comm = distributed.init(config.communicator) if config.communicator else None
+    root = distributed.is_root(comm)
+    if root and config.retrain and os.path.isdir(run_dir):
         _say("--retrain: discarding %s and training again" % run_dir)
         shutil.rmtree(run_dir)
-    if os.path.exists(model_path) and os.path.exists(info_path):
+    if distributed.bcast(comm, os.path.exists(model_path) and os.path.exists(info_path)):
         training.load_model(model_path, model)
         model.to_device(device)
         device.use()
@@ -82,8 +87,10 @@ def fit(config, name, train_x, test_x, data_description, on_epoch=None):
         batch_size=config.batch_size, lr=config.schedule(), weight_decay=config.weight_decay,
         beta=config.beta, anneal_epochs=config.anneal_epochs, seed=config.seed,
         progress=config.progress, resume=config.resume, examples_per_epoch=config.examples_per_epoch(),
-        on_epoch=None if on_epoch is None else lambda epoch, m: on_epoch(epoch, m, run_dir))
-    training.save_model(model_path, model)
+        on_epoch=None if on_epoch is None else lambda epoch, m: on_epoch(epoch, m, run_dir),
+        comm=comm)
+    if root:
+        training.save_model(model_path, model)
     info = {
         # Portable: no folder of this machine (the run folder is relative to --out).
         "run_id": run_id, "config": config.identity(),
@@ -96,10 +103,14 @@ def fit(config, name, train_x, test_x, data_description, on_epoch=None):
         "train_seconds": time.perf_counter() - started,
         "seconds_per_epoch": [row["seconds"] for row in history],
     }
-    io.write_json(info_path, info)
-    snapshot = os.path.join(run_dir, "snapshot.npz")
-    if os.path.exists(snapshot):
-        os.remove(snapshot)  # the finished model supersedes it (the MIDI one is ~280 MB)
+    if comm is not None:  # where the epoch times were measured
+        info["mpi"] = {"communicator": config.communicator, "processes": comm.size}
+    if root:
+        io.write_json(info_path, info)
+        snapshot = os.path.join(run_dir, "snapshot.npz")
+        if os.path.exists(snapshot):
+            os.remove(snapshot)  # the finished model supersedes it (the MIDI one is ~280 MB)
+    distributed.barrier(comm)  # returns on every rank once the run is on disk
     return Run(model, history, run_dir, info)
 
 

@@ -12,9 +12,9 @@ import chainer
 import numpy as np
 from chainer import serializers
 
-from chainer_vae import io, optim
+from chainer_vae import distributed, io, optim
 from chainer_vae.data.windows import Windows
-from chainer_vae.errors import DataError, DivergedError
+from chainer_vae.errors import ConfigError, DataError, DivergedError
 from chainer_vae.progress import Progress, duration
 from chainer_vae.schedules import beta_at, lr_at, parse_lr_schedule
 
@@ -49,12 +49,13 @@ def eval_batch_size(x, elements=2 ** 24):
     return int(max(32, min(4096, elements // per_example)))
 
 
-def evaluate(model, x, batch_size=None):
+def evaluate(model, x, batch_size=None, comm=None):
     """Per-example means of loss, reconstr and kl_penalty over x (device array), without backprop.
 
     The original code evaluated the whole test set in one pass; chunks of `batch_size` (default:
     ``eval_batch_size``) give the same per-example means while bounding memory for large test
-    sets.
+    sets.  comm (ChainerMN): each rank evaluates its rows of every chunk and the sums are added
+    over the ranks.
     """
     batch_size = batch_size or eval_batch_size(x)
     xp = model.xp
@@ -63,11 +64,19 @@ def evaluate(model, x, batch_size=None):
     with chainer.no_backprop_mode(), chainer.using_config("train", False), \
             chainer.using_config("type_check", False):
         for i in range(0, n, batch_size):
-            xb = _batch(x, slice(i, i + batch_size))
+            index = slice(i, min(i + batch_size, n))
+            if comm is not None:
+                index = distributed.rows(model, index)
+                if index.stop == index.start:  # fewer rows than ranks: only in the last chunk, so
+                    continue                   # the ranks' RNGs part only until the next _reseed
+            xb = _batch(x, index)
             model(xb)
             w = np.float32(len(xb))
             sums += xp.stack([model.reconstr.array, model.kl_penalty.array]) * w
-    reconstr, kl = (float(v) for v in chainer.backend.CpuDevice().send(sums) / n)
+    sums = chainer.backend.CpuDevice().send(sums)
+    if comm is not None:
+        sums = distributed.sum_over_ranks(comm, sums)
+    reconstr, kl = (float(v) for v in sums / n)
     return {"loss": reconstr + float(model.beta) * kl, "reconstr": reconstr, "kl_penalty": kl}
 
 
@@ -119,12 +128,13 @@ def make_optimizer(model, alpha, weight_decay):
     return optimizer
 
 
-def train_epoch(model, optimizer, x_train, batch_size, progress=None, n_examples=0):
+def train_epoch(model, optimizer, x_train, batch_size, progress=None, n_examples=0, comm=None):
     """One epoch over a fresh permutation of x_train (a device array or Windows); the last
     partial batch is dropped.  n_examples > 0: only the first n_examples of the permutation (a
     sample without replacement).  Returns the sums over batches of (loss, reconstr, kl_penalty)
     as device scalars: nothing is read back to the host inside the loop.  progress(i) is called
-    after batch i."""
+    after batch i.  comm (ChainerMN): this rank trains on its rows of each batch, and the sums
+    are of its own batch means."""
     xp = model.xp
     perm = xp.random.permutation(len(x_train))
     if n_examples:
@@ -133,7 +143,8 @@ def train_epoch(model, optimizer, x_train, batch_size, progress=None, n_examples
     sums = [xp.zeros((), dtype=np.float32) for _ in TERMS]
     with chainer.using_config("type_check", False):
         for i in range(n_batches):
-            x = _batch(x_train, perm[i * batch_size:(i + 1) * batch_size])
+            index = perm[i * batch_size:(i + 1) * batch_size]
+            x = _batch(x_train, index if comm is None else distributed.rows(model, index))
             loss = model(x)
             model.cleargrads()
             loss.backward()
@@ -158,7 +169,7 @@ def _check_finite(row, run_dir):
 
 def train(model, train_x, test_x, *, run_dir, epochs, device, batch_size=32, lr=1e-3,
           weight_decay=5e-4, beta=1.0, anneal_epochs=0, seed=0, progress=True, resume=True,
-          examples_per_epoch=0, on_epoch=None):
+          examples_per_epoch=0, on_epoch=None, comm=None):
     """Train ``model`` (a VAELoss) with Adam + WeightDecay; return the per-epoch history.
 
     train_x, test_x: host arrays (float32 in [0, 1], or uint8 0/1) or Windows (MIDI windows cut
@@ -171,23 +182,37 @@ def train(model, train_x, test_x, *, run_dir, epochs, device, batch_size=32, lr=
     (model, optimizer, history) to ``run_dir/snapshot.npz``, so a run killed at any moment
     resumes from its last completed epoch and ends with the history of an uninterrupted run.
     on_epoch(epoch, model), if given, is called after each epoch's snapshot (e.g. to keep codes).
+
+    comm: a ChainerMN communicator (chainer_vae/distributed.py): every rank calls train() with
+    the same arguments and trains on its rows of each batch, gradients are averaged over the
+    ranks; the history is the one-process run's to float rounding.  Only rank 0 writes run_dir
+    and prints; every rank reads the snapshot to resume (run_dir on a shared filesystem).
     """
     schedule = lr if isinstance(lr, list) else parse_lr_schedule(lr)
-    os.makedirs(run_dir, exist_ok=True)
+    root = distributed.is_root(comm)
+    if comm is not None and batch_size % comm.size:
+        raise ConfigError("batch size %d is not divisible by the %d MPI processes" % (batch_size, comm.size))
+    if root:
+        os.makedirs(run_dir, exist_ok=True)
     snapshot = os.path.join(run_dir, "snapshot.npz")
-    bar = Progress(progress)
+    bar = Progress(progress) if root else Progress(False, stream=open(os.devnull, "w"))
 
     device.use()
     model.to_device(device)
     optimizer = make_optimizer(model, lr_at(schedule, 1), weight_decay)
+    if comm is not None:
+        distributed.attach(model, comm)
+        optimizer = distributed.multi_node_optimizer(optimizer, comm)
 
-    for name in os.listdir(run_dir):  # what a killed run was writing: never complete, never read
+    for name in os.listdir(run_dir) if root else ():  # what a killed run was writing: never read
         if name.startswith(".") and ".tmp" in name:
             os.remove(os.path.join(run_dir, name))
     history = []
-    if resume and os.path.exists(snapshot):
+    if resume and distributed.bcast(comm, os.path.exists(snapshot)):
         history = _load_snapshot(snapshot, model, optimizer)
         bar.line("resuming %s at epoch %d" % (run_dir, len(history) + 1))
+    if comm is not None:
+        distributed.start(optimizer, comm)
     xp = device.xp
     x_train, x_test = _send(device, train_x), _send(device, test_x)
     n_batches = min(len(train_x), examples_per_epoch or len(train_x)) // batch_size
@@ -199,24 +224,32 @@ def train(model, train_x, test_x, *, run_dir, epochs, device, batch_size=32, lr=
         optimizer.alpha = lr_at(schedule, epoch)
         model.beta = beta_at(epoch, beta, anneal_epochs)
         started = time.perf_counter()
+        shard = {} if comm is None else {"comm": comm}  # (as called before MPI: tests wrap these)
         sums = train_epoch(model, optimizer, x_train, batch_size, n_examples=examples_per_epoch,
-                           progress=lambda i: bar.bar("epoch %d/%d" % (epoch, epochs), i, n_batches, started))
+                           progress=lambda i: bar.bar("epoch %d/%d" % (epoch, epochs), i, n_batches, started),
+                           **shard)
+        means = [float(s) / n_batches for s in sums]
+        if comm is not None:  # each rank's mean of its batch means -> the global batches' mean
+            means = distributed.mean_over_ranks(comm, means)
         row = {"epoch": epoch, "alpha": optimizer.alpha, "beta": model.beta,
-               "train": {k: float(s) / n_batches for k, s in zip(TERMS, sums)}}
-        row["test"] = evaluate(model, x_test)
+               "train": {k: float(m) for k, m in zip(TERMS, means)}}
+        row["test"] = evaluate(model, x_test, **shard)
         row["seconds"] = time.perf_counter() - started
-        _check_finite(row, run_dir)
+        _check_finite(row, run_dir)  # the same row on every rank: all stop together
         history.append(row)
         # On disk first, then said: an epoch line means that epoch survives a kill -9.
-        _save_snapshot(snapshot, model, optimizer, history)
-        io.write_json(os.path.join(run_dir, "history.json"), history)
-        if on_epoch is not None:
-            on_epoch(epoch, model)
+        if root:
+            _save_snapshot(snapshot, model, optimizer, history)
+            io.write_json(os.path.join(run_dir, "history.json"), history)
+            if on_epoch is not None:
+                on_epoch(epoch, model)
         left = (epochs - epoch) * float(np.median([r["seconds"] for r in history]))
         bar.line("epoch %3d/%d  train %.2f (KL %.2f)  test %.2f (KL %.2f)  %.1fs%s" % (
             epoch, epochs, row["train"]["loss"], row["train"]["kl_penalty"],
             row["test"]["loss"], row["test"]["kl_penalty"], row["seconds"],
             "  run eta %s" % duration(left) if left else ""))
+    if comm is not None:
+        distributed.detach(model)
     return history
 
 

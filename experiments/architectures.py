@@ -13,7 +13,7 @@ import dataclasses
 import numpy as np
 
 from chainer_vae import config as cfg
-from chainer_vae import io, plotting, report
+from chainer_vae import distributed, io, plotting, report
 from chainer_vae.config import flag
 from chainer_vae.nets import KINDS
 from chainer_vae.recipes import midi, mnist
@@ -47,7 +47,7 @@ class ArchConfig(cfg.RunConfig):
 def run_pair(config, data, encoder, decoder):
     common = dict(device=config.device, seed=config.seed, out=config.out, progress=config.progress,
                   resume=config.resume, retrain=config.retrain, encoder=encoder, decoder=decoder,
-                  epochs=config.epochs)
+                  epochs=config.epochs, communicator=config.communicator)
     if data == "mnist":
         base = mnist.MnistConfig().smoke_config() if config.smoke else mnist.MnistConfig()
         run, d = mnist.train(dataclasses.replace(base, alpha=config.mnist_alpha, **common))
@@ -85,6 +85,8 @@ def main(argv=None):
     datasets = config.data.split(",")
     pairs = [tuple(p.strip().split("/")) for p in config.pairs.split(",") if p.strip()]
     rows = [run_pair(config, d, e, dec) for d in datasets for e, dec in pairs]
+    if not distributed.is_root():  # under MPI only rank 0 writes the results
+        return
     stem = config.stem("architectures")
     plotting.test_curves(rows, datasets, stem + ".png")
     data_lines = sorted({"- %s: %s" % (r["data"], r["data_description"]) for r in rows})
@@ -97,7 +99,7 @@ def main(argv=None):
         with open(tmp, "w") as f:
             f.write(text)
     settings = dict(config.__dict__, midi_dir=midi.data_tag(config) or "")
-    for key in ("out", "progress", "resume", "retrain"):
+    for key in ("out", "progress", "resume", "retrain", "communicator"):
         settings.pop(key)
     io.write_json(stem + ".json", {"config": settings, "rows": rows})
     print(text)

@@ -14,7 +14,7 @@ from statistics import NormalDist
 import numpy as np
 
 from chainer_vae import config as cfg
-from chainer_vae import classify, io, plotting, report
+from chainer_vae import classify, distributed, io, plotting, report
 from chainer_vae.errors import ConfigError
 from chainer_vae.recipes import mnist
 from chainer_vae.training import decode, encode
@@ -27,6 +27,8 @@ def main(argv=None):
     if config.n_latent != 2:
         raise ConfigError("--n-latent %d: Fig. 2's manifold needs a 2-D latent space" % config.n_latent)
     run, data = mnist.train(config)
+    if not distributed.is_root():  # under MPI only rank 0 writes the results
+        return
     label = "%d epochs, %s" % (len(run.history), mnist.label(run, data))
     stem = lambda name: config.stem(name, data.tag)  # noqa: E731
 

@@ -6,7 +6,7 @@ Reuses Fig. 4's model for the same settings and data (trains it if missing) and 
 import numpy as np
 
 from chainer_vae import config as cfg
-from chainer_vae import io, plotting, report
+from chainer_vae import distributed, io, plotting, report
 from chainer_vae.recipes import mnist
 from chainer_vae.training import encode
 
@@ -14,6 +14,8 @@ from chainer_vae.training import encode
 def main(argv=None):
     config = cfg.parse(mnist.MnistConfig, argv, __doc__)
     run, data = mnist.train(config)
+    if not distributed.is_root():  # under MPI only rank 0 writes the results
+        return
     mu = encode(run.model, data.test_x)
     stem = config.stem("fig3_mnist_latent", data.tag)
     plotting.latent_scatter(mu, data.test_y, stem + ".png", "Fig. 3 - test-set latent means after %d epochs: %s"

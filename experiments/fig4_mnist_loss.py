@@ -9,13 +9,15 @@ fig4_mnist_loss_mlxtend5k.* instead, beside the real-MNIST figure.  Figs. 2 and 
     python experiments/fig4_mnist_loss.py --alpha 5e-5 --tag alpha5e-5   # the committed script's rate
 """
 from chainer_vae import config as cfg
-from chainer_vae import io, plotting, runs, report
+from chainer_vae import distributed, io, plotting, runs, report
 from chainer_vae.recipes import mnist
 
 
 def main(argv=None):
     config = cfg.parse(mnist.MnistConfig, argv, __doc__)
     run, data = mnist.train(config)
+    if not distributed.is_root():  # under MPI only rank 0 writes the results
+        return
     stem = config.stem("fig4_mnist_loss", data.tag)
     title = "Fig. 4 - MNIST VAE (%s/%s, latent %d, alpha %s): %s" % (
         config.encoder, config.decoder, config.n_latent, config.alpha_label(), mnist.label(run, data))

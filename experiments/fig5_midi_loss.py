@@ -11,7 +11,7 @@ reuses the model.
     python experiments/fig5_midi_loss.py --lr-schedule '' --alpha 1e-5 --tag alpha1e-5   # the committed script
 """
 from chainer_vae import config as cfg
-from chainer_vae import io, plotting, runs, report
+from chainer_vae import distributed, io, plotting, runs, report
 from chainer_vae.recipes import midi
 
 PAPER_PLOTTED_EPOCHS = (11, 59)  # the paper's Fig. 5 shows only these epochs
@@ -20,6 +20,8 @@ PAPER_PLOTTED_EPOCHS = (11, 59)  # the paper's Fig. 5 shows only these epochs
 def main(argv=None):
     config = cfg.parse(midi.MidiConfig, argv, __doc__)
     run, data = midi.train(config)
+    if not distributed.is_root():  # under MPI only rank 0 writes the results
+        return
     stem = config.stem("fig5_midi_loss", midi.data_tag(config))
     mark = PAPER_PLOTTED_EPOCHS if len(run.history) >= PAPER_PLOTTED_EPOCHS[1] else None
     plotting.loss_and_kl(run.history, stem + ".png", "Fig. 5 - MIDI VAE (%s/%s, alpha %s): %s" % (

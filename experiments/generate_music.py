@@ -21,7 +21,7 @@ import os
 import numpy as np
 
 from chainer_vae import config as cfg
-from chainer_vae import io, music_stats, plotting, sampling
+from chainer_vae import distributed, io, music_stats, plotting, sampling
 from chainer_vae.config import flag
 from chainer_vae.recipes import midi, music
 from chainer_vae.training import decode, encode
@@ -78,6 +78,8 @@ def statistics(config, run, data, shape):
 def main(argv=None):
     config = cfg.parse(MusicConfig, argv, __doc__)
     run, data = midi.train(config)
+    if not distributed.is_root():  # under MPI only rank 0 writes the results
+        return
     out = config.stem("music", midi.data_tag(config))
     shape = music.window_shape(data)
     setting = config.setting()

@@ -23,6 +23,7 @@ SCRIPTS = {
     "bench_memory.py": ["build MIDI dataset", "train Fig. 5"],
     "bench_corpus_scale.py": ["songs  cold", "songs  warm", "songs  train", "| songs |"],
     "bench_reproduce.py": ["fig4_mnist_loss.py", "total"],
+    "bench_mpi.py": ["1 rank(s): epoch"],  # and 2 ranks where mpi4py is installed
 }
 
 

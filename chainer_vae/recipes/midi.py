@@ -2,7 +2,7 @@
 import dataclasses
 import os
 
-from chainer_vae import runs
+from chainer_vae import distributed, runs
 from chainer_vae.config import TrainConfig, flag, lr_schedule_problem
 from chainer_vae.data.corpus import load_midi_dataset
 
@@ -65,7 +65,8 @@ def describe(data):
 
 def train(config, name="midi"):
     """Train (or reuse the finished run of) the MIDI VAE for ``config``; returns (run, data)."""
-    data = load_data(config)
+    with distributed.root_first():  # under MPI: rank 0 converts and caches, the others then map it
+        data = load_data(config)
     tag = data_tag(config)
     run = runs.fit(config, name + ("_" + tag if tag else ""), data.train_x, data.test_x, describe(data))
     return run, data

@@ -1,7 +1,7 @@
 """The paper's MNIST VAE (Figs. 2-4): its config and its train-once recipe."""
 import dataclasses
 
-from chainer_vae import binarize, codes, runs
+from chainer_vae import binarize, codes, distributed, runs
 from chainer_vae.config import TrainConfig, flag
 from chainer_vae.data.mnist import load_mnist
 
@@ -55,7 +55,8 @@ def train(config, name="mnist"):
     ``data`` holds the grey images whatever --binarize says (binarize.fixed(data.test_x) is the
     binarized test set).  Runs with a 2-D latent space keep the test set's codes after every
     epoch (codes.py: the posterior's evolution, 32 KB an epoch)."""
-    data = load_data(config)
+    with distributed.root_first():  # under MPI: rank 0 downloads and caches, the others then read
+        data = load_data(config)
     train_x, test_x, description = data.train_x, data.test_x, data.description
     if config.binarize == "dynamic":
         train_x, test_x = binarize.Dynamic(train_x), binarize.fixed(test_x)
