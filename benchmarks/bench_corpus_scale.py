@@ -109,7 +109,7 @@ def build(folder, cache, root=common.ROOT):
 # ----------------------------------------------------------------------------- test folders
 def seed_songs(n_seeds, quick):
     """[(name, (T, 156) matrix, tempo)] of the seeds, in order."""
-    from chainer_vae.data import corpus, midi
+    from chainer_vae.data import bach_corpus, corpus, midi
     if quick:
         import glob
         paths = sorted(glob.glob(os.path.join(LUTE, "*", "*.mid")))
@@ -118,7 +118,7 @@ def seed_songs(n_seeds, quick):
     else:
         seed_dir = os.path.join(ROOT_CACHE, "seeds")
         want, usable = n_seeds + n_seeds // 5 + 10, []
-        works = corpus._bach_corpus_paths()
+        works = bach_corpus._bach_corpus_paths()
         while True:  # export more works until enough have a usable length
             paths = export(seed_dir, works[:want])
             usable = [p for p in paths if MIN_STEPS <= _steps(p) <= MAX_STEPS]
