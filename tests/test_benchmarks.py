@@ -24,6 +24,7 @@ SCRIPTS = {
     "bench_reproduce.py": ["fig4_mnist_loss.py", "total"],
     "bench_speed.py": ["no fused MLP", "plain Chainer"],
     "bench_kernels.py": ["(W x^T)^T", "32 K chunks"],
+    "bench_nets.py": ["conv midi", "run_lstm / NStepLSTM"],
 }
 
 
