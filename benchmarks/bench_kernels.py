@@ -1,6 +1,7 @@
 """The pieces of an MNIST step, ours vs the alternatives tried (BENCHMARKS.md, "tried"), interleaved:
-the 32x784x500 matrix products in NumPy's two layouts and PyTorch's, and one Adam + L2 update of a
-500x784 matrix (ours, ours before the eta == 1 shortcut, other chunk sizes, PyTorch's, Numba's).
+one training step's phases (forward, backward, update) against PyTorch's, the 32x784x500 matrix
+products in NumPy's two layouts and PyTorch's, and one Adam + L2 update of a 500x784 matrix
+(ours, ours before the eta == 1 shortcut, other chunk sizes, PyTorch's, Numba's).
 
     python benchmarks/bench_kernels.py            # 200 rounds
     python benchmarks/bench_kernels.py --quick    # 5 rounds: checks it runs
@@ -22,6 +23,52 @@ import numpy as np  # noqa: E402
 from chainer_vae import optim  # noqa: E402
 
 ALPHA, RATE = 5e-5, 5e-4
+
+
+def phases(torch, steps):
+    """Per-step medians of ours' and PyTorch's forward, backward and update, alternating steps."""
+    import bench_mnist_epoch
+    import peers
+    from chainer_vae import training
+    model = bench_mnist_epoch.chainer_model()
+    opt = training.make_optimizer(model, ALPHA, RATE)
+    x = np.random.RandomState(0).rand(32 * steps, 784).astype(np.float32)
+    sides = {"ours": [model, opt]}
+    if torch is not None:
+        torch.manual_seed(0)
+        tmodel = peers.torch_vae(torch, 784, [500], 2, [500], "tanh")
+        sides["pytorch"] = [tmodel, torch.optim.Adam(tmodel.parameters(), lr=ALPHA, weight_decay=RATE)]
+        tx = torch.from_numpy(x)
+    times = {(side, phase): [] for side in sides for phase in ("forward", "backward", "update")}
+    with chainer.using_config("type_check", False):
+        for i in range(steps):
+            t0 = time.perf_counter()
+            loss = model(x[i * 32:(i + 1) * 32])
+            t1 = time.perf_counter()
+            model.cleargrads()
+            loss.backward()
+            t2 = time.perf_counter()
+            opt.update()
+            t3 = time.perf_counter()
+            for phase, dt in zip(("forward", "backward", "update"), (t1 - t0, t2 - t1, t3 - t2)):
+                times["ours", phase].append(dt)
+            if torch is None:
+                continue
+            tmodel, topt = sides["pytorch"]
+            t0 = time.perf_counter()
+            loss, _, _ = tmodel(tx[i * 32:(i + 1) * 32])
+            t1 = time.perf_counter()
+            topt.zero_grad(set_to_none=True)
+            loss.backward()
+            t2 = time.perf_counter()
+            topt.step()
+            t3 = time.perf_counter()
+            for phase, dt in zip(("forward", "backward", "update"), (t1 - t0, t2 - t1, t3 - t2)):
+                times["pytorch", phase].append(dt)
+    print("\none MNIST training step by phase (median of %d alternating steps after 20 warm-up)" % (steps - 20))
+    for side in sides:
+        meds = [1e3 * statistics.median(times[side, p][20:]) for p in ("forward", "backward", "update")]
+        print("  %-8s forward %.2f ms  backward %.2f ms  update %.2f ms  sum %.2f ms" % ((side,) + tuple(meds) + (sum(meds),)))
 
 
 def products(rng, torch):
@@ -107,6 +154,7 @@ def main(argv=None):
         torch.set_num_threads(THREADS)
     numba = optional("numba")
     print(common.machine(THREADS, torch))
+    phases(torch, 30 if args.quick else 520)
     rng = np.random.RandomState(0)
     for title, fns in (("matrix products, 32 x 784 x 500", products(rng, torch)),
                        ("one Adam + L2 update of a 500 x 784 matrix", adam(rng, torch, numba))):
