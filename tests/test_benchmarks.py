@@ -25,6 +25,7 @@ SCRIPTS = {
     "bench_speed.py": ["no fused MLP", "plain Chainer"],
     "bench_kernels.py": ["(W x^T)^T", "32 K chunks"],
     "bench_nets.py": ["conv midi", "run_lstm / NStepLSTM"],
+    "bench_commits.py": ["mnist epoch", "midi epoch", "this checkout"],
 }
 
 
