@@ -1,7 +1,7 @@
 """The pieces of an MNIST step, ours vs the alternatives tried (BENCHMARKS.md, "tried"), interleaved:
 one training step's phases (forward, backward, update) against PyTorch's, the 32x784x500 matrix
 products in NumPy's two layouts and PyTorch's, and one Adam + L2 update of a 500x784 matrix
-(ours, ours before the eta == 1 shortcut, other chunk sizes, PyTorch's, Numba's).
+(ours, other chunk sizes, PyTorch's, Numba's).
 
     python benchmarks/bench_kernels.py            # 200 rounds
     python benchmarks/bench_kernels.py --quick    # 5 rounds: checks it runs
@@ -92,11 +92,11 @@ def adam(rng, torch, numba):
     w0, g0 = rng.randn(500, 784).astype(np.float32) * 0.05, rng.randn(500, 784).astype(np.float32) * 1e-3
     fns = {}
 
-    def ours(chunk=optim.CHUNK, eta=1.0):
+    def ours(chunk=optim.CHUNK):
         link = chainer.Link()
         with link.init_scope():
             link.W = chainer.Parameter(w0.copy())
-        opt = optim.Adam(alpha=ALPHA, l2_rate=RATE, eta=eta)
+        opt = optim.Adam(alpha=ALPHA, l2_rate=RATE)
         opt.setup(link)
 
         def step():  # a fresh gradient each call (the update adds rate * W to it)
@@ -107,7 +107,6 @@ def adam(rng, torch, numba):
         return step
 
     fns["ours (Adam + L2, fused NumPy, 64 K chunks)"] = ours()
-    fns["ours, p += -1 * t (before the eta == 1 shortcut)"] = ours(eta=1.0 - 1e-16)  # == 1.0 in float32
     fns["ours, 32 K chunks"] = ours(chunk=1 << 15)
     fns["ours, 256 K chunks"] = ours(chunk=1 << 18)
     fns["a fresh gradient alone (subtract from the rows above)"] = lambda: g0.copy()

@@ -77,11 +77,8 @@ class AdamL2Rule(AdamRule):
             t += eps
             numpy.divide(alpha_t, t, out=t)
             t *= m_                                     # p += -eta * (step * m)
-            if neg_eta == -1.0:                         # -1 * a is exact: p += -a is p -= a
-                p_ -= t
-            else:
-                t *= neg_eta
-                p_ += t
+            t *= neg_eta
+            p_ += t
 
     def update_core_gpu(self, param):
         if param.grad is None:
