@@ -51,7 +51,8 @@ test: setup $(VENV)/.installed-mpi
 BENCH_VENV    ?= .venv-bench
 BPY           := $(BENCH_VENV)/bin/python
 BENCH_THREADS ?= 1
-BENCHES       := bench_mnist_epoch bench_midi_epoch bench_midi_convert bench_memory bench_reproduce
+BENCHES       := bench_mnist_epoch bench_midi_epoch bench_speed bench_kernels bench_nets \
+                 bench_midi_convert bench_memory bench_reproduce
 
 $(BENCH_VENV)/.installed: benchmarks/requirements.txt pyproject.toml
 	test -x $(BPY) || $(PYTHON) -m venv $(BENCH_VENV)

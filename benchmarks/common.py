@@ -42,7 +42,7 @@ def setup_threads(argv=None):
             n = int(a.split("=", 1)[1])
     if n is None:
         n = int(os.environ.get("OPENBLAS_NUM_THREADS", "1"))
-    if "numpy" in sys.modules:
+    if "numpy" in sys.modules and any(os.environ.get(v) != str(n) for v in THREAD_VARS):
         print("warning: numpy was imported before the thread setting; --threads may not apply",
               file=sys.stderr)
     for var in THREAD_VARS:

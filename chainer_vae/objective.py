@@ -8,8 +8,6 @@ The reconstruction term is the Bernoulli negative log-likelihood of x under the 
 import chainer
 import chainer.functions as F
 
-from chainer_vae import fast
-
 from chainer_vae.errors import ConfigError
 
 
@@ -19,6 +17,10 @@ class VAELoss(chainer.Chain):
     beta: weight of the KL term (1 is the ELBO; the training loop may anneal it from 0 to 1).
     k:    samples of z per example for the reconstruction term (the paper uses 1).
     """
+
+    # eq. 6's two terms, each summed over the batch (a subclass may compute the same maths faster)
+    bernoulli_nll = staticmethod(F.bernoulli_nll)
+    gaussian_kl_divergence = staticmethod(F.gaussian_kl_divergence)
 
     def __init__(self, encoder, decoder, beta=1.0, k=1):
         super().__init__()
@@ -40,10 +42,10 @@ class VAELoss(chainer.Chain):
             logits = self.decoder(z)
             if logits.shape != x.shape:  # no reshape node when the decoder already gives x's shape
                 logits = F.reshape(logits, x.shape)
-            nll = fast.bernoulli_nll(x, logits)  # = F.bernoulli_nll, one graph node
+            nll = self.bernoulli_nll(x, logits)
             reconstr = nll if reconstr is None else reconstr + nll
         self.reconstr = reconstr / (self.k * batch)
-        self.kl_penalty = fast.gaussian_kl_divergence(mu, ln_var) / batch  # = F.gaussian_kl_divergence
+        self.kl_penalty = self.gaussian_kl_divergence(mu, ln_var) / batch
         self.loss = self.reconstr + self.beta * self.kl_penalty  # eq. 6
         chainer.report({"loss": self.loss, "reconstr": self.reconstr,
                         "kl_penalty": self.kl_penalty}, self)

@@ -3,8 +3,8 @@
 The paper's optimizer is ``chainer.optimizers.Adam`` with a ``WeightDecay(rate)`` hook, which
 adds ``rate * param`` to the gradient before Adam's moments.  Chainer does that update in about
 a dozen whole-array NumPy expressions per parameter, each allocating a temporary as large as the
-parameter: for the MIDI model's 62 MB first-layer matrix that is ~0.3 s a step spent moving
-memory.  ``Adam(l2_rate=...)`` below performs *the same floating-point operations in the same
+parameter (for the MIDI model's 62 MB first-layer matrix most of a training step: see
+BENCHMARKS.md).  ``Adam(l2_rate=...)`` below performs *the same floating-point operations in the same
 order* (so the parameters, moments and gradients come out bit for bit equal to Chainer's,
 which tests/test_optim.py checks), in place, on cache-sized chunks, with one scratch buffer.
 

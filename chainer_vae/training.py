@@ -12,7 +12,7 @@ import chainer
 import numpy as np
 from chainer import serializers
 
-from chainer_vae import distributed, io, optim
+from chainer_vae import distributed, io, optim, speed
 from chainer_vae.data.windows import Windows
 from chainer_vae.errors import ConfigError, DataError, DivergedError
 from chainer_vae.progress import Progress, duration
@@ -122,9 +122,10 @@ def _load_snapshot(path, model, optimizer):
 def make_optimizer(model, alpha, weight_decay):
     """Adam(alpha) with L2 weight decay (weight_decay * param added to the gradient, as Chainer's
     WeightDecay hook does), set up on model.  The update is chainer_vae.optim's fused one: the
-    same operations as Chainer's Adam + WeightDecay hook, bit for bit, in fewer memory passes."""
+    same operations as Chainer's Adam + WeightDecay hook, bit for bit, in fewer memory passes.
+    On a CPU the model's MLPs and loss terms switch to chainer_vae.speed's forms of the same maths."""
     optimizer = optim.Adam(alpha=alpha, l2_rate=weight_decay or 0.0)
-    optimizer.setup(model)
+    optimizer.setup(speed.use_for_cpu(model))
     return optimizer
 
 

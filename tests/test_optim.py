@@ -13,8 +13,8 @@ def model(seed=0):
     return VAELoss(make_encoder("mlp", "mnist", 2), make_decoder("mlp", "mnist", 2))
 
 
-def chainer_reference(m, alpha, rate):
-    opt = chainer.optimizers.Adam(alpha=alpha)
+def chainer_reference(m, alpha, rate, eta=1.0):
+    opt = chainer.optimizers.Adam(alpha=alpha, eta=eta)
     opt.setup(m)
     opt.add_hook(chainer.optimizer_hooks.WeightDecay(rate))
     return opt
@@ -31,12 +31,12 @@ def steps(m, opt, n, seed=1):
         opt.update()
 
 
-@pytest.mark.parametrize("rate", [5e-4, 0.0])
-def test_fused_adam_equals_chainer_adam_with_weight_decay_bitwise(rate, monkeypatch):
+@pytest.mark.parametrize("rate,eta", [(5e-4, 1.0), (0.0, 1.0), (5e-4, 0.5)])
+def test_fused_adam_equals_chainer_adam_with_weight_decay_bitwise(rate, eta, monkeypatch):
     monkeypatch.setattr(optim, "CHUNK", 1000)  # several chunks per matrix, and a ragged last one
     ref, fused = model(), model()
-    ref_opt = chainer_reference(ref, 1e-3, rate)
-    fused_opt = optim.Adam(alpha=1e-3, l2_rate=rate)
+    ref_opt = chainer_reference(ref, 1e-3, rate, eta)
+    fused_opt = optim.Adam(alpha=1e-3, l2_rate=rate, eta=eta)
     fused_opt.setup(fused)
     steps(ref, ref_opt, 5)
     steps(fused, fused_opt, 5)

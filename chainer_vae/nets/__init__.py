@@ -4,18 +4,18 @@
 kind is one of KINDS and data is "mnist" (x: (B, 784), a 28x28 image) or "midi"
 (x: (B, 100, 156), a window of note-states). Decoders return logits with x's size per example.
 """
-import importlib
-
 from chainer_vae.errors import ConfigError
+from chainer_vae.nets import conv, lstm, mlp
 
-KINDS = ("mlp", "conv", "lstm")
+NETS = {"mlp": mlp, "conv": conv, "lstm": lstm}
+KINDS = tuple(NETS)
 DATA = {"mnist": (28, 28), "midi": (100, 156)}  # per-example shape as (time/rows, features/cols)
 
 
 def _module(kind):
-    if kind not in KINDS:
+    if kind not in NETS:
         raise ConfigError("unknown network kind %r (choose from %s)" % (kind, ", ".join(KINDS)))
-    return importlib.import_module("chainer_vae.nets." + kind)
+    return NETS[kind]
 
 
 def _check(data):

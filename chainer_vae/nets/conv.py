@@ -10,9 +10,9 @@ MNIST (x: (B, 784), a 28x28 image), the usual small DCGAN-style VAE:
   Kernel 4 with stride 2 and pad 1 halves (or, transposed, doubles) the size exactly and gives
   every output pixel the same number of contributions (no checkerboard from k not divisible
   by s).  Two halvings reach 7x7, small enough for a dense layer to the 2-D code.  16/32
-  channels: 28k parameters (the paper's 784-500-2 MLP has 0.79M).  The common 32/64 costs ~3x
-  more time for little gain with a 2-D code: Chainer's CPU convolution (im2col + tensordot)
-  took ~90 ms a batch of 32, ~50 s an epoch of 16,000; 16/32 takes ~25-35 ms.
+  channels: 28k parameters (the paper's 784-500-2 MLP has 0.79M).  The common 32/64 costs
+  about 3x the time for little gain with a 2-D code (Chainer's CPU convolution is im2col +
+  tensordot); step times are in BENCHMARKS.md (benchmarks/bench_nets.py).
 
 MIDI (x: (B, 100, 156): 100 time steps of 156 note-state features), 1-D convolution along time
 with the 156 features as input channels (a step's note-state is one vector, and the patterns
@@ -24,8 +24,7 @@ worth sharing are in time: the same rhythm or chord shape recurs at any step):
              -ReLU-deconv1d k4/2 pad 1-> (156, 100) logits, returned as (B, 15600)
 
   Each of the 25 positions after two strides covers 10 steps; the dense layer then sees the
-  whole window.  128 channels: 0.49M parameters (the paper's MIDI MLP has 24M), ~70-100 ms a
-  batch of 32 on a CPU.
+  whole window.  128 channels: 0.49M parameters (the paper's MIDI MLP has 24M).
 
 Decoders return flat logits (B, shape[0] * shape[1]) like the MLPs; the loss applies the sigmoid.
 """

@@ -24,10 +24,8 @@ its implementation re-stacks the eight weight matrices and computes the input pr
 every one of the T steps; ``run_lstm`` instead stacks them once, projects all T inputs with one
 matrix product (the decoder's constant input z only once), and loops over time with only the
 recurrent product and ``F.lstm`` -- the same arithmetic in the same gate order (tests check that
-the two agree), 2.3x as fast on a CPU (one LSTM, batch 32, forward + backward: 100 steps of
-156 -> 256 in 0.29 s instead of 0.69 s; 28 steps of 28 -> 128 in 0.04 s instead of 0.09 s).
-Still, the recurrence dominates: a training step of batch 32 takes ~85 ms of CPU for MNIST
-(~40 s an epoch of 500 steps) and ~0.55 s for MIDI (~22 s an epoch of 40 steps).
+the two agree), in fewer nodes.  Still, the recurrence dominates a training step on a CPU.
+Both timings are in BENCHMARKS.md (benchmarks/bench_nets.py).
 """
 import chainer
 import chainer.functions as F

@@ -3,8 +3,6 @@ import chainer
 import chainer.functions as F
 import chainer.links as L
 
-from chainer_vae import fast
-
 ACTIVATIONS = {"tanh": F.tanh, "relu": F.relu}
 
 
@@ -21,13 +19,9 @@ class MLPEncoder(chainer.Chain):
             self.ln_var = L.Linear(sizes[-1], n_latent)
 
     def forward(self, x):
-        fused = fast.mlp(self.layers, self.activation, x, (self.mu, self.ln_var))
-        if fused is not None:  # one graph node, the same maths (fast.py)
-            return fused
         h = x
-        for i, layer in enumerate(self.layers):
-            # The first layer sees the data: over its nonzero columns only (same maths, fast.py).
-            h = self.activation(fast.linear(layer, h) if i == 0 else layer(h))
+        for layer in self.layers:
+            h = self.activation(layer(h))
         return self.mu(h), self.ln_var(h)
 
 
@@ -43,9 +37,6 @@ class MLPDecoder(chainer.Chain):
             self.out = L.Linear(sizes[-1], n_out)
 
     def forward(self, z):
-        fused = fast.mlp(self.layers, self.activation, z, (self.out,))
-        if fused is not None:  # one graph node, the same maths (fast.py)
-            return fused[0]
         h = z
         for layer in self.layers:
             h = self.activation(layer(h))

@@ -1,0 +1,175 @@
+"""The pieces of an MNIST step, ours vs the alternatives tried (BENCHMARKS.md, "tried"), interleaved:
+one training step's phases (forward, backward, update) against PyTorch's, the 32x784x500 matrix
+products in NumPy's two layouts and PyTorch's, and one Adam + L2 update of a 500x784 matrix
+(ours, other chunk sizes, PyTorch's, Numba's).
+
+    python benchmarks/bench_kernels.py            # 200 rounds
+    python benchmarks/bench_kernels.py --quick    # 5 rounds: checks it runs
+
+PyTorch and Numba are optional (the rows are skipped without them).  Times are medians per call.
+"""
+import common
+
+THREADS = common.setup_threads()
+
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import chainer_vae  # noqa: E402,F401
+import chainer  # noqa: E402
+import numpy as np  # noqa: E402
+
+from chainer_vae import optim  # noqa: E402
+
+ALPHA, RATE = 5e-5, 5e-4
+
+
+def phases(torch, steps):
+    """Per-step medians of ours' and PyTorch's forward, backward and update, alternating steps."""
+    import bench_mnist_epoch
+    import peers
+    from chainer_vae import training
+    model = bench_mnist_epoch.chainer_model()
+    opt = training.make_optimizer(model, ALPHA, RATE)
+    x = np.random.RandomState(0).rand(32 * steps, 784).astype(np.float32)
+    sides = {"ours": [model, opt]}
+    if torch is not None:
+        torch.manual_seed(0)
+        tmodel = peers.torch_vae(torch, 784, [500], 2, [500], "tanh")
+        sides["pytorch"] = [tmodel, torch.optim.Adam(tmodel.parameters(), lr=ALPHA, weight_decay=RATE)]
+        tx = torch.from_numpy(x)
+    times = {(side, phase): [] for side in sides for phase in ("forward", "backward", "update")}
+    with chainer.using_config("type_check", False):
+        for i in range(steps):
+            t0 = time.perf_counter()
+            loss = model(x[i * 32:(i + 1) * 32])
+            t1 = time.perf_counter()
+            model.cleargrads()
+            loss.backward()
+            t2 = time.perf_counter()
+            opt.update()
+            t3 = time.perf_counter()
+            for phase, dt in zip(("forward", "backward", "update"), (t1 - t0, t2 - t1, t3 - t2)):
+                times["ours", phase].append(dt)
+            if torch is None:
+                continue
+            tmodel, topt = sides["pytorch"]
+            t0 = time.perf_counter()
+            loss, _, _ = tmodel(tx[i * 32:(i + 1) * 32])
+            t1 = time.perf_counter()
+            topt.zero_grad(set_to_none=True)
+            loss.backward()
+            t2 = time.perf_counter()
+            topt.step()
+            t3 = time.perf_counter()
+            for phase, dt in zip(("forward", "backward", "update"), (t1 - t0, t2 - t1, t3 - t2)):
+                times["pytorch", phase].append(dt)
+    print("\none MNIST training step by phase (median of %d alternating steps after 20 warm-up)" % (steps - 20))
+    for side in sides:
+        meds = [1e3 * statistics.median(times[side, p][20:]) for p in ("forward", "backward", "update")]
+        print("  %-8s forward %.2f ms  backward %.2f ms  update %.2f ms  sum %.2f ms" % ((side,) + tuple(meds) + (sum(meds),)))
+
+
+def products(rng, torch):
+    x, gy = rng.rand(32, 784).astype(np.float32), rng.randn(32, 784).astype(np.float32)
+    W, h = rng.randn(500, 784).astype(np.float32), rng.rand(32, 500).astype(np.float32)
+    xwt, hw, hgy = "x W^T (Chainer's Linear)", "h W (Linear's data gradient)", "h^T gy (weight gradient)"
+    fns = {xwt: (lambda: x.dot(W.T), xwt),
+           "(W x^T)^T, made C-contiguous": (lambda: np.ascontiguousarray(W.dot(x.T).T), xwt),
+           hw: (lambda: h.dot(W), hw),
+           "(W^T h^T)^T, made C-contiguous": (lambda: np.ascontiguousarray(W.T.dot(h.T).T), hw),
+           hgy: (lambda: h.T.dot(gy), hgy)}
+    if torch is not None:
+        tx, tW, tgy, th = (torch.from_numpy(a) for a in (x, W, gy, h))
+        fns.update({"torch x W^T": (lambda: torch.mm(tx, tW.t()), xwt),
+                    "torch h W": (lambda: torch.mm(th, tW), hw),
+                    "torch h^T gy": (lambda: torch.mm(th.t(), tgy), hgy)})
+    return fns
+
+
+def adam(rng, torch, numba):
+    w0, g0 = rng.randn(500, 784).astype(np.float32) * 0.05, rng.randn(500, 784).astype(np.float32) * 1e-3
+    fns = {}
+
+    def ours(chunk=optim.CHUNK):
+        link = chainer.Link()
+        with link.init_scope():
+            link.W = chainer.Parameter(w0.copy())
+        opt = optim.Adam(alpha=ALPHA, l2_rate=RATE)
+        opt.setup(link)
+
+        def step():  # a fresh gradient each call (the update adds rate * W to it)
+            link.W.grad = g0.copy()
+            saved, optim.CHUNK = optim.CHUNK, chunk
+            opt.update()
+            optim.CHUNK = saved
+        return step
+
+    fns["ours (Adam + L2, fused NumPy, 64 K chunks)"] = ours()
+    fns["ours, 32 K chunks"] = ours(chunk=1 << 15)
+    fns["ours, 256 K chunks"] = ours(chunk=1 << 18)
+    fns["a fresh gradient alone (subtract from the rows above)"] = lambda: g0.copy()
+    if torch is not None:
+        p = torch.nn.Parameter(torch.from_numpy(w0.copy()))
+        topt = torch.optim.Adam([p], lr=ALPHA, weight_decay=RATE)
+
+        def torch_step():
+            p.grad = torch.from_numpy(g0.copy())
+            topt.step()
+        fns["torch.optim.Adam(weight_decay)"] = torch_step
+    if numba is not None:
+        fns["Numba: one fused loop"] = numba_step(numba, w0, g0)
+    return {name: (fn, "ours (Adam + L2, fused NumPy, 64 K chunks)") for name, fn in fns.items()}
+
+
+def numba_step(numba, w0, g0):
+    @numba.njit
+    def update(p, g, m, v, rate, b1, b2, alpha_t, eps):
+        for i in range(p.size):  # Chainer's expressions, element by element, in float32
+            g[i] += p[i] * rate
+            m[i] += (g[i] - m[i]) * b1
+            v[i] += (g[i] * g[i] - v[i]) * b2
+            p[i] -= alpha_t / (np.sqrt(v[i]) + eps) * m[i]
+    p, m, v = w0.copy().ravel(), np.zeros(w0.size, np.float32), np.zeros(w0.size, np.float32)
+    consts = [np.float32(c) for c in (RATE, 0.1, 0.001, ALPHA, 1e-8)]
+    update(p, g0.copy().ravel(), m, v, *consts)  # compile
+    return lambda: update(p, g0.copy().ravel(), m, v, *consts)
+
+
+def optional(name):
+    try:
+        return __import__(name)
+    except ImportError:
+        print("%s rows skipped: %s is not importable" % (name, name))
+        return None
+
+
+def main(argv=None):
+    args = common.parser(__doc__.splitlines()[0]).parse_args(argv)
+    rounds = args.repeats or (5 if args.quick else 200)
+    torch = None if args.no_torch else optional("torch")
+    if torch is not None:
+        torch.set_num_threads(THREADS)
+    numba = optional("numba")
+    print(common.machine(THREADS, torch))
+    phases(torch, 30 if args.quick else 520)
+    rng = np.random.RandomState(0)
+    for title, fns in (("matrix products, 32 x 784 x 500", products(rng, torch)),
+                       ("one Adam + L2 update of a 500 x 784 matrix", adam(rng, torch, numba))):
+        times = {name: [] for name in fns}
+        for r in range(rounds):
+            for name in (list(fns) if r % 2 == 0 else reversed(list(fns))):
+                t = time.perf_counter()
+                fns[name][0]()
+                times[name].append(time.perf_counter() - t)
+        print("\n%s (median of %d interleaved rounds)" % (title, rounds))
+        for name, ts in times.items():
+            base = fns[name][1]
+            ratio = statistics.median(a / b for a, b in zip(ts, times[base]))
+            print("  %-50s %7.1f us  %.2f x %s" % (name, 1e6 * statistics.median(ts), ratio, base.split(" (")[0]))
+    return True
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main() else 1)

@@ -1,0 +1,160 @@
+"""chainer_vae.speed computes the same maths as the plain Chainer model it is swapped into."""
+import chainer
+import chainer.functions as F
+import numpy as np
+import pytest
+
+from chainer_vae import speed, training
+from chainer_vae.nets import make_decoder, make_encoder
+from chainer_vae.nets.mlp import MLPDecoder, MLPEncoder
+from chainer_vae.objective import VAELoss
+
+
+def binary_windows(n, shape=(100, 156), density=0.014, seed=0):
+    rng = np.random.RandomState(seed)
+    return (rng.rand(n, *shape) < density).astype(np.float32)
+
+
+def paper_model(data, n_latent):
+    np.random.seed(0)
+    return VAELoss(make_encoder("mlp", data, n_latent), make_decoder("mlp", data, n_latent))
+
+
+def test_the_seam_switches_classes_on_cpu_only_and_keeps_snapshots(tmp_path, monkeypatch):
+    model = paper_model("mnist", 2)
+    opt = training.make_optimizer(model, 1e-3, 5e-4)
+    assert opt.target is model
+    assert type(model) is speed.FastVAELoss and type(model.encoder) is speed.FastMLPEncoder
+    assert type(model.decoder) is speed.FastMLPDecoder
+    chainer.serializers.save_npz(str(tmp_path / "m.npz"), model)
+    plain = paper_model("mnist", 2)
+    chainer.serializers.load_npz(str(tmp_path / "m.npz"), plain)  # the same parameter names
+    assert type(plain) is VAELoss
+
+    other = paper_model("mnist", 2)
+    monkeypatch.setattr(VAELoss, "xp", object())  # any array module but NumPy: nothing switches
+    assert type(speed.use_for_cpu(other)) is VAELoss and type(other.encoder) is MLPEncoder
+
+
+@pytest.mark.parametrize("soft", [False, True])
+def test_bernoulli_nll_forward_bitwise_and_gradient(soft):
+    rng = np.random.RandomState(2)
+    x = rng.rand(16, 50).astype(np.float32) if soft else (rng.rand(16, 50) < 0.3).astype(np.float32)
+    y = chainer.Variable((rng.randn(16, 50) * 5).astype(np.float32))
+    out = speed.bernoulli_nll(x, y)
+    ref = F.bernoulli_nll(x, y)
+    assert isinstance(out.creator, speed.BernoulliNLL)
+    assert out.array == ref.array                     # same expressions, same order: bit for bit
+    (out * 0.37).backward()
+    g = y.grad.copy()
+    y.cleargrad()
+    (ref * 0.37).backward()
+    np.testing.assert_allclose(g, y.grad, rtol=1e-6, atol=1e-7)
+
+
+def test_gaussian_kl_forward_bitwise_and_gradient():
+    rng = np.random.RandomState(3)
+    mu = chainer.Variable(rng.randn(16, 20).astype(np.float32))
+    ln_var = chainer.Variable(rng.randn(16, 20).astype(np.float32))
+    out = speed.gaussian_kl_divergence(mu, ln_var)
+    ref = F.gaussian_kl_divergence(mu, ln_var)
+    assert out.array == ref.array
+    (out * 0.5).backward()
+    g = mu.grad.copy(), ln_var.grad.copy()
+    mu.cleargrad()
+    ln_var.cleargrad()
+    (ref * 0.5).backward()
+    np.testing.assert_allclose(g[0], mu.grad, rtol=1e-6)
+    np.testing.assert_allclose(g[1], ln_var.grad, rtol=1e-6)
+
+
+def _sparse_reals(n, n_in, seed):
+    x = np.zeros((n, n_in), np.float32)  # real values in few columns, and one all-zero example
+    x[1:, :300] = np.random.RandomState(seed).rand(n - 1, 300)
+    return x
+
+
+@pytest.mark.parametrize("activation,n_in,hidden,x_kind", [
+    ("tanh", 784, [500], "dense"), ("relu", 15600, [1000, 500, 100], "binary"),
+    ("relu", 2048, [64], "reals"), ("relu", 20, [100, 500], "dense")])
+def test_fused_mlp_equals_chainer_links(activation, n_in, hidden, x_kind):
+    """Encoder-style (two heads, data input; wide ones over their nonzero columns) and
+    decoder-style (one head, an input needing a gradient)."""
+    rng = np.random.RandomState(5)
+    np.random.seed(5)
+    enc = MLPEncoder(n_in, hidden, 3, activation)
+    dec = MLPDecoder(n_in, hidden, 7, activation)
+    x = {"dense": lambda: rng.rand(6, n_in).astype(np.float32),
+         "binary": lambda: binary_windows(6, (n_in,), seed=6),
+         "reals": lambda: _sparse_reals(6, n_in, 6)}[x_kind]()
+    z = chainer.Variable(rng.randn(6, n_in).astype(np.float32))
+    g_mu, g_lv, g_out = (rng.randn(6, k).astype(np.float32) for k in (3, 3, 7))
+
+    def run():
+        enc.cleargrads()
+        dec.cleargrads()
+        z.cleargrad()
+        mu, ln_var = enc(x)
+        out = dec(z)
+        loss = F.sum(mu * g_mu) + F.sum(ln_var * g_lv) + F.sum(out * g_out)
+        loss.backward()
+        return ([mu.array.copy(), ln_var.array.copy(), out.array.copy(), z.grad.copy()]
+                + [p.grad.copy() for _, p in sorted(enc.namedparams())]
+                + [p.grad.copy() for _, p in sorted(dec.namedparams())])
+
+    ref = run()
+    enc.__class__, dec.__class__ = speed.FastMLPEncoder, speed.FastMLPDecoder
+    fused = run()
+    assert isinstance(enc(x)[0].creator, speed.FusedMLP)
+    for a, b in zip(fused, ref):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    if x_kind == "dense":  # the same NumPy expressions in the same order: bit for bit
+        for a, b in zip(fused, ref):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("data,shape,n_latent", [("mnist", (784,), 2), ("midi", (100, 156), 20)])
+def test_training_steps_match_plain_chainer(data, shape, n_latent):
+    """Three whole steps (loss, gradients, fused Adam update) of the paper's models as
+    training.make_optimizer sets them up, against plain Chainer (the model files as written,
+    Adam + WeightDecay hook)."""
+    def run(ours):
+        model = paper_model(data, n_latent)
+        if ours:
+            opt = training.make_optimizer(model, 1e-3, 5e-4)
+            assert type(model) is speed.FastVAELoss
+        else:
+            opt = chainer.optimizers.Adam(alpha=1e-3)
+            opt.setup(model)
+            opt.add_hook(chainer.optimizer_hooks.WeightDecay(5e-4))
+        x = binary_windows(8, shape, seed=4) if data == "midi" else np.random.RandomState(4).rand(8, 784).astype(np.float32)
+        losses = []
+        for step in range(3):
+            np.random.seed(10 + step)
+            loss = model(x)
+            model.cleargrads()
+            loss.backward()
+            opt.update()
+            losses.append((float(loss.array), float(model.kl_penalty.array)))
+        return losses, {n: p.array.copy() for n, p in model.namedparams()}
+
+    losses, params = run(True)
+    ref_losses, ref_params = run(False)
+    np.testing.assert_allclose(losses, ref_losses, rtol=1e-5)
+    # Adam divides by sqrt(v): where a gradient is ~0 (a dead ReLU, or the data gradient all but
+    # cancelling the weight decay) float rounding in it can move that element's step a little.
+    # So: all but 1 in 10,000 elements (or 2) agree to 1e-6, and none by a whole step (1e-3).
+    for name in ref_params:
+        diff = np.abs(params[name] - ref_params[name])
+        assert np.count_nonzero(diff > 1e-6) <= max(2, diff.size // 10000), name
+        assert diff.max() < 1e-3, name
+
+
+def test_fast_forms_refuse_double_backprop():
+    dec = speed.use_for_cpu(MLPDecoder(2, [4], 3, "tanh"))
+    assert type(dec) is speed.FastMLPDecoder
+    z = chainer.Variable(np.ones((2, 2), np.float32))
+    with pytest.raises(NotImplementedError):
+        F.sum(dec(z)).backward(enable_double_backprop=True)
+    with pytest.raises(NotImplementedError):
+        speed.bernoulli_nll(np.ones((2, 3), np.float32), dec(z)).backward(enable_double_backprop=True)
