@@ -73,7 +73,7 @@ def main(argv=None):
                 x, source = bench_mnist_epoch.mnist_data(320 if args.quick else 8000, np.random.RandomState(0))
                 n_latent, alpha, repeats = 2, bench_mnist_epoch.ALPHA, 10
             else:
-                x, source = bench_midi_epoch.midi_data(64 if args.quick else 320, bench_midi_epoch.LUTE)
+                x, _, source = bench_midi_epoch.midi_data(64 if args.quick else 320, bench_midi_epoch.LUTE)  # stored windows for both commits
                 n_latent, alpha, repeats = 20, bench_midi_epoch.ALPHA, 8
             repeats = 1 if args.quick else (args.repeats or repeats)
             fns = {"this checkout": epoch_fn("chainer_vae", data, x, n_latent, alpha),
