@@ -74,13 +74,19 @@ def seed_files(tmp_path):
     """(name, bytes) seeds: synthesized ones, then the lute files when they are available."""
     rng = np.random.RandomState(7)
     seeds = []
-    for i, n_steps in enumerate((150, 700)):
+    lute = os.path.isdir(LUTE_DIR)
+    # Without the lute files beside the checkout, as many more synthesized seeds in their place,
+    # so the property is tested on as many mutants either way.
+    lengths = (150, 700) if lute else (150, 700, 300, 450, 1000, 1500, 220, 900)
+    for i, n_steps in enumerate(lengths):
         notes = [(int(rng.randint(30, 95)), t, t + int(rng.randint(1, 6))) for t in range(0, n_steps - 6, 2)]
         path = M.write_midi(M.notestate_from_notes(notes, n_steps), tmp_path / f"seed{i}.mid", tempo_bpm=96)
         with open(path, "rb") as f:
             seeds.append((f"seed{i}", f.read()))
     seeds.append(("events", event_seed(random.Random(3))))
-    if os.path.isdir(LUTE_DIR):
+    if not lute:
+        seeds += [("events%d" % k, event_seed(random.Random(10 + k))) for k in range(3)]
+    if lute:
         for cls in sorted(os.listdir(LUTE_DIR)):
             for name in sorted(os.listdir(os.path.join(LUTE_DIR, cls))):
                 with open(os.path.join(LUTE_DIR, cls, name), "rb") as f:
