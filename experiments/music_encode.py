@@ -17,7 +17,7 @@ import re
 import numpy as np
 
 from chainer_vae import config as cfg
-from chainer_vae import io, latent, sampling
+from chainer_vae import io, latent
 from chainer_vae.config import flag
 from chainer_vae.data import midi as M
 from chainer_vae.recipes import midi, music
@@ -64,12 +64,7 @@ def windows_of(matrix, window, limit):
 def main(argv=None):
     config = cfg.parse(EncodeConfig, argv, __doc__)
     song = read_song(config.encode) if config.encode else None  # a bad file fails before any training
-    run, data = midi.train(config)
-    out = config.stem("music", midi.data_tag(config))
-    shape, setting = music.window_shape(data), config.setting()
-    rng = np.random.RandomState(config.sample_seed)
-    write = music.Writer(config, data, out)
-    label = sampling.label(setting)
+    run, data, out, shape, setting, rng, write, label = music.setup(config)
 
     path, name = song_path(config, data)
     matrix, info = song or read_song(path)

@@ -20,7 +20,7 @@ import os
 import numpy as np
 
 from chainer_vae import config as cfg
-from chainer_vae import io, latent, music_stats, sampling
+from chainer_vae import io, latent, music_stats
 from chainer_vae.config import flag
 from chainer_vae.errors import ConfigError
 from chainer_vae.recipes import midi, music
@@ -50,12 +50,8 @@ class GenresConfig(music.MusicConfig):
 
 def main(argv=None):
     config = cfg.parse(GenresConfig, argv, __doc__)
-    run, data = midi.train(config)
-    out = config.stem("music", midi.data_tag(config))
-    shape, setting = music.window_shape(data), config.setting()
-    rng = np.random.RandomState(config.sample_seed)
-    write = music.Writer(config, data, out)
-    label, classes = sampling.label(setting), list(data.classes)
+    run, data, out, shape, setting, rng, write, label = music.setup(config)
+    classes = list(data.classes)
     if config.attribute:
         a_name, b_name = (c.strip() for c in config.attribute.split(","))
         if a_name not in classes or b_name not in classes:

@@ -17,7 +17,7 @@ import os
 import numpy as np
 
 from chainer_vae import config as cfg
-from chainer_vae import io, latent, sampling
+from chainer_vae import io, latent
 from chainer_vae.config import flag
 from chainer_vae.errors import ConfigError
 from chainer_vae.recipes import midi, music
@@ -73,12 +73,7 @@ def joined(windows):
 
 def main(argv=None):
     config = cfg.parse(PathsConfig, argv, __doc__)
-    run, data = midi.train(config)
-    out = config.stem("music", midi.data_tag(config))
-    shape, setting = music.window_shape(data), config.setting()
-    rng = np.random.RandomState(config.sample_seed)
-    write = music.Writer(config, data, out)
-    label = sampling.label(setting)
+    run, data, out, shape, setting, rng, write, label = music.setup(config)
 
     a, b = pick_pair(config, data)
     names = ["%d (%s)" % (j, data.classes[int(data.test_y[j])]) for j in (a, b)]

@@ -9,7 +9,6 @@ the authors did) and .json (per epoch: the codes' spread, the between- over with
 and how many codes lie nearer their own class's mean than any other).  A run finished before
 runs kept their codes has none: --retrain trains it again and keeps them.
 """
-import numpy as np
 
 from chainer_vae import codes, figures, io, report, runs
 from chainer_vae import config as cfg

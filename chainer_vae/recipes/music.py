@@ -87,3 +87,15 @@ def decode_notes(model, z, shape, setting, rng):
 
 def window_shape(data):
     return (-1,) + tuple(data.test_x.shape[1:])
+
+
+def setup(config):
+    """What every music script starts with: Fig. 5's model (trained if missing) and data, the
+    output folder, the window shape, the sampling setting with its seeded generator and label,
+    and a Writer.  Returns (run, data, out, shape, setting, rng, write, label)."""
+    from chainer_vae import sampling
+    run, data = midi.train(config)
+    out = config.stem("music", midi.data_tag(config))
+    setting = config.setting()
+    return (run, data, out, window_shape(data), setting, np.random.RandomState(config.sample_seed),
+            Writer(config, data, out), sampling.label(setting))
