@@ -79,8 +79,10 @@ def _communicators():
 class RunConfig:
     """Where and how a script runs: none of these change what is trained (NOT_IN_RUN_ID)."""
     device: str = flag("@numpy", "where to compute: -1 or @numpy for the CPU, 0 or @cupy:0 for the first GPU")
-    out: str = flag("results", "folder for the figures and JSON; trained models go to <out>/runs/")
-    smoke: bool = flag(False, "quick mode: a few hundred examples and 1-2 epochs (what the tests run)")
+    out: str = flag("results", "folder for the figures and JSON; trained models go to <out>/runs/ "
+                               "(with --smoke: results/smoke, so a quick run never replaces the real figures)")
+    smoke: bool = flag(False, "quick mode: a few hundred examples and 1-2 epochs (what the tests run); "
+                              "writes to results/smoke unless --out is given")
     progress: bool = flag(True, "progress bar with ETA on stderr",
                           no_help="no progress bar: epoch lines only")
     resume: bool = flag(True, "continue an interrupted run from its last completed epoch",
@@ -198,6 +200,8 @@ def parse(cls, argv=None, description=None):
     base = cls()
     if given.get("smoke"):
         base = base.smoke_config()
+        # A quick run's tiny figures must not land on the committed full-size ones in results/.
+        given.setdefault("out", os.path.join(base.out, "smoke"))
     try:
         config = dataclasses.replace(base, **given)
     except (TypeError, ValueError) as e:

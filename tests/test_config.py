@@ -26,6 +26,9 @@ def test_flags_override_and_smoke_shrinks():
     c = cfg.parse(MnistConfig, ["--alpha", "5e-5", "--encoder", "conv", "--no-progress", "--smoke"])
     assert (c.alpha, c.encoder, c.progress, c.smoke) == (5e-5, "conv", False, True)
     assert c.epochs <= 2 and c.per_class_train < 100
+    # A quick run never writes over the committed full-size figures, unless --out says where.
+    assert c.out == os.path.join("results", "smoke") and cfg.parse(MnistConfig, []).out == "results"
+    assert cfg.parse(MnistConfig, ["--smoke", "--out", "x"]).out == "x"
 
 
 def test_run_id_ignores_where_and_how_but_not_what():
