@@ -28,6 +28,7 @@ SCRIPTS = {
     "bench_kernels.py": ["(W x^T)^T", "32 K chunks"],
     "bench_nets.py": ["conv midi", "run_lstm / NStepLSTM"],
     "bench_commits.py": ["mnist epoch", "midi epoch", "this checkout"],
+    "bench_loglik.py": ["ours, chunks of 50", "largest difference between sides"],
 }
 
 
