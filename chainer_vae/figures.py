@@ -77,7 +77,7 @@ def curves(panels, path, title, xlabel, ylabel=None, logx=False):
     for ax, (name, series) in zip(axes[0], panels):
         for label, (x, y) in series.items():
             ax.plot(x, y, marker="o" if len(x) < 12 else None, ms=3, label=label)
-        ax.set_title(name, fontsize=9)
+        ax.set_title(_wrap(name, 60), fontsize=9)
         ax.set_xlabel(xlabel)
         if ylabel:
             ax.set_ylabel(ylabel)
@@ -85,5 +85,5 @@ def curves(panels, path, title, xlabel, ylabel=None, logx=False):
             ax.set_xscale("log")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    fig.suptitle(_wrap(title, 150), fontsize=9)
+    fig.suptitle(_wrap(title, min(150, 16 * len(panels) * 5)), fontsize=9)  # ~16 characters an inch
     return _save(fig, path)

@@ -58,8 +58,9 @@ def main(argv=None):
     subset = ("all %d test images" % len(rows) if not config.per_class_eval or len(rows) == len(data.test_x)
               else "the first %d test images of each digit (%d images)" % (config.per_class_eval, len(rows)))
     figures.curves([("mean estimate of log p(x) over %s" % subset, panels)], stem + ".png",
-                   "importance-sampled log p(x) against the number of samples k: %s, %s, %d epochs; %s"
-                   % (model, config.binarize, len(run.history), mnist.label(run, data)), "samples k", "nats", logx=True)
+                   "importance-sampled log p(x) against the number of samples k: %s, trained on %s, %d epochs; %s"
+                   % (model, "grey pixels" if config.binarize == "none" else "dynamically binarized digits",
+                      len(run.history), mnist.label(run, data)), "samples k", "nats", logx=True)
     io.write_json(stem + ".json", {
         "title": "Test log-likelihood (importance sampling, k = %d): %s" % (config.iw_samples, model),
         "data_description": data.description, "run_id": run.info["run_id"],
