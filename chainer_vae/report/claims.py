@@ -33,21 +33,24 @@ def loglik(results):
     found = [io.read_json(p) for p in glob.glob(os.path.join(results, "mnist_loglik_*.json"))]
     # The paper's MLP first, by latent size, then the other networks; grey-trained before binarized.
     found.sort(key=lambda d: (d["encoder"] != "mlp", d["encoder"], d["decoder"], d["n_latent"],
-                              d["trained_on"] != "none"))
+                              d["trained_on"] != "none", d["n_images"]))
     if not found:
         return None
     lines = ["| model | trained on | test images | log p(x), binarized test set | ELBO, binarized | "
-             "score on grey pixels (not a log-probability) | ELBO, grey | epochs | k | s / image |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "score on grey pixels (not a log-probability) | ELBO, grey | epochs | k | s / image | run |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for d in found:
         b, g = d["scores"]["binarized"], d["scores"]["grey"]
-        lines.append("| %s | %s | %d | %.2f ± %.2f | %.2f | %.2f ± %.2f | %.2f | %d | %d | %.2f |" % (
+        lines.append("| %s | %s | %d | %.2f ± %.2f | %.2f | %.2f ± %.2f | %.2f | %d | %d | %.2f | %s |" % (
             d["model"], "grey pixels" if d["trained_on"] == "none" else "dynamically binarized", d["n_images"],
             b["log_px"]["mean"], b["log_px"]["sem"], b["elbo"]["mean"], g["log_px"]["mean"], g["log_px"]["sem"],
-            g["elbo"]["mean"], d["epochs"], d["k"], (b["seconds_per_image"] + g["seconds_per_image"]) / 2))
+            g["elbo"]["mean"], d["epochs"], d["k"], (b["seconds_per_image"] + g["seconds_per_image"]) / 2,
+            d["run_id"]))
     text = "\n".join(lines)
-    text += "\n\n" + "\n".join("- %s: %s images; %s; run %s; timed on %s." % (
-        d["model"], d["n_images"], d["test_images"], d["run_id"], d.get("machine", "—")) for d in found)
+    subsets = sorted({(d["n_images"], d["test_images"]) for d in found})
+    machines = sorted({d.get("machine", "—") for d in found})
+    text += "\n\nTest images scored: %s. Times per image on %s, one CPU core per job." % (
+        "; ".join("%d = %s" % s for s in subsets), ", ".join(machines))
     text += "\n\nLiterature (nats; test log-likelihood estimated with k = 5,000):\n\n" + "\n".join(
         "- %s: **%s** — %s." % a for a in ANCHORS)
     return text
@@ -130,8 +133,10 @@ def anneal(results):
             t, tr = r["final"]["test"], r["final"]["train"]
             lines.append("| %s | %s | %.1f | %.1f | %.2f | %.1f | %.2f |" % (
                 data, name, t["loss"], t["reconstr"], t["kl_penalty"], tr["loss"], tr["kl_penalty"]))
-    change = "; ".join("%s: test loss %+.1f, reconstruction %+.1f, KL %+.2f" % (
-        data, c["test_loss_change"], c["test_reconstr_change"], c["test_kl_penalty_change"])
+    change = "; ".join("%s: test loss %+.1f, reconstruction %+.1f, KL %+.2f; train loss %+.1f" % (
+        data, c["test_loss_change"], c["test_reconstr_change"], c["test_kl_penalty_change"],
+        d["runs"][data]["anneal %d" % d["anneal_epochs"]]["final"]["train"]["loss"]
+        - d["runs"][data]["no anneal"]["final"]["train"]["loss"])
         for data, c in d["change_with_anneal"].items())
     return "Last epoch (%d) of each run; the anneal raises the KL weight linearly over the first %d epochs.\n\n%s\n\nWhat the anneal changes: %s." % (
         d["epochs"], d["anneal_epochs"], "\n".join(lines), change)
