@@ -23,7 +23,7 @@ def path(run_dir, epoch):
 def keeper(x):
     """on_epoch hook for runs.fit: save the posterior means of x (host array) after each epoch."""
     def keep(epoch, model, run_dir):
-        from chainer_vae.training import encode
+        from chainer_vae.inference import encode
         mu = encode(model, x).astype(np.float32)
         with io.atomic_path(path(run_dir, epoch)) as tmp:
             with open(tmp, "wb") as f:

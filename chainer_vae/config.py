@@ -15,7 +15,6 @@ import hashlib
 import json
 import math
 import os
-import sys
 
 from chainer_vae.errors import ConfigError, UserError
 

@@ -80,27 +80,6 @@ def evaluate(model, x, batch_size=None, comm=None):
     return {"loss": reconstr + float(model.beta) * kl, "reconstr": reconstr, "kl_penalty": kl}
 
 
-def _map_batches(model, fn, a, batch_size):
-    """fn(device batch) -> Variable, over host array `a` in batches, without backprop -> host array."""
-    device = model.device
-    out = []
-    with chainer.no_backprop_mode(), chainer.using_config("train", False):
-        for i in range(0, len(a), batch_size):
-            batch = device.send(np.asarray(a[i:i + batch_size], dtype=np.float32))
-            out.append(chainer.backend.CpuDevice().send(fn(batch).array))
-    return np.concatenate(out)
-
-
-def encode(model, x, batch_size=4096):
-    """Posterior means mu for every row of x (host array), computed on the model's device."""
-    return _map_batches(model, lambda b: model.encode(b)[0], x, batch_size)
-
-
-def decode(model, z, batch_size=4096):
-    """Bernoulli means (sigmoid of the logits) for latent codes z (host array) -> host array."""
-    return _map_batches(model, model.decode, z, batch_size)
-
-
 def _save_snapshot(path, model, optimizer, history):
     target = {}
     ser = serializers.DictionarySerializer(target)

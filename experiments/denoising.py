@@ -16,7 +16,7 @@ from chainer_vae import config as cfg
 from chainer_vae.config import flag
 from chainer_vae.pca import PCA
 from chainer_vae.recipes import mnist
-from chainer_vae.training import decode, encode
+from chainer_vae.inference import decode, encode
 
 
 def _levels_problem(text):

@@ -17,7 +17,7 @@ from chainer_vae import config as cfg
 from chainer_vae import classify, distributed, io, plotting, report
 from chainer_vae.errors import ConfigError
 from chainer_vae.recipes import mnist
-from chainer_vae.training import decode, encode
+from chainer_vae.inference import decode, encode
 
 GRID = 15
 

@@ -8,7 +8,7 @@ import numpy as np
 from chainer_vae import config as cfg
 from chainer_vae import distributed, io, plotting, report
 from chainer_vae.recipes import mnist
-from chainer_vae.training import encode
+from chainer_vae.inference import encode
 
 
 def main(argv=None):

@@ -24,7 +24,7 @@ from chainer_vae import config as cfg
 from chainer_vae import distributed, io, music_stats, plotting, sampling
 from chainer_vae.config import flag
 from chainer_vae.recipes import midi, music
-from chainer_vae.training import decode, encode
+from chainer_vae.inference import decode, encode
 
 COMPARE = ("threshold=0.15,threshold=0.2,threshold=0.25,threshold=0.3,threshold=0.4,threshold=0.5,"
            "temperature=1,temperature=0.75,temperature=0.6,temperature=0.5,temperature=0.3")

@@ -17,7 +17,7 @@ from chainer_vae import classify, figures, io, report
 from chainer_vae import config as cfg
 from chainer_vae.config import flag
 from chainer_vae.recipes import mnist
-from chainer_vae.training import decode, encode
+from chainer_vae.inference import decode, encode
 
 
 @dataclasses.dataclass(frozen=True)

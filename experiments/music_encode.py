@@ -21,7 +21,7 @@ from chainer_vae import io, latent
 from chainer_vae.config import flag
 from chainer_vae.data import midi as M
 from chainer_vae.recipes import midi, music
-from chainer_vae.training import encode
+from chainer_vae.inference import encode
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,7 +21,7 @@ from chainer_vae import io, latent
 from chainer_vae.config import flag
 from chainer_vae.errors import ConfigError
 from chainer_vae.recipes import midi, music
-from chainer_vae.training import encode
+from chainer_vae.inference import encode
 
 
 def _pair_problem(text):

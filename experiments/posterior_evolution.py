@@ -14,7 +14,7 @@ from chainer_vae import codes, figures, io, report, runs
 from chainer_vae import config as cfg
 from chainer_vae.errors import ConfigError, UserError
 from chainer_vae.recipes import mnist
-from chainer_vae.training import encode
+from chainer_vae.inference import encode
 
 PANELS = (0, 1, 2, 5, 10, 20)
 

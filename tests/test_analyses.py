@@ -3,7 +3,7 @@ masks and noise, the classifier, the class-separation measure, and the per-epoch
 import numpy as np
 import pytest
 
-from chainer_vae import binarize, classify, codes, corrupt, training
+from chainer_vae import binarize, classify, codes, corrupt, inference, training
 from chainer_vae.data import fingerprint
 from chainer_vae.device import resolve_device
 from chainer_vae.pca import PCA
@@ -57,7 +57,7 @@ def test_on_epoch_is_called_after_every_epoch_and_codes_are_kept(tmp_path):
     assert seen == [1, 2]
     kept = codes.load(str(tmp_path))
     assert sorted(kept) == [1, 2] and kept[2].shape == (len(xt), 2) and kept[2].dtype == np.float32
-    np.testing.assert_allclose(kept[2], training.encode(_final(tmp_path, x, xt), xt),
+    np.testing.assert_allclose(kept[2], inference.encode(_final(tmp_path, x, xt), xt),
                                rtol=1e-5, atol=1e-6)
 
 

@@ -102,11 +102,11 @@ def test_gpu_training_matches_cpu_statistically(tmp_path):
 
 @needs_gpu
 def test_gpu_encode_decode_return_host_arrays():
-    from chainer_vae import training
+    from chainer_vae import inference
     from chainer_vae.nets import make_decoder, make_encoder
     from chainer_vae.objective import VAELoss
     model = VAELoss(make_encoder("mlp", "mnist", 2), make_decoder("mlp", "mnist", 2))
     model.to_device(resolve_device("@cupy:0"))
-    mu = training.encode(model, np.zeros((5, 784), np.float32))
+    mu = inference.encode(model, np.zeros((5, 784), np.float32))
     assert isinstance(mu, np.ndarray) and mu.shape == (5, 2)
-    assert isinstance(training.decode(model, mu), np.ndarray)
+    assert isinstance(inference.decode(model, mu), np.ndarray)

@@ -13,7 +13,7 @@ import pytest
 
 import browser
 from conftest import ROOT
-from chainer_vae import io, runs, training
+from chainer_vae import inference, io, runs, training
 from chainer_vae.recipes.mnist import MnistConfig
 from chainer_vae.report import explorer, page, tables
 
@@ -102,12 +102,12 @@ def float64_decode(model, z):
 
 def assert_matches_python(decoded, model, z, span=True):
     """The page's decode vs the float64 result rounded to float32 (1 unit in the last place, for
-    the engines' tanh/exp) and vs training.decode, whose float32 sums over 500 products differ by
+    the engines' tanh/exp) and vs inference.decode, whose float32 sums over 500 products differ by
     their rounding: 2e-6 here, while a transposed or shifted weight moves values by > 0.01."""
     decoded = np.asarray(decoded, np.float32)
     exact = float64_decode(model, z).astype(np.float32)
     np.testing.assert_array_max_ulp(decoded, exact, maxulp=1)
-    python = training.decode(model, np.asarray(z, np.float32))
+    python = inference.decode(model, np.asarray(z, np.float32))
     assert np.abs(decoded - python).max() <= 2e-6
     if span:
         assert python.min() < 0.01 and python.max() > 0.99  # the points span the sigmoid's range
@@ -157,7 +157,7 @@ def test_explorer_is_exported_from_the_finished_run_and_kept_without_it(tmp_path
     saved = explorer.read(str(results / explorer.FILE))
     assert saved["run_id"] == run_id and saved["codes"]["n"] == len(data.test_x) == 100
     codes = np.frombuffer(__import__("base64").b64decode(saved["codes"]["mu_float32_le_base64"]), "<f4")
-    np.testing.assert_array_equal(codes.reshape(-1, 2), training.encode(model, data.test_x))
+    np.testing.assert_array_equal(codes.reshape(-1, 2), inference.encode(model, data.test_x))
     before = os.stat(results / explorer.FILE).st_mtime_ns
     page.build(str(results))  # the same model file: not exported again
     assert os.stat(results / explorer.FILE).st_mtime_ns == before

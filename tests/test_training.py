@@ -6,7 +6,7 @@ import chainer
 import numpy as np
 import pytest
 
-from chainer_vae import training
+from chainer_vae import inference, training
 from chainer_vae.device import resolve_device
 from chainer_vae.errors import DataError
 from chainer_vae.nets import make_decoder, make_encoder
@@ -120,10 +120,10 @@ def test_atomic_output_has_ordinary_permissions_and_no_leftovers(tmp_path):
 def test_encode_decode_in_batches_match_one_pass():
     model = tiny_model()
     x, _ = tiny_data(10)
-    mu = training.encode(model, x, batch_size=3)
-    np.testing.assert_allclose(mu, training.encode(model, x, batch_size=100), rtol=1e-5, atol=1e-6)
+    mu = inference.encode(model, x, batch_size=3)
+    np.testing.assert_allclose(mu, inference.encode(model, x, batch_size=100), rtol=1e-5, atol=1e-6)
     assert mu.shape == (10, 2) and isinstance(mu, np.ndarray)
-    p = training.decode(model, mu, batch_size=4)
+    p = inference.decode(model, mu, batch_size=4)
     assert p.shape == (10, 784) and 0 <= p.min() and p.max() <= 1
 
 

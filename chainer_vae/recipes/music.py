@@ -12,7 +12,7 @@ from chainer_vae import audio, plotting
 from chainer_vae.config import flag
 from chainer_vae.data import midi as M
 from chainer_vae.recipes import midi
-from chainer_vae.training import decode
+from chainer_vae.inference import decode
 
 
 def _seed_problem(v):

@@ -7,7 +7,7 @@ little-endian float32): for each entry of ``decoder.layers`` in order, its weigh
 ``out`` rows of ``in`` values (Chainer's L.Linear layout, y = W x + b), then its bias b (``out``
 values); each layer applies its ``activation`` (tanh, relu or sigmoid) to W x + b.  The codes are
 the test set's posterior means, ``n`` rows of (z0, z1) as float32, and their digit labels as uint8.
-Weights stay float32, so the page decodes exactly what ``training.decode`` decodes, to rounding.
+Weights stay float32, so the page decodes exactly what ``inference.decode`` decodes, to rounding.
 """
 import base64
 import dataclasses
@@ -110,7 +110,7 @@ def _meta(data):
 
 def _export(run, model_path, digest, results):
     """The payload of the run's model and its test codes, or why it cannot be made (a sentence)."""
-    from chainer_vae import runs, training
+    from chainer_vae import inference, runs, training
     from chainer_vae.data import fingerprint
     from chainer_vae.recipes import mnist
 
@@ -123,7 +123,7 @@ def _export(run, model_path, digest, results):
     if fingerprint(data.train_x, data.test_x) != run["data_fingerprint"]:
         return "the MNIST found here is not run %s's data (fingerprint %s)" % (run["run_id"], run["data_fingerprint"])
     model = training.load_model(model_path, runs.build_model(config))
-    codes = training.encode(model, data.test_x)
+    codes = inference.encode(model, data.test_x)
     return payload(model, codes, data.test_y, {
         "run_id": run["run_id"], "data_fingerprint": run["data_fingerprint"], "model_sha256": digest,
         "epochs": config.epochs, "data": data.description})
