@@ -4,6 +4,7 @@ decoder's Bernoulli means of latent codes, in batches on the model's device, wit
 What the figure, music and analysis scripts use; the training loop itself is training.py.
 """
 import chainer
+import chainer.functions as F
 import numpy as np
 
 
@@ -26,3 +27,13 @@ def encode(model, x, batch_size=4096):
 def decode(model, z, batch_size=4096):
     """Bernoulli means (sigmoid of the logits) for latent codes z (host array) -> host array."""
     return _map_batches(model, model.decode, z, batch_size)
+
+
+def reconstruction_nll(model, x, batch_size=4096):
+    """-log p(x | z = mu(x)) per row of x: the Bernoulli NLL (Chainer's F.bernoulli_nll, the
+    paper's reconstruction term) of each input under the decode of its own posterior mean."""
+    x = np.asarray(x, dtype=np.float32)
+    flat = x.reshape(len(x), -1)
+    mu = encode(model, x, batch_size)
+    logits = _map_batches(model, lambda b: model.decode(b, probabilities=False), mu, batch_size)
+    return F.bernoulli_nll(flat, logits.reshape(len(x), -1), reduce="no").array.sum(axis=1)

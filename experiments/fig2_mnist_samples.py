@@ -17,7 +17,7 @@ from chainer_vae import config as cfg
 from chainer_vae import classify, distributed, io, plotting, report
 from chainer_vae.errors import ConfigError
 from chainer_vae.recipes import mnist
-from chainer_vae.inference import decode, encode
+from chainer_vae.inference import decode, encode, reconstruction_nll
 
 GRID = 15
 
@@ -74,8 +74,7 @@ def main(argv=None):
         "test_codes_inside_faithful_grid_per_digit": [
             float(inside[data.test_y == d].mean()) for d in np.unique(data.test_y)],
         "per_digit_reconstruction_bernoulli_nll": [
-            float(-np.sum(x * np.log(np.clip(p, 1e-7, 1)) + (1 - x) * np.log(np.clip(1 - p, 1e-7, 1))))
-            for x, p in zip(data.test_x[firsts], recon)]})
+            float(v) for v in reconstruction_nll(run.model, data.test_x[firsts])]})
     print("wrote %s.json and its four PNGs" % stem("fig2_mnist_samples"))
     report.refresh(config.out)  # results/index.html follows the new results
 

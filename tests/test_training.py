@@ -127,6 +127,16 @@ def test_encode_decode_in_batches_match_one_pass():
     assert p.shape == (10, 784) and 0 <= p.min() and p.max() <= 1
 
 
+def test_reconstruction_nll_is_the_bernoulli_nll_of_the_decoded_mean():
+    model = tiny_model()
+    x, _ = tiny_data(6)
+    logit = np.log(inference.decode(model, inference.encode(model, x))) - np.log1p(
+        -inference.decode(model, inference.encode(model, x)))
+    # -sum_d [x_d log p_d + (1 - x_d) log(1 - p_d)] = sum_d softplus(l_d) - x_d l_d, in float64
+    expected = (np.logaddexp(0, logit) - x * logit).sum(axis=1)
+    np.testing.assert_allclose(inference.reconstruction_nll(model, x, batch_size=4), expected, rtol=1e-4)
+
+
 def test_evaluation_chunks_bound_memory_and_keep_the_papers_test_sets_whole():
     class Shaped:
         def __init__(self, shape):
