@@ -8,8 +8,8 @@ The test folders (built once under .cache/bench_corpus_scale/, gitignored, reuse
 
 * Seeds: the first music21 Bach corpus works (sorted paths) written as MIDI as
   ``corpus.export_corpus_midi`` writes them (``converter.parse(path).write("midi")``, same file
-  names; but a work music21 cannot write is skipped -- bwv277.krn, bad repeats -- where
-  export_corpus_midi stops), read back with ``midi.read_notestate``; the first ``--seeds``
+  names, a work music21 cannot write -- bwv277.krn, bad repeats -- skipped as there, but
+  exported in a process pool), read back with ``midi.read_notestate``; the first ``--seeds``
   (default 200) of them with 100..2,000 sixteenth-note steps are kept (with 200: 128..1,088
   steps, mean 257 -- folk-song sized).  ``--quick`` uses the 8 lute files instead (no export).
 * Song j of a folder is seed ``s = j % S`` (S seeds) in variant ``r = j // S``: its note-state
@@ -147,8 +147,8 @@ def _export_one(args):
 
 
 def export(seed_dir, works):
-    """corpus.export_corpus_midi's files (same names, same music21 write), skipping the works
-    music21 cannot write instead of stopping at the first; exported in a process pool, once."""
+    """corpus.export_corpus_midi's files (same names, same music21 write, the works music21 cannot
+    write skipped), exported in a process pool, once."""
     os.makedirs(seed_dir, exist_ok=True)
     outs = [os.path.join(seed_dir, os.path.splitext(os.path.basename(p))[0] + ".mid") for p in works]
     todo = [(p, o) for p, o in zip(works, outs) if not os.path.exists(o)]

@@ -143,6 +143,19 @@ def test_music21_bach_corpus_default_source(tmp_path):
     assert m.shape[1] == 156 and info.n_notes > 0
 
 
+def test_corpus_export_skips_a_work_music21_cannot_write(tmp_path, monkeypatch, capsys):
+    from chainer_vae.data import bach_corpus
+    from music21 import corpus
+    bad = tmp_path / "bwv000.mxl"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")  # a damaged compressed MusicXML file
+    good = str(corpus.getComposer("bach")[0])
+    monkeypatch.setattr(bach_corpus, "_bach_corpus_paths", lambda: [str(bad), good])
+    (out,) = export_corpus_midi(tmp_path / "mid", n=1, progress=False)
+    assert out.endswith(os.path.splitext(os.path.basename(good))[0] + ".mid") and os.path.getsize(out) > 0
+    assert "skipped bwv000.mxl: music21 cannot write it as MIDI" in capsys.readouterr().err
+    assert sorted(os.listdir(tmp_path / "mid")) == [os.path.basename(out)]  # nothing half-written
+
+
 def test_paper_lute_set(tmp_path, lute_dir):  # lute_dir (conftest) skips when the files are absent
     d = load_midi_dataset(lute_dir, cache_dir=tmp_path / "cache", progress=False)
     assert d.classes == ["cminor", "ebmajor"]

@@ -88,17 +88,26 @@ def load(window, max_per_class, cache, count_bar, progress):
 
 
 def export_corpus_midi(out_dir, n=100, progress=True):
-    """Write the first ``n`` music21 Bach works (sorted paths) as MIDI; existing files are kept."""
+    """Write the first ``n`` music21 Bach works (sorted paths) that music21 can write as MIDI;
+    existing files are kept.  A work music21 cannot expand or write (bwv277.krn has badly formed
+    repeats) is skipped with one line naming it and the cause, and the next one takes its place."""
     from music21 import converter
 
     written = []
-    paths = _bach_corpus_paths()[:n]
+    paths = _bach_corpus_paths()
     bar, started = Progress(progress), time.perf_counter()
-    for i, path in enumerate(paths):
+    for path in paths:
+        if len(written) == n:
+            break
         out = os.path.join(out_dir, os.path.splitext(os.path.basename(path))[0] + ".mid")
         if not os.path.exists(out):
-            with atomic_path(out) as tmp:
-                converter.parse(path).write("midi", fp=tmp)
+            try:
+                with atomic_path(out) as tmp:
+                    converter.parse(path).write("midi", fp=tmp)
+            except Exception as e:  # noqa: BLE001 - music21 raises many kinds on malformed works
+                bar.line("skipped %s: music21 cannot write it as MIDI (%s: %s)" % (
+                    os.path.basename(path), type(e).__name__, " ".join(str(e).split())[:120]))
+                continue
         written.append(out)
-        bar.bar("exporting music21 Bach corpus", i + 1, len(paths), started, unit="works")
+        bar.bar("exporting music21 Bach corpus", len(written), n, started, unit="works")
     return written
