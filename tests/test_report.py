@@ -167,6 +167,18 @@ def test_explorer_is_exported_from_the_finished_run_and_kept_without_it(tmp_path
     assert 'id="explorer"' in (results / "index.html").read_text()
 
 
+def test_explorer_model_digest_is_of_the_weights_not_the_file(tmp_path):
+    from chainer_vae.report import explorer
+    w = {"encoder/W": np.arange(6, dtype=np.float32).reshape(2, 3), "decoder/b": np.ones(4, np.float32)}
+    np.savez(tmp_path / "a.npz", **w)
+    np.savez_compressed(tmp_path / "b.npz", **w)  # other bytes on disk, the same weights
+    assert (tmp_path / "a.npz").read_bytes() != (tmp_path / "b.npz").read_bytes()
+    assert explorer._sha256(str(tmp_path / "a.npz")) == explorer._sha256(str(tmp_path / "b.npz"))
+    w["decoder/b"] = w["decoder/b"] + np.float32(1e-7)
+    np.savez(tmp_path / "c.npz", **w)
+    assert explorer._sha256(str(tmp_path / "c.npz")) != explorer._sha256(str(tmp_path / "a.npz"))
+
+
 def test_without_a_run_the_page_says_why_and_shows_dashes(tmp_path):
     results = empty_checkout(tmp_path)
     io.write_json(str(results / "fig4_mnist_loss.json"), {"figure": "Fig. 4", "data_description": "d",
