@@ -43,6 +43,12 @@ def _scatter(ax, z, labels, lim):
     ax.set_aspect("equal")
 
 
+def _digit_handles():
+    """One legend entry per digit, in _scatter's colours."""
+    from matplotlib.lines import Line2D
+    return [Line2D([], [], marker="o", ls="", ms=4, color=plt.cm.tab10(d), label=str(d)) for d in range(10)]
+
+
 def latent_panels(codes, labels, epochs, path, title):
     """The test codes after each of ``epochs`` ({epoch: (n, 2)}; 0 = initial weights), one panel each."""
     lim = 1.05 * max(4.0, float(np.percentile(np.abs(np.concatenate([codes[e] for e in epochs])), 99.9)))
@@ -50,6 +56,8 @@ def latent_panels(codes, labels, epochs, path, title):
     for ax, e in zip(axes[0], epochs):
         _scatter(ax, codes[e], labels, lim)
         ax.set_title("initial weights" if e == 0 else "after epoch %d" % e, fontsize=9)
+    axes[0][-1].legend(handles=_digit_handles(), title="digit", fontsize=7, title_fontsize=7,
+                       loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
     fig.suptitle(_wrap(title, 160), fontsize=9)
     return _save(fig, path)
 
@@ -64,9 +72,11 @@ def latent_gif(codes, labels, path, fps=4):
         ax.clear()
         _scatter(ax, codes[epochs[i]], labels, lim)
         ax.set_title("test-set codes, %s" % ("initial weights" if epochs[i] == 0 else "epoch %d" % epochs[i]))
+        ax.legend(handles=_digit_handles(), title="digit", fontsize=6, title_fontsize=6, ncol=2,
+                  loc="upper right", handletextpad=0.1, columnspacing=0.5)
     anim = animation.FuncAnimation(fig, draw, frames=len(epochs))
     with io.atomic_path(path) as tmp:
-        anim.save(tmp, writer=animation.PillowWriter(fps=fps), dpi=55)
+        anim.save(tmp, writer=animation.PillowWriter(fps=fps), dpi=75)
     plt.close(fig)
     return path
 
@@ -85,5 +95,5 @@ def curves(panels, path, title, xlabel, ylabel=None, logx=False):
             ax.set_xscale("log")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    fig.suptitle(_wrap(title, min(150, 16 * len(panels) * 5)), fontsize=9)  # ~16 characters an inch
+    fig.suptitle(_wrap(title, min(150, int(12.5 * 5.2 * len(panels)))), fontsize=9)  # ~12.5 characters an inch
     return _save(fig, path)

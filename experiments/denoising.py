@@ -2,7 +2,7 @@
 or salt-and-pepper noise, reconstructed by the VAE (decoded from the posterior mean) and by a PCA
 with as many components as the VAE has latent dimensions (fitted on the clean training images).
 
-The paper argues a VAE beats PCA because its maps are not linear; this measures by how much.
+The paper argues a VAE beats PCA because its maps are not linear; this measures whether it does, and by how much.
 Writes <out>/mnist_denoising_z<n>.png (PSNR against the clean image per noise level) and .json
 (MSE and PSNR of the noisy input, the VAE's and the PCA's reconstructions, per level, on every
 test image).  Reuses Fig. 4's model; --n-latent 20 trains (once) a 20-D model to compare at 20.

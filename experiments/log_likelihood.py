@@ -6,7 +6,7 @@ Scores the model of the given flags (the paper's 2-D MLP by default; --encoder/-
 the test images: the grey pixels the paper uses (under a Bernoulli decoder a soft-target score,
 not a log-probability) and the test set binarized once with a fixed seed (a log-probability,
 comparable with the literature's dynamically binarized MNIST).  Writes
-<out>/mnist_loglik_<encoder>-<decoder>_z<n>[_dynbin].json (mean and standard error over the test
+<out>/mnist_loglik_<encoder>-<decoder>_z<n>[_dynbin][_<tag>].json (mean and standard error over the test
 images of the estimate and of the k-sample ELBO, the estimate at k = 1, 10, 100, 1000, 5000, and
 the seconds it took) and .png (the estimate against k).
 """
@@ -27,7 +27,8 @@ class LoglikConfig(mnist.MnistConfig):
     NOT_IN_RUN_ID = mnist.MnistConfig.NOT_IN_RUN_ID + ("iw_samples", "per_class_eval", "iw_seed")
     iw_samples: int = flag(5000, "importance samples per test image (the literature's 5,000)", ">=1")
     per_class_eval: int = flag(100, "score the first N test images of each digit; 0: all of them "
-                                    "(k = 5,000 costs ~0.1-0.2 s an image on one CPU core)", ">=0")
+                                    "(k = 5,000 costs a fraction of a second an image on one CPU core; REPRODUCE.md's "
+                                    "table has the times per network)", ">=0")
     iw_seed: int = flag(0, "seed of the importance samples", lambda v: None if 0 <= v < 2 ** 32 else "must be in 0 .. 2**32-1")
 
     def smoke_config(self):
@@ -52,7 +53,8 @@ def main(argv=None):
         bar.line("%s: log p(x) %.2f +- %.2f (ELBO %.2f), %d images, %.0f s" % (
             name, scores[name]["log_px"]["mean"], scores[name]["log_px"]["sem"], scores[name]["elbo"]["mean"],
             len(x), est["seconds"]))
-        panels[name] = ([int(m) for m in est["by_k"]], [float(v.mean()) for v in est["by_k"].values()])
+        legend = {"grey": "grey pixels (a score, not log p(x))", "binarized": "binarized test set: log p(x)"}[name]
+        panels[legend] = ([int(m) for m in est["by_k"]], [float(v.mean()) for v in est["by_k"].values()])
     model = "%s-%s_z%d" % (config.encoder, config.decoder, config.n_latent)
     stem = config.stem("mnist_loglik_" + model, data.tag)
     subset = ("all %d test images" % len(rows) if not config.per_class_eval or len(rows) == len(data.test_x)
