@@ -34,7 +34,7 @@ def loglik(results):
     found = [io.read_json(p) for p in glob.glob(os.path.join(results, "mnist_loglik_*.json"))]
     # The paper's MLP first, by latent size, then the other networks; grey-trained before binarized.
     found.sort(key=lambda d: (d["encoder"] != "mlp", d["encoder"], d["decoder"], d["n_latent"],
-                              d["trained_on"] != "none", d["n_images"]))
+                              d["trained_on"] != "none", -d["epochs"], d["n_images"]))
     if not found:
         return None
     lines = ["| model | trained on | test images | log p(x), binarized test set | ELBO, binarized | "
