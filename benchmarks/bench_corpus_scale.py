@@ -88,20 +88,8 @@ print("RESULT " + json.dumps({
 """
 
 
-def run_child(cmd, env=None):
-    """(max RSS of the child in MB, wall s, stdout); os.wait4's rusage, as bench_memory.py."""
-    t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            cwd=common.ROOT, env=env)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status):
-        raise SystemExit("child failed: %s\n%s" % (" ".join(cmd), out[-3000:]))
-    return usage.ru_maxrss / 1024.0, time.perf_counter() - t, out
-
-
 def build(folder, cache, root=common.ROOT):
-    _, wall, out = run_child([sys.executable, "-c", BUILD, folder, cache, root])
+    _, wall, out = common.run_child([sys.executable, "-c", BUILD, folder, cache, root])
     line = [x for x in out.splitlines() if x.startswith("RESULT ")][-1]
     return dict(json.loads(line[len("RESULT "):]), process_s=wall)
 
@@ -297,7 +285,7 @@ def main(argv=None):
                 cmd = [sys.executable, os.path.join(common.ROOT, "experiments", "fig5_midi_loss.py"),
                        "--midi-dir", folders[n], "--epochs", "1", "--windows-per-epoch", str(wpe),
                        "--no-progress", "--out", os.path.join(tmp, "out%d" % n)]
-                rss, wall, out = run_child(cmd, env=dict(os.environ, CHAINER_VAE_CACHE=cache_base))
+                rss, wall, out = common.run_child(cmd, env=dict(os.environ, CHAINER_VAE_CACHE=cache_base))
                 epoch = [x for x in out.splitlines() if x.lstrip().startswith("epoch")]
                 row["train"] = {"mb": rss, "s": wall, "epoch": epoch[-1].strip() if epoch else ""}
                 print("%6d songs  train %.0f MB, %.1f s; %s" % (n, rss, wall, row["train"]["epoch"]), flush=True)

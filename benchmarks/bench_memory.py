@@ -10,10 +10,8 @@ the gradients 96 MB; the 1,280 + 320 windows 25 MB as uint8.
 import common
 
 import os  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
-import time  # noqa: E402
 
 LUTE = os.path.join(os.path.dirname(common.ROOT), "shared", "data", "midi", "bach_lute")
 
@@ -27,19 +25,6 @@ print(d.train_x.shape, d.test_x.shape)
 """ % common.ROOT
 
 
-def run_child(cmd):
-    """(max RSS in MB, wall s, stdout) of a child process."""
-    t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            cwd=common.ROOT)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        raise SystemExit("child failed (%d): %s\n%s" % (proc.returncode, " ".join(cmd), out[-2000:]))
-    return usage.ru_maxrss / 1024.0, time.perf_counter() - t, out  # ru_maxrss is in KB on Linux
-
-
 def main(argv=None):
     p = common.parser(__doc__.splitlines()[0])
     p.add_argument("--epochs", type=int, default=2)
@@ -51,7 +36,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         cache = os.path.join(tmp, "cache")
         for label in ("build MIDI dataset (convert, cold cache)", "build MIDI dataset (cached)"):
-            rss, wall, _ = run_child([sys.executable, "-c", BUILD, midi_dir, cache])
+            rss, wall, _ = common.run_child([sys.executable, "-c", BUILD, midi_dir, cache])
             print("%-44s peak RSS %7.0f MB  (%.1f s)" % (label, rss, wall))
             result[label] = rss
         cmd = [sys.executable, os.path.join(common.ROOT, "experiments", "fig5_midi_loss.py"),
@@ -59,18 +44,10 @@ def main(argv=None):
         if midi_dir:
             cmd += ["--midi-dir", midi_dir]
         cmd += ["--smoke", "--epochs", "1"] if args.quick else ["--epochs", str(args.epochs)]
-        env_cache = dict(os.environ, CHAINER_VAE_CACHE=cache)
-        t = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                cwd=common.ROOT, env=env_cache)
-        out = proc.stdout.read()
-        _, status, usage = os.wait4(proc.pid, 0)
-        if os.waitstatus_to_exitcode(status):
-            raise SystemExit("fig5 failed:\n" + out[-2000:])
+        rss, wall, _ = common.run_child(cmd, env=dict(os.environ, CHAINER_VAE_CACHE=cache))
         label = "train Fig. 5 (%s)" % ("--smoke, 1 epoch" if args.quick else "%d epochs" % args.epochs)
-        print("%-44s peak RSS %7.0f MB  (%.1f s)" % (label, usage.ru_maxrss / 1024.0,
-                                                     time.perf_counter() - t))
-        result[label] = usage.ru_maxrss / 1024.0
+        print("%-44s peak RSS %7.0f MB  (%.1f s)" % (label, rss, wall))
+        result[label] = rss
     return result
 
 

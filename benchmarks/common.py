@@ -11,6 +11,7 @@ import argparse
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 
@@ -123,3 +124,17 @@ def report(times, ours, peer=None, unit="s", scale=1.0, label="per epoch"):
         tag = "  <- the goal's peer" if other == peer else ""
         print("ratio %s / %s (%s, median of rounds): %.2f%s" % (ours, other, label, ratio, tag))
     return result
+
+
+def run_child(cmd, env=None):
+    """(max RSS of the child in MB, wall s, stdout): os.wait4's rusage, so nothing else in this
+    process counts.  A failing child stops the benchmark with the end of its output."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            cwd=ROOT, env=env)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code:
+        raise SystemExit("child failed (%d): %s\n%s" % (code, " ".join(cmd), out[-3000:]))
+    return usage.ru_maxrss / 1024.0, time.perf_counter() - t, out  # ru_maxrss is in KB on Linux
