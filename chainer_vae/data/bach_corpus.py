@@ -87,27 +87,34 @@ def load(window, max_per_class, cache, count_bar, progress):
     return by_class, packed, report, "music21 Bach corpus (major/minor)"
 
 
-def export_corpus_midi(out_dir, n=100, progress=True):
-    """Write the first ``n`` music21 Bach works (sorted paths) that music21 can write as MIDI;
-    existing files are kept.  A work music21 cannot expand or write (bwv277.krn has badly formed
-    repeats) is skipped with one line naming it and the cause, and the next one takes its place."""
+def write_work_midi(path, out):
+    """Write one music21 corpus work as MIDI at ``out`` (atomically); None, or why music21 could not
+    (bwv277.krn has badly formed repeats) in one line."""
     from music21 import converter
 
+    try:
+        with atomic_path(out) as tmp:
+            converter.parse(path).write("midi", fp=tmp)
+    except Exception as e:  # noqa: BLE001 - music21 raises many kinds on malformed works
+        return "%s: music21 cannot write it as MIDI (%s: %s)" % (
+            os.path.basename(path), type(e).__name__, " ".join(str(e).split())[:120])
+    return None
+
+
+def export_corpus_midi(out_dir, n=100, progress=True):
+    """Write the first ``n`` music21 Bach works (sorted paths) that music21 can write as MIDI;
+    existing files are kept.  A work music21 cannot write is skipped with one line naming it and
+    the cause (write_work_midi), and the next one takes its place."""
     written = []
-    paths = _bach_corpus_paths()
     bar, started = Progress(progress), time.perf_counter()
-    for path in paths:
+    for path in _bach_corpus_paths():
         if len(written) == n:
             break
         out = os.path.join(out_dir, os.path.splitext(os.path.basename(path))[0] + ".mid")
-        if not os.path.exists(out):
-            try:
-                with atomic_path(out) as tmp:
-                    converter.parse(path).write("midi", fp=tmp)
-            except Exception as e:  # noqa: BLE001 - music21 raises many kinds on malformed works
-                bar.line("skipped %s: music21 cannot write it as MIDI (%s: %s)" % (
-                    os.path.basename(path), type(e).__name__, " ".join(str(e).split())[:120]))
-                continue
+        why = None if os.path.exists(out) else write_work_midi(path, out)
+        if why:
+            bar.line("skipped " + why)
+            continue
         written.append(out)
         bar.bar("exporting music21 Bach corpus", len(written), n, started, unit="works")
     return written
