@@ -25,6 +25,20 @@ from chainer_vae import optim  # noqa: E402
 ALPHA, RATE = 5e-5, 5e-4
 
 
+def _timed_step(times, side, forward, clear, update):
+    """One training step of either framework; each phase's seconds go to times[side, phase]."""
+    t0 = time.perf_counter()
+    loss = forward()
+    t1 = time.perf_counter()
+    clear()
+    loss.backward()
+    t2 = time.perf_counter()
+    update()
+    t3 = time.perf_counter()
+    for phase, dt in zip(("forward", "backward", "update"), (t1 - t0, t2 - t1, t3 - t2)):
+        times[side, phase].append(dt)
+
+
 def phases(torch, steps):
     """Per-step medians of ours' and PyTorch's forward, backward and update, alternating steps."""
     import bench_mnist_epoch
@@ -42,29 +56,12 @@ def phases(torch, steps):
     times = {(side, phase): [] for side in sides for phase in ("forward", "backward", "update")}
     with chainer.using_config("type_check", False):
         for i in range(steps):
-            t0 = time.perf_counter()
-            loss = model(x[i * 32:(i + 1) * 32])
-            t1 = time.perf_counter()
-            model.cleargrads()
-            loss.backward()
-            t2 = time.perf_counter()
-            opt.update()
-            t3 = time.perf_counter()
-            for phase, dt in zip(("forward", "backward", "update"), (t1 - t0, t2 - t1, t3 - t2)):
-                times["ours", phase].append(dt)
+            _timed_step(times, "ours", lambda: model(x[i * 32:(i + 1) * 32]), model.cleargrads, opt.update)
             if torch is None:
                 continue
             tmodel, topt = sides["pytorch"]
-            t0 = time.perf_counter()
-            loss, _, _ = tmodel(tx[i * 32:(i + 1) * 32])
-            t1 = time.perf_counter()
-            topt.zero_grad(set_to_none=True)
-            loss.backward()
-            t2 = time.perf_counter()
-            topt.step()
-            t3 = time.perf_counter()
-            for phase, dt in zip(("forward", "backward", "update"), (t1 - t0, t2 - t1, t3 - t2)):
-                times["pytorch", phase].append(dt)
+            _timed_step(times, "pytorch", lambda: tmodel(tx[i * 32:(i + 1) * 32])[0],
+                        lambda: topt.zero_grad(set_to_none=True), topt.step)
     print("\none MNIST training step by phase (median of %d alternating steps after 20 warm-up)" % (steps - 20))
     for side in sides:
         meds = [1e3 * statistics.median(times[side, p][20:]) for p in ("forward", "backward", "update")]
