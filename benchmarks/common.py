@@ -126,15 +126,27 @@ def report(times, ours, peer=None, unit="s", scale=1.0, label="per epoch"):
     return result
 
 
+# Linux starts a child's ru_maxrss at its parent's resident size at fork (exec keeps the
+# forked copy's high-water mark), so a benchmark that has grown would inflate every child's
+# peak: children are started by this small launcher, whose own ~10 MB is then the floor.
+_LAUNCH = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+sys.stderr.write("\\nPEAK_RSS_KB %d\\n" % usage.ru_maxrss)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_child(cmd, env=None):
-    """(max RSS of the child in MB, wall s, stdout): os.wait4's rusage, so nothing else in this
-    process counts.  A failing child stops the benchmark with the end of its output."""
+    """(peak RSS of the child in MB, wall s, stdout): the rusage of the command alone, started
+    from a small launcher (above).  A failing child stops the benchmark with the end of its output."""
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            cwd=ROOT, env=env)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    code = os.waitstatus_to_exitcode(status)
-    if code:
-        raise SystemExit("child failed (%d): %s\n%s" % (code, " ".join(cmd), out[-3000:]))
-    return usage.ru_maxrss / 1024.0, time.perf_counter() - t, out  # ru_maxrss is in KB on Linux
+    proc = subprocess.run([sys.executable, "-c", _LAUNCH] + list(cmd), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env)
+    out, _, peak = proc.stdout.rpartition("\nPEAK_RSS_KB ")
+    if proc.returncode:
+        raise SystemExit("child failed (%d): %s\n%s" % (proc.returncode, " ".join(cmd), out[-3000:]))
+    return int(peak.split()[0]) / 1024.0, time.perf_counter() - t, out

@@ -156,6 +156,10 @@ class TrainConfig(RunConfig):
         """Examples an epoch trains on; 0: all (MIDI configs offer --windows-per-epoch)."""
         return 0
 
+    def test_examples(self):
+        """Test examples each epoch is evaluated on; 0: all (MIDI configs offer --test-windows)."""
+        return 0
+
     def alpha_label(self):
         return self.lr_schedule or "%g" % self.alpha
 
@@ -224,3 +228,9 @@ def main_guard(main):
     except KeyboardInterrupt:
         distributed.say_error("\ninterrupted: every completed epoch is saved; rerun the same command to continue.")
         distributed.abort(130)
+    except MemoryError as e:  # one line, not a traceback: what ran out, and what bounds it
+        detail = str(e).splitlines()[0] if str(e) else "MemoryError"
+        distributed.say_error("error: out of memory (%s); every completed epoch is saved. For a big MIDI folder, "
+                              "--windows-per-epoch, --test-windows and --stat-windows bound the work "
+                              "(README: Big MIDI folders)" % detail)
+        distributed.abort(2)

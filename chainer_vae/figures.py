@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 from matplotlib import animation  # noqa: E402
 
 from chainer_vae import io  # noqa: E402
-from chainer_vae.plotting import _wrap  # noqa: E402
+from chainer_vae.plotting import _wrap, epoch_axis  # noqa: E402
 
 
 def _save(fig, path, dpi=110):
@@ -88,6 +88,8 @@ def curves(panels, path, title, xlabel, ylabel=None, logx=False):
         for label, (x, y) in series.items():
             ax.plot(x, y, marker="o" if len(x) < 12 else None, ms=3, label=label)
         ax.set_title(_wrap(name, 60), fontsize=9)
+        if xlabel == "epoch":
+            epoch_axis(ax)
         ax.set_xlabel(xlabel)
         if ylabel:
             ax.set_ylabel(ylabel)

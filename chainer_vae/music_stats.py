@@ -46,21 +46,98 @@ def window_features(window):
     return scalars, pcs, length_counts
 
 
+def chunk_features(windows):
+    """Binary windows (N, T, 156) -> (scalars without pc_distance {name: (N,)}, pitch-class counts
+    (N, 12), pooled note-length counts (9,)): ``window_features`` of every window at once, the same
+    values to the last bit (tests/test_music_stats.py), without a Python loop over windows."""
+    w = np.asarray(windows) > 0
+    n, steps = w.shape[0], w.shape[1]
+    play, art = w[:, :, :N_PITCHES], w[:, :, N_PITCHES:]
+    before = np.zeros_like(play)
+    before[:, 1:] = play[:, :-1]
+    start = play & (art | ~before)                    # a note starts here (notes_from_notestate)
+    onsets = start.sum(axis=(1, 2))
+    sounding = play.sum(axis=2)
+    busy = sounding > 0
+    n_busy = busy.sum(axis=1)
+    # Every sounding cell belongs to exactly one note (a run of play goes back to its start), so
+    # the total length of a window's notes is its count of sounding cells.
+    total_length = sounding.sum(axis=1)
+    present = start.any(axis=1)                       # (N, 78): pitches with a note
+    lowest = np.where(present.any(axis=1), present.argmax(axis=1), 0)
+    highest = np.where(present.any(axis=1), N_PITCHES - 1 - present[:, ::-1].argmax(axis=1), 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scalars = {
+            "notes_per_bar": onsets * STEPS_PER_BAR / steps,
+            "polyphony": np.where(n_busy > 0, total_length / np.maximum(n_busy, 1), 0.0),
+            "pitch_range": (highest - lowest).astype(np.float64),
+            "empty_fraction": 1.0 - n_busy / steps,
+            "mean_note_length": np.where(onsets > 0, total_length / np.maximum(onsets, 1), 0.0),
+        }
+    per_pitch = start.sum(axis=1)                     # (N, 78) onsets per pitch
+    padded = np.zeros((n, 84), np.int64)              # 7 octaves of 12 (pitch 24 is a C)
+    padded[:, :N_PITCHES] = per_pitch
+    pcs = padded.reshape(n, 7, 12).sum(axis=1)
+    return scalars, pcs, np.bincount(np.searchsorted(LENGTH_BINS, _note_lengths(play, start), side="right") - 1,
+                                     minlength=len(LENGTH_BINS))
+
+
+def _note_lengths(play, start):
+    """Lengths (steps) of every note of the windows: from its start to the first later step that is
+    silent or re-articulated (the end of the window counts as silent)."""
+    n, steps, pitches = play.shape
+    stop = np.ones((n, pitches, steps + 1), bool)     # a sentinel column at T for every pitch
+    stop[:, :, :steps] = (~play | start).transpose(0, 2, 1)
+    stop_idx = np.flatnonzero(stop)
+    starts = np.flatnonzero(np.concatenate([start.transpose(0, 2, 1),
+                                            np.zeros((n, pitches, 1), bool)], axis=2))
+    return stop_idx[np.searchsorted(stop_idx, starts, side="right")] - starts
+
+
+class Features:
+    """The features of a set of windows, accumulated chunk by chunk: memory grows by 7 numbers a
+    window (six scalars and a pitch-class count vector), never by the windows themselves."""
+
+    def __init__(self):
+        self._scalars, self._pcs = [], []
+        self._lengths = np.zeros(len(LENGTH_BINS), np.int64)
+        self.count = 0
+
+    def add(self, windows, chunk=512):
+        """Binary windows: an (N, T, 156) array or data.windows.Windows, read ``chunk`` at a time."""
+        for i in range(0, len(windows), chunk):
+            part = np.asarray(windows[i:i + chunk])
+            scalars, pcs, lengths = chunk_features(part)
+            self._scalars.append(scalars)
+            self._pcs.append(pcs.astype(np.int32))
+            self._lengths += lengths
+            self.count += len(part)
+        return self
+
+    def result(self, reference_pcs=None):
+        """{"scalars": {name: (N,)}, "pitch_classes": (12,) pooled fractions, "note_lengths": (9,)
+        pooled fractions}; pc_distance is measured against ``reference_pcs`` (the pooled
+        histogram of the reference set; this set's own if None)."""
+        scalars = {k: np.concatenate([c[k] for c in self._scalars]) if self._scalars else np.zeros(0)
+                   for k in SCALARS[:-1]}
+        pcs = (np.concatenate(self._pcs) if self._pcs else np.zeros((0, 12), np.int32)).astype(np.float64)
+        pooled_pcs = _fractions(pcs.sum(axis=0))
+        ref = pooled_pcs if reference_pcs is None else np.asarray(reference_pcs)
+        per_window = pcs / np.maximum(pcs.sum(axis=1, keepdims=True), 1)
+        distance = 0.5 * np.abs(per_window - ref).sum(axis=1)
+        distance[pcs.sum(axis=1) == 0] = 1.0  # no notes: nothing in key
+        scalars["pc_distance"] = distance
+        return {"scalars": scalars, "pitch_classes": pooled_pcs,
+                "note_lengths": _fractions(self._lengths.astype(np.float64))}
+
+
 def features(windows, reference_pcs=None):
-    """Binary windows (N, T, 156) -> {"scalars": {name: (N,)}, "pitch_classes": (12,) pooled
-    fractions, "note_lengths": (9,) pooled fractions}.  pc_distance is measured against
-    ``reference_pcs`` (the pooled histogram of the reference set; this set's own if None)."""
-    rows = [window_features(w) for w in windows]
-    scalars = {k: np.array([r[0][k] for r in rows], np.float64) for k in SCALARS[:-1]}
-    pcs = np.array([r[1] for r in rows], np.float64).reshape(-1, 12)
-    lengths = np.array([r[2] for r in rows], np.float64).reshape(-1, len(LENGTH_BINS))
-    pooled_pcs = _fractions(pcs.sum(axis=0))
-    ref = pooled_pcs if reference_pcs is None else np.asarray(reference_pcs)
-    per_window = pcs / np.maximum(pcs.sum(axis=1, keepdims=True), 1)
-    distance = 0.5 * np.abs(per_window - ref).sum(axis=1)
-    distance[pcs.sum(axis=1) == 0] = 1.0  # no notes: nothing in key
-    scalars["pc_distance"] = distance
-    return {"scalars": scalars, "pitch_classes": pooled_pcs, "note_lengths": _fractions(lengths.sum(axis=0))}
+    """Binary windows (an (N, T, 156) array or data.windows.Windows), or an iterable of such
+    chunks -> ``Features.result``."""
+    acc = Features()
+    for part in ([windows] if hasattr(windows, "shape") else windows):
+        acc.add(part)
+    return acc.result(reference_pcs)
 
 
 def _fractions(counts):
@@ -108,7 +185,8 @@ def compare(generated, reference):
 
 
 def pitch_class_distance(windows, reference_pcs):
-    """Total variation distance (0..1) of the windows' pooled pitch-class histogram from a reference one."""
+    """Total variation distance (0..1) of the windows' pooled pitch-class histogram from a reference
+    one; windows as ``features`` takes them (an array, Windows, or an iterable of chunks)."""
     return 0.5 * float(np.abs(features(windows)["pitch_classes"] - np.asarray(reference_pcs)).sum())
 
 

@@ -23,6 +23,13 @@ def _series(history, split, term):
     return [row[split][term] for row in history]
 
 
+def epoch_axis(ax):
+    """Whole epochs only on the x axis: a 2-epoch run would otherwise show 1.2, 1.4, ..."""
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+
+
 def loss_and_kl(history, path, title, mark_epochs=None):
     """Fig. 4 / Fig. 5: left, train and test total loss per epoch; right, train and test KL.
 
@@ -33,11 +40,16 @@ def loss_and_kl(history, path, title, mark_epochs=None):
     for ax, term, label in ((axes[0], "loss", "total loss (nats / example)"),
                             (axes[1], "kl_penalty", "KL divergence (nats / example)")):
         ax.plot(epochs, _series(history, "train", term), label="train")
-        ax.plot(epochs, _series(history, "test", term), label="test")
+        sample = history[-1].get("test_examples")
+        ax.plot(epochs, _series(history, "test", term),
+                label="test" if not sample else "test (a fixed sample of %d windows)" % sample)
+        if "test_all" in history[-1]:
+            ax.plot([epochs[-1]], [history[-1]["test_all"][term]], "k*", ms=9,
+                    label="test, every window (after the last epoch)")
         if mark_epochs:
             ax.axvspan(mark_epochs[0], mark_epochs[1], color="0.9", zorder=0,
                        label="epochs %d-%d (paper's plot)" % tuple(mark_epochs))
-        ax.set_xlabel("epoch")
+        epoch_axis(ax)
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.legend()
@@ -128,7 +140,7 @@ def test_curves(rows, datasets, path):
         for r in (r for r in rows if r["data"] == d):
             ax.plot(range(1, r["epochs"] + 1), r["test_curve"], label="%s / %s" % (r["encoder"], r["decoder"]))
         ax.set_title("%s: test loss per epoch" % d.upper(), fontsize=10)
-        ax.set_xlabel("epoch")
+        epoch_axis(ax)
         ax.set_ylabel("nats / example")
         ax.grid(alpha=0.3)
         ax.legend()

@@ -14,9 +14,10 @@ class Progress:
         self.min_interval = min_interval if self.live else log_interval
         self._last = time.perf_counter()
 
-    def bar(self, prefix, done, total, started, unit=None):
+    def bar(self, prefix, done, total, started, unit=None, eta=None):
         """Redraw `prefix [####    ] done/total elapsed eta` at most every min_interval seconds;
-        with a unit, also the rate (e.g. '55 songs/s')."""
+        with a unit, also the rate (e.g. '55 songs/s'); eta: seconds left, when the caller knows
+        better than done/total (e.g. an epoch's test pass after its batches)."""
         if not self.enabled:
             return
         now = time.perf_counter()
@@ -25,7 +26,8 @@ class Progress:
             return  # a log file gets no line for the finished epoch: the epoch line follows
         self._last = now
         elapsed = now - started
-        eta = elapsed / done * (total - done) if done else 0.0
+        if eta is None:
+            eta = elapsed / done * (total - done) if done else 0.0
         width = 24
         filled = int(width * done / max(total, 1))
         rate = " %.0f %s/s" % (done / elapsed, unit) if unit and elapsed > 0 else ""
@@ -40,6 +42,16 @@ class Progress:
             self.stream.write("\r\033[K")
         self.stream.write(text + "\n")
         self.stream.flush()
+
+
+def counter(label, total, enabled=True, unit=None):
+    """on_done(n): n more of ``total`` things done; a bar with the rate and ETA on stderr."""
+    bar, started, done = Progress(enabled and total > 0), time.perf_counter(), [0]
+
+    def on_done(n):
+        done[0] += n
+        bar.bar(label, done[0], total, started, unit=unit)
+    return on_done
 
 
 def duration(seconds):

@@ -87,6 +87,7 @@ def fit(config, name, train_x, test_x, data_description, on_epoch=None):
         batch_size=config.batch_size, lr=config.schedule(), weight_decay=config.weight_decay,
         beta=config.beta, anneal_epochs=config.anneal_epochs, seed=config.seed,
         progress=config.progress, resume=config.resume, examples_per_epoch=config.examples_per_epoch(),
+        test_examples=config.test_examples(),
         on_epoch=None if on_epoch is None else lambda epoch, m: on_epoch(epoch, m, run_dir),
         comm=comm)
     if root:

@@ -52,15 +52,32 @@ def label(setting):
 
 
 def binarize(probabilities, setting, rng=None):
-    """Probabilities (any shape) -> uint8 0/1 notes under ``setting`` ((kind, value))."""
-    p = np.asarray(probabilities, np.float64)
+    """Probabilities (any shape) -> uint8 0/1 notes under ``setting`` ((kind, value)).
+
+    Computed in the probabilities' own precision (float32 from the decoder): a float64 copy of
+    a chunk of windows would double its memory.  The threshold is compared exactly: a float32
+    p is kept iff p >= t holds for the float64 t given."""
+    p = np.asarray(probabilities)
+    if p.dtype.kind != "f":
+        p = p.astype(np.float64)
     kind, value = setting
     if kind == "threshold":
-        return (p >= value).astype(np.uint8)
+        return (p >= _at_least(value, p.dtype)).astype(np.uint8)
     if rng is None:
         raise ValueError("Bernoulli sampling needs a random generator")
-    eps = 1e-7
-    q = np.clip(p, eps, 1 - eps)
-    logits = np.log(q) - np.log1p(-q)
-    sharpened = 1.0 / (1.0 + np.exp(-logits / value))
+    one = p.dtype.type(1)
+    eps = p.dtype.type(1e-7)
+    q = np.clip(p, eps, one - eps)
+    logits = np.log(q)
+    logits -= np.log1p(-q)
+    logits /= p.dtype.type(-value)
+    np.exp(logits, out=logits)
+    logits += one
+    sharpened = np.divide(one, logits, out=logits)  # sigmoid(logit(p) / T)
     return (rng.random_sample(p.shape) < sharpened).astype(np.uint8)
+
+
+def _at_least(value, dtype):
+    """The smallest number of ``dtype`` that is >= value (so that p >= it iff p >= value)."""
+    t = dtype.type(value)
+    return t if t >= value else np.nextafter(t, dtype.type(np.inf))

@@ -49,13 +49,13 @@ def eval_batch_size(x, elements=2 ** 24):
     return int(max(32, min(4096, elements // per_example)))
 
 
-def evaluate(model, x, batch_size=None, comm=None):
+def evaluate(model, x, batch_size=None, comm=None, on_chunk=None):
     """Per-example means of loss, reconstr and kl_penalty over x (device array), without backprop.
 
     The original code evaluated the whole test set in one pass; chunks of `batch_size` (default:
     ``eval_batch_size``) give the same per-example means while bounding memory for large test
     sets.  comm (ChainerMN): each rank evaluates its rows of every chunk and the sums are added
-    over the ranks.
+    over the ranks.  on_chunk(done, total), if given, is called after each chunk (progress).
     """
     batch_size = batch_size or eval_batch_size(x)
     xp = model.xp
@@ -73,6 +73,8 @@ def evaluate(model, x, batch_size=None, comm=None):
             model(xb)
             w = np.float32(len(xb))
             sums += xp.stack([model.reconstr.array, model.kl_penalty.array]) * w
+            if on_chunk is not None:
+                on_chunk(min(i + batch_size, n), n)
     sums = chainer.backend.CpuDevice().send(sums)
     if comm is not None:
         sums = distributed.sum_over_ranks(comm, sums)
@@ -137,6 +139,45 @@ def train_epoch(model, optimizer, x_train, batch_size, progress=None, n_examples
     return sums
 
 
+def test_sample(x, n, seed):
+    """The fixed, seeded sample of ``n`` examples of x that every epoch is evaluated on (sorted,
+    so windows are read in order); x itself when n is 0 or covers it."""
+    if not n or n >= len(x):
+        return x
+    index = np.sort(np.random.RandomState(seed).choice(len(x), n, replace=False))
+    return x.subset(index) if isinstance(x, Windows) else x[index]
+
+
+class EpochBar:
+    """One bar for an epoch: its training batches, then its test pass, with one ETA for both.
+
+    The test pass's cost is measured in the first epoch; until then it is guessed from the
+    example counts (a forward pass is about a third of a training step)."""
+
+    def __init__(self, bar, epochs, n_batches, batch_size, n_test):
+        self.bar, self.epochs, self.n_batches = bar, epochs, n_batches
+        self.test_per_batch = n_test / batch_size / 3.0  # test-pass seconds, in training batches
+        self.epoch = self.started = self.test_started = None
+
+    def start(self, epoch):
+        self.epoch, self.started = epoch, time.perf_counter()
+
+    def train(self, i):
+        per_batch = (time.perf_counter() - self.started) / i
+        eta = per_batch * (self.n_batches - i + self.test_per_batch)
+        self.bar.bar("epoch %d/%d train" % (self.epoch, self.epochs), i, self.n_batches, self.started, eta=eta)
+
+    def test(self, done, total):
+        now = time.perf_counter()
+        if self.test_started is None:
+            self.test_started, self.train_seconds = now, now - self.started
+        eta = (now - self.test_started) / done * (total - done) if done else 0.0
+        self.bar.bar("epoch %d/%d test" % (self.epoch, self.epochs), done, total, self.started, eta=eta)
+        if done >= total:  # measured: the next epochs' ETAs use it
+            self.test_per_batch = (now - self.test_started) / (self.train_seconds / self.n_batches)
+            self.test_started = None
+
+
 def _check_finite(row, run_dir):
     """A NaN or infinite loss stops the run; the snapshot of the last good epoch stays."""
     bad = [split for split in ("train", "test") if not np.isfinite(row[split]["loss"])]
@@ -149,12 +190,15 @@ def _check_finite(row, run_dir):
 
 def train(model, train_x, test_x, *, run_dir, epochs, device, batch_size=32, lr=1e-3,
           weight_decay=5e-4, beta=1.0, anneal_epochs=0, seed=0, progress=True, resume=True,
-          examples_per_epoch=0, on_epoch=None, comm=None):
+          examples_per_epoch=0, test_examples=0, on_epoch=None, comm=None):
     """Train ``model`` (a VAELoss) with Adam + WeightDecay; return the per-epoch history.
 
     train_x, test_x: host arrays (float32 in [0, 1], or uint8 0/1) or Windows (MIDI windows cut
     per batch from packed songs), sent to `device` once.  examples_per_epoch > 0: each epoch
     trains on that many examples drawn without replacement (reproducible from the seed).
+    test_examples > 0: each epoch's test loss is of a fixed, seeded sample of that many test
+    examples (``test_sample``), and the whole test set is evaluated once after the last epoch,
+    into the last row's ``test_all``.
     lr: a constant alpha, a schedule text ('1e-3:30,1e-5') or a parsed schedule.
     Each epoch draws a fresh permutation and drops the last partial batch (as the original);
     the train loss of an epoch is the mean of its batch losses, the test loss is one pass over
@@ -194,26 +238,30 @@ def train(model, train_x, test_x, *, run_dir, epochs, device, batch_size=32, lr=
     if comm is not None:
         distributed.start(optimizer, comm)
     xp = device.xp
-    x_train, x_test = _send(device, train_x), _send(device, test_x)
+    epoch_test_x = test_sample(test_x, test_examples, seed)
+    x_train, x_test = _send(device, train_x), _send(device, epoch_test_x)
     n_batches = min(len(train_x), examples_per_epoch or len(train_x)) // batch_size
     if n_batches == 0:
         raise DataError("batch size %d exceeds the %d training examples" % (batch_size, len(train_x)))
+    progress_bar = EpochBar(bar, epochs, n_batches, batch_size, len(epoch_test_x))
 
     for epoch in range(len(history) + 1, epochs + 1):
         _reseed(xp, seed, epoch)
         optimizer.alpha = lr_at(schedule, epoch)
         model.beta = beta_at(epoch, beta, anneal_epochs)
         started = time.perf_counter()
+        progress_bar.start(epoch)
         shard = {} if comm is None else {"comm": comm}  # (as called before MPI: tests wrap these)
         sums = train_epoch(model, optimizer, x_train, batch_size, n_examples=examples_per_epoch,
-                           progress=lambda i: bar.bar("epoch %d/%d" % (epoch, epochs), i, n_batches, started),
-                           **shard)
+                           progress=progress_bar.train, **shard)
         means = [float(s) / n_batches for s in sums]
         if comm is not None:  # each rank's mean of its batch means -> the global batches' mean
             means = distributed.mean_over_ranks(comm, means)
         row = {"epoch": epoch, "alpha": optimizer.alpha, "beta": model.beta,
                "train": {k: float(m) for k, m in zip(TERMS, means)}}
-        row["test"] = evaluate(model, x_test, **shard)
+        row["test"] = evaluate(model, x_test, on_chunk=progress_bar.test, **shard)
+        if len(epoch_test_x) < len(test_x):
+            row["test_examples"] = len(epoch_test_x)
         row["seconds"] = time.perf_counter() - started
         _check_finite(row, run_dir)  # the same row on every rank: all stop together
         history.append(row)
@@ -228,6 +276,13 @@ def train(model, train_x, test_x, *, run_dir, epochs, device, batch_size=32, lr=
             epoch, epochs, row["train"]["loss"], row["train"]["kl_penalty"],
             row["test"]["loss"], row["test"]["kl_penalty"], row["seconds"],
             "  run eta %s" % duration(left) if left else ""))
+    if len(epoch_test_x) < len(test_x) and "test_all" not in history[-1]:
+        bar.line("evaluating all %d test examples (each epoch saw a sample of %d)" % (len(test_x), len(epoch_test_x)))
+        history[-1]["test_all"] = evaluate(model, _send(device, test_x), on_chunk=progress_bar.test, **(
+            {} if comm is None else {"comm": comm}))
+        if root:
+            _save_snapshot(snapshot, model, optimizer, history)
+            io.write_json(os.path.join(run_dir, "history.json"), history)
     if comm is not None:
         distributed.detach(model)
     return history

@@ -27,7 +27,7 @@ def _pairs_problem(text):
 
 
 @dataclasses.dataclass(frozen=True)
-class ArchConfig(cfg.RunConfig):
+class ArchConfig(cfg.RunConfig, midi.MidiFolder):
     """Train each encoder/decoder pair on each data set and tabulate the results."""
     seed: int = flag(0, "training seed of every pair", lambda v: None if 0 <= v < 2 ** 32 else "must be in 0 .. 2**32-1")
     data: str = flag("mnist,midi", "which data sets: mnist, midi or mnist,midi",
@@ -38,7 +38,6 @@ class ArchConfig(cfg.RunConfig):
     epochs: int = flag(10, "epochs per pair, on both data sets", ">=1")
     mnist_alpha: float = flag(1e-3, "Adam's rate for every MNIST pair (Fig. 4's)", ">0")
     midi_alpha: float = flag(1e-3, "Adam's rate for every MIDI pair (Fig. 5's first phase)", ">0")
-    midi_dir: str = flag("", "MIDI class folders; empty: Bach from music21's corpus", "dir")
 
     def smoke_config(self):
         return dataclasses.replace(self, epochs=1, smoke=True)
@@ -55,7 +54,7 @@ def run_pair(config, data, encoder, decoder):
     else:
         base = midi.MidiConfig().smoke_config() if config.smoke else midi.MidiConfig()
         run, d = midi.train(dataclasses.replace(base, lr_schedule="", alpha=config.midi_alpha,
-                                                midi_dir=config.midi_dir, **common))
+                                                **config.midi_folder(), **common))
         description = midi.label(run, d)
     test = [row["test"]["loss"] for row in run.history]
     best = int(np.argmin(test))

@@ -25,7 +25,10 @@ from chainer_vae import distributed, io, music_stats, plotting, sampling
 from chainer_vae.config import flag
 from chainer_vae.recipes import midi, music
 from chainer_vae.inference import decode, encode
+from chainer_vae.progress import counter
 
+# Windows per chunk of the statistics: 512 x 15,600 float32 probabilities are 32 MB.
+STAT_CHUNK = 512
 COMPARE = ("threshold=0.15,threshold=0.2,threshold=0.25,threshold=0.3,threshold=0.4,threshold=0.5,"
            "temperature=1,temperature=0.75,temperature=0.6,temperature=0.5,temperature=0.3")
 
@@ -37,38 +40,60 @@ class MusicConfig(music.MusicConfig):
     n_reconstructions: int = flag(2, "test windows encoded and decoded", ">=0")
     compare: str = flag(COMPARE, "sampling settings measured against the test windows (music_stats.json): "
                                  "comma-separated threshold=X and temperature=X", sampling.settings_problem)
-    stat_windows: int = flag(0, "prior samples drawn per setting for the statistics; 0: as many as test windows",
-                             ">=0")
+    stat_windows: int = flag(2000, "windows measured per setting: a seeded sample of this many test windows is "
+                                   "the reference and is reconstructed, and as many prior samples are drawn; "
+                                   "0: every test window (memory stays bounded; time grows with it)", ">=0")
 
     NOT_IN_RUN_ID = music.MusicConfig.NOT_IN_RUN_ID + (
         "n_songs", "n_reconstructions", "compare", "stat_windows")
 
 
 def statistics(config, run, data, shape):
-    """Prior samples and reconstructions of every --compare setting vs the test windows."""
-    rng = np.random.RandomState(config.sample_seed + 1)
+    """Prior samples and reconstructions of every --compare setting vs the test windows, measured
+    chunk by chunk: memory holds a chunk of windows and a few numbers per window, never a set."""
     n_test = len(data.test_x)
-    test = data.test_x[np.arange(n_test)]
-    reference = music_stats.features(test)
+    n = min(config.stat_windows or n_test, n_test)
+    # The reference: every test window, or a seeded sample of them (its size is in the output).
+    picked = np.arange(n_test) if n == n_test else np.sort(
+        np.random.RandomState(config.sample_seed + 2).choice(n_test, n, replace=False))
+    reference_windows = data.test_x.subset(picked)
+    rng = np.random.RandomState(config.sample_seed + 1)
+    z = rng.standard_normal((n, config.n_latent)).astype(np.float32)
+    train_pick = np.sort(rng.choice(len(data.train_x), size=min(n, len(data.train_x)), replace=False))
+    settings = sampling.parse_settings(config.compare)
+    # One generator per setting and side: the draws do not depend on the chunk size or order.
+    draws = {(i, side): np.random.RandomState([config.sample_seed, 1, i, side])
+             for i in range(len(settings)) for side in (0, 1)}
+    reference, train = music_stats.Features(), music_stats.Features()
+    prior = [music_stats.Features() for _ in settings]
+    recon = [music_stats.Features() for _ in settings]
+    done = counter("statistics of %d settings" % len(settings), n, config.progress, unit="windows")
+    for i in range(0, n, STAT_CHUNK):
+        windows = reference_windows[i:i + STAT_CHUNK]
+        reference.add(windows, STAT_CHUNK)
+        prior_p = decode(run.model, z[i:i + STAT_CHUNK]).reshape(shape)
+        recon_p = decode(run.model, encode(run.model, windows)).reshape(shape)
+        for k, setting in enumerate(settings):
+            prior[k].add(sampling.binarize(prior_p, setting, draws[k, 0]))
+            recon[k].add(sampling.binarize(recon_p, setting, draws[k, 1]))
+        done(len(windows))
+    train.add(data.train_x.subset(train_pick), STAT_CHUNK)
+    reference = reference.result()
     ref_pcs = reference["pitch_classes"]
-    n = config.stat_windows or n_test
-    prior_p = decode(run.model, rng.standard_normal((n, config.n_latent)).astype(np.float32)).reshape(shape)
-    recon_p = decode(run.model, encode(run.model, test)).reshape(shape)
-    train_pick = rng.choice(len(data.train_x), size=min(n_test, len(data.train_x)), replace=False)
-    train = music_stats.features(data.train_x[np.sort(train_pick)], ref_pcs)
     rows, prior_feats = [], {}
-    for setting in sampling.parse_settings(config.compare):
+    for k, setting in enumerate(settings):
         name = sampling.label(setting)
-        prior = music_stats.features(sampling.binarize(prior_p, setting, rng), ref_pcs)
-        recon = music_stats.features(sampling.binarize(recon_p, setting, rng), ref_pcs)
-        prior_feats[name] = prior
-        rows.append({"setting": name, "prior": music_stats.compare(prior, reference),
-                     "reconstruction": music_stats.compare(recon, reference)})
+        prior_feats[name] = prior[k].result(ref_pcs)
+        rows.append({"setting": name, "prior": music_stats.compare(prior_feats[name], reference),
+                     "reconstruction": music_stats.compare(recon[k].result(ref_pcs), reference)})
     best = max(rows, key=lambda r: r["prior"]["mean_overlap"])
     return {
-        "reference": "%d test windows" % n_test, "prior_samples_per_setting": n,
+        "reference": ("%d test windows" % n_test if n == n_test else
+                      "a seeded sample of %d of the %d test windows (--stat-windows)" % (n, n_test)),
+        "reference_windows": n, "test_windows": n_test,
+        "prior_samples_per_setting": n, "reconstructions_per_setting": n,
         "reference_means": {k: float(v.mean()) for k, v in reference["scalars"].items()},
-        "train_windows_vs_test": music_stats.compare(train, reference),
+        "train_windows_vs_test": music_stats.compare(train.result(ref_pcs), reference),
         "settings": rows,
         "recommended_for_prior_samples": best["setting"],
         "why": "the highest mean overlap of prior samples with the test windows' distributions",
@@ -103,14 +128,12 @@ def main(argv=None):
 
     stats, reference, prior_feats = statistics(config, run, data, shape)
     io.write_json(os.path.join(out, "music_stats.json"), dict(
-        data_description=midi.describe(data), data_fingerprint=run.info["data_fingerprint"],
-        run_id=run.info["run_id"], sample_seed=config.sample_seed, **stats))
+        **midi.provenance(run, data), sample_seed=config.sample_seed, **stats))
     plotting.music_statistics(reference, prior_feats, os.path.join(out, "music_stats.png"),
                               "%s: prior samples under each sampling setting vs %s" % (
                                   midi.describe(data), stats["reference"]))
     io.write_json(os.path.join(out, "music.json"), {
-        "data_description": midi.describe(data), "data_fingerprint": run.info["data_fingerprint"],
-        "run_id": run.info["run_id"], "epochs": len(run.history), "sample_seed": config.sample_seed,
+        **midi.provenance(run, data), "epochs": len(run.history), "sample_seed": config.sample_seed,
         "sampling": label, "threshold": config.threshold, "temperature": config.temperature,
         "tempo_bpm": write.tempo, "audio": write.audio_info(), "files": write.written})
     print(write.summary())

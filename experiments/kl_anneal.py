@@ -19,14 +19,13 @@ from chainer_vae.recipes import midi, mnist
 
 
 @dataclasses.dataclass(frozen=True)
-class AnnealConfig(cfg.RunConfig):
+class AnnealConfig(cfg.RunConfig, midi.MidiFolder):
     """Train each data set with and without KL annealing and compare."""
     seed: int = flag(0, "training seed of every run", lambda v: None if 0 <= v < 2 ** 32 else "must be in 0 .. 2**32-1")
     data: str = flag("mnist,midi", "which data sets: mnist, midi or mnist,midi",
                      choices=("mnist", "midi", "mnist,midi", "midi,mnist"))
     anneal_epochs: int = flag(10, "epochs over which the KL weight rises from 0 to 1", ">=1")
     epochs: int = flag(60, "epochs of every run (Figs. 4 and 5: 60)", ">=1")
-    midi_dir: str = flag("", "MIDI class folders (the paper's: bach_lute); empty: Bach from music21's corpus", "dir")
 
     def smoke_config(self):
         return dataclasses.replace(self, epochs=2, anneal_epochs=1, smoke=True)
@@ -38,7 +37,7 @@ def run_pair(config, data):
     recipe, cls = (mnist, mnist.MnistConfig) if data == "mnist" else (midi, midi.MidiConfig)
     base = cls().smoke_config() if config.smoke else cls()
     if data == "midi":
-        common["midi_dir"] = config.midi_dir
+        common.update(config.midi_folder())
     out = {}
     for name, anneal in (("no anneal", 0), ("anneal %d" % config.anneal_epochs, config.anneal_epochs)):
         run, d = recipe.train(dataclasses.replace(base, anneal_epochs=anneal, **common))

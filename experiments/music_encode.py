@@ -82,13 +82,12 @@ def main(argv=None):
                 "%s rebuilt from its windows' latent codes, %s" % (name, label), "its reconstruction",
                 boundaries=starts, boundary_labels=marks)
 
-    train_mu = encode(run.model, data.train_x[np.arange(len(data.train_x))])
-    stats = latent.class_stats(train_mu, data.train_y, len(data.classes))
+    stats, train_mu, _ = music.class_means(run.model, data, config.class_windows, config.sample_seed + 3,
+                                           config.progress)
     present = [i for i, s in enumerate(stats) if s is not None]
     nearest = latent.nearest_class(mu, np.array([stats[i][0] for i in present]))
     io.write_json(os.path.join(out, stem + ".json"), {
-        "data_description": midi.describe(data), "data_fingerprint": run.info["data_fingerprint"],
-        "run_id": run.info["run_id"], "song": name, "song_steps": int(len(matrix)),
+        **midi.provenance(run, data), "song": name, "song_steps": int(len(matrix)),
         "song_tempo_bpm": info.tempo_bpm, "window_steps": int(shape[1]), "sampling": label,
         "windows": [{"start_step": s, "latent_code": [round(float(v), 4) for v in z],
                      "nearest_class_mean": data.classes[present[k]]}

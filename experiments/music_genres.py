@@ -59,10 +59,12 @@ def main(argv=None):
     else:
         a_name, b_name = classes[0], classes[-1]
 
-    train_mu = encode(run.model, data.train_x[np.arange(len(data.train_x))])
-    stats = latent.class_stats(train_mu, data.train_y, len(classes))
-    test_y = np.asarray(data.test_y)
-    real_pcs = {c: music_stats.features(data.test_x[np.flatnonzero(test_y == i)])["pitch_classes"]
+    stats, train_mu, train_y = music.class_means(run.model, data, config.class_windows, config.sample_seed + 3,
+                                                 config.progress)
+    test_rows = music.per_class_sample(data.test_y, len(classes), config.class_windows, config.sample_seed + 4)
+    test_y = np.full(len(data.test_x), -1)
+    test_y[test_rows] = np.asarray(data.test_y)[test_rows]  # -1: a test window left out of the sample
+    real_pcs = {c: music_stats.features(data.test_x.subset(np.flatnonzero(test_y == i)))["pitch_classes"]
                 for i, c in enumerate(classes) if (test_y == i).any()}
     styles = {}
     for i, cls in enumerate(classes):
@@ -81,13 +83,13 @@ def main(argv=None):
                                                        for r, p in real_pcs.items()}}
 
     a, b = classes.index(a_name), classes.index(b_name)
-    vector = latent.attribute_vector(train_mu, data.train_y, a, b)
+    vector = latent.attribute_vector(train_mu, train_y, a, b)
     strengths = [float(v) for v in config.strengths.split(",")]
     a_test = np.flatnonzero(test_y == a)
-    a_mu = encode(run.model, data.test_x[a_test])
+    a_mu = encode(run.model, data.test_x.subset(a_test))
     shifted = []
-    for s in strengths:
-        notes = music.decode_notes(run.model, a_mu + s * vector, shape, setting, rng)
+    for s in strengths:  # every class-A test window, shifted, decoded and measured a batch at a time
+        notes = music.decode_note_batches(run.model, a_mu + s * vector, shape, setting, rng)
         shifted.append({"strength": s, "pitch_class_distance": {
             r: round(music_stats.pitch_class_distance(notes, real_pcs[r]), 4) for r in (a_name, b_name) if r in real_pcs}})
     piece = music.decode_notes(run.model, a_mu[:1] + np.array(strengths, np.float32)[:, None] * vector,
@@ -99,9 +101,10 @@ def main(argv=None):
                 boundary_labels=["x%g" % s for s in strengths], strengths=strengths)
 
     io.write_json(os.path.join(out, "genres.json"), {
-        "data_description": midi.describe(data), "data_fingerprint": run.info["data_fingerprint"],
-        "run_id": run.info["run_id"], "sample_seed": config.sample_seed, "sampling": label,
+        **midi.provenance(run, data), "sample_seed": config.sample_seed, "sampling": label,
         "windows_per_class_measured": config.stat_windows, "styles": styles,
+        "class_statistics_from": {"train_windows": int(len(train_y)), "test_windows": int(len(test_rows)),
+                                  "at_most_per_class": config.class_windows or "all"},
         "attribute": {"from": a_name, "to": b_name, "vector_norm": round(float(np.linalg.norm(vector)), 3),
                       "test_windows_of_from_class": int(len(a_test)), "shifted": shifted},
         "tempo_bpm": write.tempo, "audio": write.audio_info(), "files": write.written})

@@ -102,8 +102,7 @@ def main(argv=None):
                 step_distances=[round(float(d), 3) for d in np.linalg.norm(np.diff(path, axis=0), axis=1)])
 
     io.write_json(os.path.join(out, "paths.json"), {
-        "data_description": midi.describe(data), "data_fingerprint": run.info["data_fingerprint"],
-        "run_id": run.info["run_id"], "sample_seed": config.sample_seed, "sampling": label,
+        **midi.provenance(run, data), "sample_seed": config.sample_seed, "sampling": label,
         "pair": {"a": names[0], "b": names[1], "latent_distance": round(float(np.linalg.norm(za - zb)), 3)},
         "long_piece": how, "tempo_bpm": write.tempo, "audio": write.audio_info(), "files": write.written})
     print(write.summary())

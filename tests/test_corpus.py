@@ -94,6 +94,38 @@ def test_bad_files_are_reported_not_fatal(tmp_path):
     assert "3 files skipped" in d.report[-1] and "2 songs" in d.report[-1]
 
 
+def test_a_quota_or_smoke_run_still_reports_every_bad_file(tmp_path):
+    # --smoke takes one song a class: the bad files after it must still be named, not hidden
+    root = make_dataset(tmp_path / "data", songs_per_class=2)
+    (root / "b_minor" / "zz_broken.mid").write_bytes(b"MThd\x00")
+    d = load_midi_dataset(root, cache_dir=tmp_path / "cache", progress=False, max_songs_per_class=1)
+    assert len(d.songs) == 2
+    assert any("zz_broken.mid" in line and "corrupt MIDI data" in line for line in d.report[:-1])
+    assert "1 files skipped" in d.report[-1]
+
+
+def test_link_loops_and_dangling_links_get_one_line_each(tmp_path):
+    root = make_dataset(tmp_path / "data", songs_per_class=1)
+    os.symlink("loop.mid", root / "a_major" / "loop.mid")              # points to itself
+    os.symlink(tmp_path / "gone.mid", root / "b_minor" / "gone.mid")   # its target is missing
+    os.symlink("folk", root / "folk")                                  # a class folder that loops
+    d = load_midi_dataset(root, cache_dir=False, progress=False)
+    lines = d.report[:-1]
+    assert len(d.songs) == 2 and len(lines) == 3, lines
+    assert any("loop.mid" in line and "leads back to itself (a loop)" in line for line in lines)
+    assert any("folk" in line and "leads back to itself" in line for line in lines)
+    assert any("gone.mid" in line and "does not exist" in line for line in lines)
+
+
+def test_a_run_prints_the_first_bad_files_and_a_count_of_the_rest():
+    from chainer_vae.recipes.midi import REPORT_LINES, report_lines
+    report = ["skipped: f%d.mid: empty file (0 bytes)" % i for i in range(12)] + ["summary"]
+    shown = report_lines(report)
+    assert shown[:REPORT_LINES] == report[:REPORT_LINES] and shown[-1] == "summary"
+    assert "and %d more" % (12 - REPORT_LINES) in shown[REPORT_LINES] and len(shown) == REPORT_LINES + 2
+    assert report_lines(report[-3:]) == report[-3:]
+
+
 def test_only_bad_files_is_a_data_error(tmp_path):
     bad = tmp_path / "bad" / "cls"
     bad.mkdir(parents=True)

@@ -328,8 +328,19 @@ def test_song_length_cap_is_exact_and_explained(tmp_path):
 
     matrix, info = M.read_notestate(one_note(M.MAX_STEPS))
     assert info.n_steps == M.MAX_STEPS == len(matrix)
-    with pytest.raises(DataError, match=r"song would be 100,001 steps long \(cap 100,000 = 25,000 quarter"):
+    # one note held past the cap: no piece holds a note for 6,250 bars, so it is named damage
+    with pytest.raises(DataError, match=r"timing data corrupt: a delta time would put the song at 100,001 "
+                                        r"steps \(a note held for 100,001 steps"):
         M.read_notestate(one_note(M.MAX_STEPS + 1))
+    # a real (if absurdly long) song: a note every bar, 100,001 steps in all, is the cap's message
+    path = tmp_path / "long.mid"
+    bar = vlq(120 * 15) + b"\x3c\x00" + vlq(120) + b"\x3c\x40"  # 15 steps on, 1 off, next note
+    steps = 16 * (M.MAX_STEPS // 16)
+    path.write_bytes(header(0, 1, 480) + chunk(b"MTrk", b"\x00\x90\x3c\x40" + bar * (steps // 16 - 1)
+                                                + vlq(120 * (M.MAX_STEPS + 1 - (steps - 16))) + b"\x3c\x00"))
+    with pytest.raises(DataError, match=r"song would be 100,001 steps long, over the reader's cap of 100,000 "
+                                        r"\(25,000 quarter notes"):
+        M.read_notestate(path)
 
 
 def test_note_cap(tmp_path, monkeypatch):
@@ -391,7 +402,8 @@ def test_one_hostile_file_does_not_abort_a_folder(tmp_path, monkeypatch):
     lines = d.report[:-1]
     assert len(lines) == 5, lines
     assert any("zero_division.mid" in line and "0 ticks per quarter note" in line for line in lines)
-    assert any("endless.mid" in line and "steps long (cap 100,000" in line for line in lines)
+    assert any("endless.mid" in line and "timing data corrupt: a delta time would put the song at"
+               in line for line in lines), lines
     assert any("truncated.mid" in line and "corrupt MIDI data" in line for line in lines)
     assert any("song2.mid" in line and "unexpected error in the reader (ZeroDivisionError: division by zero)"
                in line for line in lines)

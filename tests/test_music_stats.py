@@ -35,6 +35,34 @@ def test_window_features_count_what_a_musician_would():
     assert lengths[S.LENGTH_LABELS.index("4")] == 4 and lengths[S.LENGTH_LABELS.index("13-16")] == 3
 
 
+def test_vectorized_features_equal_the_per_window_definition_to_the_bit():
+    rng = np.random.RandomState(0)
+    for trial in range(12):
+        steps, density = int(rng.randint(1, 120)), [0.0, 0.01, 0.05, 0.3, 0.9][trial % 5]
+        w = (rng.random_sample((6, steps, M.N_FEATURES)) < density).astype(np.uint8)
+        scalars, pcs, lengths = S.chunk_features(w)
+        per_window = [S.window_features(x) for x in w]
+        for i, (s, p, _) in enumerate(per_window):
+            assert {k: scalars[k][i] for k in s} == s and (pcs[i] == p).all()
+        assert (lengths == sum(length for _, _, length in per_window)).all()
+
+
+def test_features_do_not_depend_on_the_chunk_size():
+    rng = np.random.RandomState(1)
+    w = (rng.random_sample((50, 32, M.N_FEATURES)) < 0.05).astype(np.uint8)
+    whole, parts = S.features(w), S.Features().add(w, chunk=7).result()
+    assert (whole["pitch_classes"] == parts["pitch_classes"]).all()
+    for k in S.SCALARS:
+        np.testing.assert_array_equal(whole["scalars"][k], parts["scalars"][k])
+
+
+def test_a_float32_threshold_keeps_exactly_what_the_float64_comparison_keeps():
+    for t in (0.2, 0.1, 1 / 3, 0.7):
+        t32 = np.float32(t)
+        p = np.array([np.nextafter(t32, np.float32(0)), t32, np.nextafter(t32, np.float32(1))], np.float32)
+        assert (sampling.binarize(p, ("threshold", t)) == (p.astype(np.float64) >= t)).all()
+
+
 def test_overlap_is_one_for_the_same_set_and_small_for_disjoint_ones():
     rng = np.random.RandomState(0)
     a = rng.normal(0, 1, 500)

@@ -144,3 +144,33 @@ def test_evaluation_chunks_bound_memory_and_keep_the_papers_test_sets_whole():
     assert training.eval_batch_size(Shaped((4000, 784))) == 4096           # MNIST: one pass
     assert training.eval_batch_size(Shaped((320, 100, 156))) * 100 * 156 * 4 <= 64 * 2 ** 20
     assert training.eval_batch_size(Shaped((320, 100, 156))) >= 320       # the lute test set: one pass
+
+
+def test_test_windows_evaluate_a_fixed_sample_each_epoch_and_everything_once_at_the_end(tmp_path):
+    x, xt = tiny_data()
+    model = tiny_model()
+    model.sample = lambda mu, ln_var: mu  # z = mu: the test loss is then a function of the data only
+    history = training.train(model, x, xt, run_dir=str(tmp_path), epochs=2, device=resolve_device("@numpy"),
+                             progress=False, test_examples=10, seed=3)
+    sample = training.test_sample(xt, 10, 3)
+    assert len(sample) == 10 and training.test_sample(xt, 0, 3) is xt and training.test_sample(xt, 99, 3) is xt
+    assert [row["test_examples"] for row in history] == [10, 10]
+    last = history[-1]
+    assert last["test"] == training.evaluate(model, sample)     # each epoch: the same seeded sample
+    assert last["test_all"] == training.evaluate(model, xt)     # after the last: every test example
+    assert "test_all" not in history[0]
+    assert json.loads((tmp_path / "history.json").read_text()) == history
+
+
+def test_a_log_file_sees_the_test_pass_and_an_eta_that_counts_it(tmp_path, monkeypatch, capsys):
+    import functools
+    from chainer_vae.progress import Progress
+    monkeypatch.setattr(training, "Progress", functools.partial(Progress, log_interval=0.0))
+    x, xt = tiny_data()
+    xt = np.repeat(xt, 160, axis=0)  # 5,120 test rows: two evaluation chunks of at most 4,096
+    training.train(tiny_model(), x, xt, run_dir=str(tmp_path), epochs=1, device=resolve_device("@numpy"),
+                   progress=True, batch_size=32)
+    err = capsys.readouterr().err
+    assert "epoch 1/1 train [" in err and "epoch 1/1 test [" in err, err
+    bar = training.EpochBar(None, 1, n_batches=10, batch_size=32, n_test=320)
+    assert bar.test_per_batch == pytest.approx(320 / 32 / 3)   # until measured: a third of a step each

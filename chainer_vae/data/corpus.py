@@ -27,6 +27,7 @@ With ``midi_dir=None`` the data are the Bach works bundled with music21 (offline
 into "major" / "minor" like the paper's E-flat major / C minor classes; see ``bach_corpus.py``.
 """
 import dataclasses
+import errno
 import hashlib
 import json
 import os
@@ -39,7 +40,7 @@ from chainer_vae.data.bach_corpus import export_corpus_midi  # noqa: F401  (part
 from chainer_vae.data.songcache import SongCache, convert_all, read_capped
 from chainer_vae.data.windows import Windows, window_starts
 from chainer_vae.errors import ConfigError, DataError
-from chainer_vae.progress import Progress
+from chainer_vae.progress import counter
 
 MIDI_EXTENSIONS = (".mid", ".midi", ".kar")
 
@@ -65,26 +66,48 @@ def song_windows(matrix, window=100, n=200):
 
 def _count_bar(label, total, progress):
     """on_done(n) for convert_all: songs done, songs per second and ETA on stderr."""
-    bar, started, done = Progress(progress and total > 0), time.perf_counter(), [0]
-
-    def on_done(n):
-        done[0] += n
-        bar.bar(label, done[0], total, started, unit="songs")
-    return on_done
+    return counter(label, total, progress, unit="songs")
 
 
 # ----------------------------------------------------------------------------- sources
 # A source returns ({class: [(offset, n_steps, meta)]}, packed songs (S, 20), report, name):
 # every song is rows offset .. offset + n_steps of the packed array.
 
-def _midi_files(midi_dir, report):
-    """[(class, path)] in sorted order; a class takes the MIDI files at any depth of its folder."""
-    def midi_files(folder):
-        return [os.path.join(folder, f) for f in sorted(os.listdir(folder))
-                if f.lower().endswith(MIDI_EXTENSIONS) and os.path.isfile(os.path.join(folder, f))]
+def _unusable_entry(path):
+    """Why a folder entry cannot be read (a broken or looping symbolic link), or None."""
+    if not os.path.islink(path) or os.path.exists(path):
+        return None
+    try:
+        os.stat(path)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "a symbolic link that leads back to itself (a loop)"
+        return "a symbolic link to %s, which does not exist" % os.readlink(path)
+    return None
 
-    subdirs = sorted(d for d in os.listdir(midi_dir)
-                     if not d.startswith(".") and os.path.isdir(os.path.join(midi_dir, d)))
+
+def _midi_files(midi_dir, report):
+    """[(class, path)] in sorted order; a class takes the MIDI files at any depth of its folder.
+    Entries that cannot be read (link loops, dangling links, unreadable folders) get a line each."""
+    def entries(folder):
+        try:
+            return sorted(os.listdir(folder))
+        except OSError as e:
+            report.append(f"skipped: {folder}: cannot list the folder ({e.strerror or e})")
+            return []
+
+    def midi_files(folder):
+        found = []
+        for f in entries(folder):
+            path = os.path.join(folder, f)
+            why = None if f.startswith(".") else _unusable_entry(path)
+            if why:
+                report.append(f"skipped: {path}: {why}")
+            elif f.lower().endswith(MIDI_EXTENSIONS) and os.path.isfile(path):
+                found.append(path)
+        return found
+
+    subdirs = [d for d in entries(midi_dir) if not d.startswith(".") and os.path.isdir(os.path.join(midi_dir, d))]
     class_dirs = [(d, os.path.join(midi_dir, d)) for d in subdirs] or \
         [(os.path.basename(os.path.abspath(midi_dir)), midi_dir)]
     loose = midi_files(midi_dir) if subdirs else []
@@ -94,7 +117,8 @@ def _midi_files(midi_dir, report):
                       f"({names}): with sub-folders present, each sub-folder is a class")
     files = []
     for cls, d in class_dirs:
-        for folder, dirs, _ in os.walk(d):
+        for folder, dirs, _ in os.walk(d, onerror=lambda e: report.append(
+                f"skipped: {e.filename}: cannot list the folder ({e.strerror or e})")):
             dirs[:] = sorted(x for x in dirs if not x.startswith("."))
             files += [(cls, path) for path in midi_files(folder)]
     return [cls for cls, _ in class_dirs], files
@@ -124,26 +148,23 @@ def _load_folder(midi_dir, window, max_per_class, cache, progress):
             by_class[cls].append((offset, n_steps, meta))
         return by_class, packed, report + record["report"], name
 
+    # Every file is converted (and cached), even past --max-songs-per-class or in --smoke: the
+    # report then tells of every bad file in the folder, not only of those a quota reached.
     on_done = _count_bar("converting MIDI in %s" % name, len(keyed), progress)
-    by_class, parts, offset, lines = {cls: [] for cls in classes}, [], 0, []
-    per_class = {cls: [(p, k) for c, p, k in keyed if c == cls] for cls in classes}
-    for cls in classes:  # at most max_per_class usable songs a class, taken in order
-        pending = per_class[cls]
-        while pending and (max_per_class is None or len(by_class[cls]) < max_per_class):
-            need = len(pending) if max_per_class is None else max_per_class - len(by_class[cls])
-            chunk, pending = pending[:need], pending[need:]
-            songs, skipped = convert_all(chunk, cache, on_done=on_done)
-            lines += skipped
-            for (path, _), song in zip(chunk, songs):
-                if song is None:
-                    continue
-                packed, meta = song
-                if len(packed) < window:
-                    lines.append(f"skipped: {path}: too short ({len(packed)} steps < window of {window})")
-                    continue
-                by_class[cls].append((offset, len(packed), meta))
-                parts.append(packed)
-                offset += len(packed)
+    songs, lines = convert_all([(p, k) for _, p, k in keyed], cache, on_done=on_done)
+    by_class, parts, offset = {cls: [] for cls in classes}, [], 0
+    for (cls, path, _), song in zip(keyed, songs):
+        if song is None:
+            continue
+        packed, meta = song
+        if len(packed) < window:
+            lines.append(f"skipped: {path}: too short ({len(packed)} steps < window of {window})")
+            continue
+        if max_per_class is not None and len(by_class[cls]) >= max_per_class:
+            continue  # usable, beyond the quota: a song of this class that the run leaves out
+        by_class[cls].append((offset, len(packed), meta))
+        parts.append(packed)
+        offset += len(packed)
     record = {"n_songs": len(parts), "report": lines,
               "songs": [(cls, o, n, os.path.relpath(m["path"], midi_dir))
                         for cls, entries in by_class.items() for o, n, m in entries],

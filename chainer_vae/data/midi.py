@@ -122,12 +122,44 @@ def _dominant_tempo(tempos, end_tick):
     return next(bpm for _, bpm in tempos if spans[bpm] == best)  # the earliest on a tie
 
 
-def _check_length(path, n_steps):
-    if n_steps > MAX_STEPS:
-        quarters = MAX_STEPS // STEPS_PER_QUARTER
-        raise DataError(f"{path}: song would be {count_words(n_steps)} steps long (cap {MAX_STEPS:,} = "
-                        f"{quarters:,} quarter notes, ~{quarters / 120 / 60:.1f} h at 120 bpm; see "
-                        f"chainer_vae.data.midi.MAX_STEPS)")
+# No real piece holds a note, or is silent, for this long (1,024 bars of 4/4 at 16 steps a bar,
+# ~34 min at 120 bpm); past the length cap, such a stretch means a damaged delta time.
+DAMAGED_STRETCH_STEPS = 16 * 1024
+
+
+def _check_length(path, n_steps, notes=(), ticks_per_quarter=STEPS_PER_QUARTER):
+    """DataError past MAX_STEPS, naming the cause: damaged timing (one delta time that opens a
+    silence or holds a note longer than any piece has) or a song simply too long."""
+    if n_steps <= MAX_STEPS:
+        return
+    stretch, where = _longest_stretch(notes)
+    steps = _steps(stretch, ticks_per_quarter)
+    if steps > DAMAGED_STRETCH_STEPS:
+        raise DataError(f"{path}: timing data corrupt: a delta time would put the song at "
+                        f"{count_words(n_steps)} steps ({where} {count_words(steps)} steps, which no "
+                        f"piece has); the file is damaged")
+    quarters = MAX_STEPS // STEPS_PER_QUARTER
+    raise DataError(f"{path}: song would be {count_words(n_steps)} steps long, over the reader's cap of "
+                    f"{MAX_STEPS:,} ({quarters:,} quarter notes, ~{quarters / 120 / 60:.1f} h at 120 bpm): "
+                    f"longer than any piece this model is for (chainer_vae.data.midi.MAX_STEPS)")
+
+
+def _steps(ticks, ticks_per_quarter):
+    """Ticks -> sixteenth steps in integers (ticks can be astronomically large ints)."""
+    return ticks * 2 * STEPS_PER_QUARTER // round(2 * ticks_per_quarter)
+
+
+def _longest_stretch(notes):
+    """(ticks, what) of the longest note or silence among notes (pitch, on, off) in ticks."""
+    longest, what = 0, "a note held for"
+    sounding_until = 0
+    for _, on, off in sorted(notes, key=lambda n: n[1]):
+        if on - sounding_until > longest:
+            longest, what = on - sounding_until, "a silence of"
+        if off - on > longest:
+            longest, what = off - on, "a note held for"
+        sounding_until = max(sounding_until, off)
+    return longest, what
 
 
 def read_notestate(path):
@@ -142,12 +174,12 @@ def read_notestate(path):
     # The length check comes before any float or array: ticks can be astronomically large ints.
     last_tick = max(note[2] for note in notes)
     if last_tick > (MAX_STEPS + 1) * ticks_per_quarter / STEPS_PER_QUARTER:
-        _check_length(path, last_tick * 2 * STEPS_PER_QUARTER // round(2 * ticks_per_quarter))
+        _check_length(path, _steps(last_tick, ticks_per_quarter), notes, ticks_per_quarter)
     arr = np.asarray(notes, dtype=np.float64)
     steps = np.floor(arr[:, 1:] * (STEPS_PER_QUARTER / ticks_per_quarter) + 0.5).astype(np.int64)
     steps[:, 1] = np.maximum(steps[:, 1], steps[:, 0] + 1)
     n_steps = int(steps[:, 1].max())
-    _check_length(path, n_steps)
+    _check_length(path, n_steps, notes, ticks_per_quarter)
     matrix = notestate_from_notes(np.column_stack([arr[:, 0].astype(np.int64), steps]), n_steps)
     tempo = _dominant_tempo(tempos, arr[:, 2].max())
     info = SongInfo(path=path, tempo_bpm=round(float(tempo), 3), n_steps=n_steps, n_notes=len(notes),

@@ -8,7 +8,24 @@ from chainer_vae.data.corpus import load_midi_dataset
 
 
 @dataclasses.dataclass(frozen=True)
-class MidiConfig(TrainConfig):
+class MidiFolder:
+    """Which MIDI data, and how much of it an epoch sees: shared by every script that trains on
+    MIDI (Fig. 5, the music scripts, architectures, KL annealing)."""
+    midi_dir: str = flag("", "folder of class sub-folders of .mid files (e.g. the paper's bach_lute); "
+                             "empty: Bach works from music21's own corpus, by mode", "dir")
+    windows_per_epoch: int = flag(0, "train each epoch on this many windows drawn without replacement "
+                                     "(reproducible from --seed); 0: all (the authors'), for big folders", ">=0")
+    test_windows: int = flag(0, "evaluate each epoch on a fixed, seeded sample of this many test windows, and "
+                                "the whole test set once after the last epoch; 0: the whole test set every "
+                                "epoch (the authors'), for big folders", ">=0")
+
+    def midi_folder(self):
+        """These settings, to pass on to a MidiConfig."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(MidiFolder)}
+
+
+@dataclasses.dataclass(frozen=True)
+class MidiConfig(TrainConfig, MidiFolder):
     """The paper's MIDI VAE (Fig. 5); every default is the authors' setup.
 
     Inherited defaults: 60 epochs (the authors'), batch 32 (the script defined 64 but its
@@ -18,13 +35,9 @@ class MidiConfig(TrainConfig):
     DATA = "midi"
     # Where the data come from is not what is trained: the data fingerprint is (runs.fit).
     NOT_IN_RUN_ID = TrainConfig.NOT_IN_RUN_ID + ("midi_dir",)
-    midi_dir: str = flag("", "folder of class sub-folders of .mid files (e.g. the paper's bach_lute); "
-                             "empty: Bach works from music21's own corpus, by mode", "dir")
     max_songs_per_class: int = flag(0, "at most this many songs per class; 0: all songs of a MIDI folder, "
                                        "4 from music21's corpus (the paper had 4 per class)", ">=0")
     windows_per_song: int = flag(200, "evenly spaced windows of 100 steps per song (the authors': 200)", ">=1")
-    windows_per_epoch: int = flag(0, "train each epoch on this many windows drawn without replacement "
-                                     "(reproducible from --seed); 0: all (the authors'), for big folders", ">=0")
     split: str = flag("window", "window (the authors': a class's shuffled windows, 4/5 train; windows of one "
                                 "song land on both sides) or song (whole songs held out)",
                       choices=("window", "song"))
@@ -38,6 +51,17 @@ class MidiConfig(TrainConfig):
 
     def examples_per_epoch(self):
         return self.windows_per_epoch
+
+    def test_examples(self):
+        return self.test_windows
+
+    def identity(self):
+        # Unset (the authors' full test pass), it leaves the identity -- and every existing run's
+        # hash -- as it was; set, the curves differ, so the run does.
+        d = super().identity()
+        if not d.get("test_windows"):
+            del d["test_windows"]
+        return d
 
     def smoke_config(self):
         return dataclasses.replace(self, windows_per_song=40, max_songs_per_class=1, epochs=2, smoke=True)
@@ -53,9 +77,23 @@ def load_data(config):
                              split=config.split, seed=config.seed,
                              max_songs_per_class=config.max_songs_per_class or None,
                              progress=config.progress)
-    for line in data.report:
+    for line in report_lines(data.report):
         print(line)
     return data
+
+
+REPORT_LINES = 5  # report lines printed before "... and N more": the JSON has them all
+
+
+def report_lines(report, first=REPORT_LINES):
+    """What a run prints of the conversion report: the first few skipped or ignored files with
+    their reasons, how many more there are, and the summary line (the JSON keeps every line)."""
+    *files, summary = report
+    shown = files[:first]
+    if len(files) > first:
+        shown.append("... and %d more (every file and its reason: conversion_report in the JSON this "
+                     "script writes)" % (len(files) - first))
+    return shown + [summary]
 
 
 def describe(data):
@@ -74,3 +112,10 @@ def train(config, name="midi"):
 
 def label(run, data):
     return "%s (data %s)" % (describe(data), run.info["data_fingerprint"])
+
+
+def provenance(run, data):
+    """What every music JSON says of its model and data: which data, its fingerprint, the run,
+    and the whole conversion report (the console shows only its first lines)."""
+    return {"data_description": describe(data), "data_fingerprint": run.info["data_fingerprint"],
+            "run_id": run.info["run_id"], "conversion_report": data.report}

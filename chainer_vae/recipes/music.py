@@ -12,7 +12,8 @@ from chainer_vae import audio, plotting
 from chainer_vae.config import flag
 from chainer_vae.data import midi as M
 from chainer_vae.recipes import midi
-from chainer_vae.inference import decode
+from chainer_vae.inference import decode_batches, encode
+from chainer_vae.progress import counter
 
 
 def _seed_problem(v):
@@ -29,11 +30,14 @@ class MusicConfig(midi.MidiConfig):
     temperature: float = flag(0.0, "0: keep notes by --threshold (the authors' rule); > 0: draw every note "
                                    "from Bernoulli(sigmoid(logit(p) / T)) at this temperature", ">=0")
     tempo: float = flag(0.0, "tempo (bpm) of the written files; 0: the training songs' median tempo", ">=0")
+    class_windows: int = flag(2000, "windows per class behind the class statistics (the class means and "
+                                    "spreads; distances to a class's test windows): a seeded sample of at most "
+                                    "this many; 0: all (memory stays bounded; time grows with it)", ">=0")
     soundfont: str = flag("", "General MIDI .sf2 file for the WAVs; empty: TimGM6mb.sf2, shipped by "
                               "pretty_midi", "file")
 
     NOT_IN_RUN_ID = midi.MidiConfig.NOT_IN_RUN_ID + (
-        "sample_seed", "threshold", "temperature", "tempo", "soundfont")
+        "sample_seed", "threshold", "temperature", "tempo", "soundfont", "class_windows")
 
     def setting(self):
         """The sampling setting of the written files: ('temperature', T) or ('threshold', t)."""
@@ -80,9 +84,47 @@ class Writer:
 
 
 def decode_notes(model, z, shape, setting, rng):
-    """Latent codes -> binary windows under a sampling setting."""
+    """Latent codes -> binary windows under a sampling setting (all at once: for a few windows)."""
+    parts = list(decode_note_batches(model, z, shape, setting, rng))
+    return np.concatenate(parts) if parts else np.zeros((0,) + tuple(shape[1:]), np.uint8)
+
+
+def decode_note_batches(model, z, shape, setting, rng):
+    """Latent codes -> binary windows, one batch at a time (bounded memory for any number of
+    codes).  Bernoulli draws come from ``rng`` in row order, so the notes do not depend on the
+    batch size."""
     from chainer_vae import sampling
-    return sampling.binarize(decode(model, np.asarray(z, np.float32)).reshape(shape), setting, rng)
+    for p in decode_batches(model, np.asarray(z, np.float32)):
+        yield sampling.binarize(p.reshape(shape), setting, rng)
+
+
+def encode_all(model, windows, label, progress=True):
+    """Posterior means of many windows (e.g. the whole training set), a batch at a time, with a bar."""
+    return encode(model, windows, on_batch=counter(label, len(windows), progress, unit="windows"))
+
+
+def per_class_sample(labels, n_classes, per_class, seed):
+    """Positions of at most ``per_class`` rows of each class (a seeded sample, sorted; all of a
+    class when it has no more, or when per_class is 0)."""
+    labels = np.asarray(labels)
+    rng = np.random.RandomState(seed)
+    picked = []
+    for c in range(n_classes):
+        rows = np.flatnonzero(labels == c)
+        if per_class and len(rows) > per_class:
+            rows = np.sort(rng.choice(rows, per_class, replace=False))
+        picked.append(rows)
+    return np.sort(np.concatenate(picked)) if picked else np.zeros(0, np.int64)
+
+
+def class_means(model, data, per_class, seed, progress=True):
+    """Per class, the (mean, spread) of its training windows' posterior means, from at most
+    ``per_class`` windows a class (a seeded sample), and the windows' codes and labels."""
+    from chainer_vae import latent
+    rows = per_class_sample(data.train_y, len(data.classes), per_class, seed)
+    mu = encode_all(model, data.train_x.subset(rows), "encoding %d training windows" % len(rows), progress)
+    labels = np.asarray(data.train_y)[rows]
+    return latent.class_stats(mu, labels, len(data.classes)), mu, labels
 
 
 def window_shape(data):
