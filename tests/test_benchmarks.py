@@ -22,6 +22,7 @@ SCRIPTS = {
     "bench_midi_convert.py": ["ours (read_notestate)", "speed-up ours vs music21"],
     "bench_memory.py": ["build MIDI dataset", "train Fig. 5"],
     "bench_corpus_scale.py": ["songs  cold", "songs  warm", "songs  train", "| songs |"],
+    "bench_music_scale.py": ["| `generate_music.py` |", "largest peak"],
     "bench_reproduce.py": ["fig4_mnist_loss.py", "total"],
     "bench_mpi.py": ["1 rank(s): epoch"],  # and 2 ranks where mpi4py is installed
     "bench_speed.py": ["no fused MLP", "plain Chainer"],
