@@ -59,6 +59,10 @@ LEGEND_EDGE_GREY, LEGEND_GREY_TOLERANCE = 214.0, 6.0
 MIN_INK = 0.15  # coverage below this is anti-aliasing noise, not a curve pixel
 MAX_UNMIX_RESIDUAL = 0.12  # a pixel the two reds and white cannot explain (text, frame) is ignored
 OCCLUSION_PX = 2.5  # columns where the other curve's centre is this close are left out of a fit
+OVER_CORE = 0.5  # the upper line's core: where it covers at least half a pixel
+# Hidden columns' centres, estimated from the visible edges, count for less than measured ones
+# (the edges of a slanted stroke are not horizontal within a column)
+HIDDEN_WEIGHT = 0.5
 # matplotlib's default line width, 1.5 pt, at the figures' 72 dpi (a 15 x 5 in figure saved as
 # 1080 x 360 px: Jupyter's inline default then); the flat parts of the curves ink ~1.5 px a column
 LINE_WIDTH_PX = 1.5
@@ -215,9 +219,8 @@ def legend_box(rgb, frame):
     return rr.min() - 1, rr.max() + 1, cc.min() - 1, cc.max() + 1
 
 
-def column_centres(coverage, frame, box):
-    """Coverage-weighted mean row of one colour in each pixel column inside the frame ->
-    (columns, centre rows, coverage sums); columns with no coverage are left out."""
+def panel_ink(coverage, frame, box):
+    """One colour's coverage with everything outside the frame, and the legend, set to 0."""
     left, right, top, bottom = frame
     cov = coverage.copy()
     cov[:top + 1], cov[bottom:] = 0.0, 0.0
@@ -225,10 +228,37 @@ def column_centres(coverage, frame, box):
     if box is not None:
         t, b, l, r = box
         cov[max(t, 0):b + 1, max(l, 0):r + 1] = 0.0
+    return cov
+
+
+def column_centres(cov):
+    """Coverage-weighted mean row of one colour in each pixel column -> (columns, centre rows,
+    coverage sums); columns with no coverage are left out."""
     rows = np.arange(cov.shape[0])[:, None]
     total = cov.sum(axis=0)
     cols = np.flatnonzero(total > 0)
     return cols, (cov[:, cols] * rows).sum(axis=0) / total[cols], total[cols]
+
+
+def hidden_centre(under, over, slope):
+    """The centre of a line partly hidden under another, in one pixel column, from its visible
+    edges: the top edge of what shows above the upper line is the hidden line's centre less
+    half its stroke's height there (LINE_WIDTH_PX * sqrt(1 + slope^2)); likewise below.
+    under, over: the two colours' coverage down the column.  NaN when none of it shows."""
+    core = np.flatnonzero(over > OVER_CORE)
+    seen = np.flatnonzero(under > 0)
+    if not len(core) or not len(seen):
+        return np.nan
+    half = LINE_WIDTH_PX * np.hypot(1.0, slope) / 2
+    above, below = seen[seen < core.min()], seen[seen > core.max()]
+    # a partly covered edge pixel: the ink starts that far inside it (pixel r covers r +- 0.5)
+    top = above.min() + 0.5 - under[above.min()] if len(above) else None
+    bottom = below.max() - 0.5 + under[below.max()] if len(below) else None
+    if top is not None and bottom is not None:
+        return (top + bottom) / 2
+    if top is not None:
+        return top + half
+    return bottom - half if bottom is not None else np.nan
 
 
 def occluded(cols, centres, other_cols, other_centres):
@@ -312,6 +342,28 @@ def best_x_shift(found, usable, knot_cols):
 
 
 # ----------------------------------------------------------------------------- one figure
+def refit_hidden(found, usable, inks, knot_cols, rows):
+    """The train curve refitted with its hidden columns put back, their centres estimated
+    from the visible edges (``hidden_centre``) at the slopes of the fit without them.
+
+    Without them a hidden stretch is only interpolated: where Fig. 5's KL curves run together
+    (epochs 3-5) that was up to 3 px off on curves drawn for the test."""
+    cols, centres, total = found
+    under, over = inks
+    hidden = np.flatnonzero(~usable)
+    seg = np.clip(np.searchsorted(knot_cols, cols[hidden]) - 1, 0, len(knot_cols) - 2)
+    slopes = (rows[seg + 1] - rows[seg]) / (knot_cols[seg + 1] - knot_cols[seg])
+    estimates = np.array([hidden_centre(under[:, c], over[:, c], s) for c, s in zip(cols[hidden], slopes)])
+    ok = np.isfinite(estimates)
+    centres = centres.copy()
+    centres[hidden[ok]] = estimates[ok]
+    weights = np.where(usable, np.minimum(total, 1.0), HIDDEN_WEIGHT)
+    use = usable.copy()
+    use[hidden[ok]] = True
+    refit, _ = fit_polyline(cols[use].astype(np.float64), centres[use], weights[use], knot_cols)
+    return refit, int(ok.sum())
+
+
 def digitize_panel(rgb, frame, spec, n_points, train_ink, test_ink):
     """One panel -> ({curve: per-epoch values}, notes on the calibration and the curve extent)."""
     x_px, y_px = detect_ticks(rgb, frame)
@@ -320,19 +372,25 @@ def digitize_panel(rgb, frame, spec, n_points, train_ink, test_ink):
     ay, by, y_res = calibrate(y_px, sorted(spec["y_ticks"], reverse=True), "y ticks")
     box = legend_box(rgb, frame)
     knot_cols = (np.arange(n_points, dtype=np.float64) - bx) / ax
-    found = {name: column_centres(ink, frame, box) for name, ink in zip(spec["curves"], (train_ink, test_ink))}
     train_name, test_name = spec["curves"]
+    inks = {train_name: panel_ink(train_ink, frame, box), test_name: panel_ink(test_ink, frame, box)}
+    found = {name: column_centres(ink) for name, ink in inks.items()}
     # the test curve is drawn second, on top of the train curve
     usable = {train_name: ~occluded(*found[train_name][:2], *found[test_name][:2]),
               test_name: np.ones(len(found[test_name][0]), bool)}
     shift = best_x_shift(found, usable, knot_cols)
-    rows, _ = fit_curves(found, usable, knot_cols + shift)
+    knot_cols = knot_cols + shift
+    rows, _ = fit_curves(found, usable, knot_cols)
+    rows[train_name], n_estimated = refit_hidden(found[train_name], usable[train_name],
+                                                 (inks[train_name], inks[test_name]), knot_cols, rows[train_name])
     values, notes = {}, {}
     for name, (cols, _, _) in found.items():
         values[name] = (ay * rows[name] + by).tolist()
         notes[name] = {"x_extent_plotted": [round(ax * (cols.min() - shift) + bx, 2),
                                             round(ax * (cols.max() - shift) + bx, 2)],
-                       "columns_used": int(usable[name].sum()), "columns_occluded": int((~usable[name]).sum())}
+                       "columns_measured": int(usable[name].sum()),
+                       "columns_hidden": int((~usable[name]).sum())}
+    notes[train_name]["columns_hidden_estimated_from_edges"] = n_estimated
     notes["calibration"] = {"x_tick_px": x_px, "y_tick_px": y_px, "x_residual_px": round(x_res, 3),
                             "y_residual_px": round(y_res, 3), "x_shift_px": round(shift, 3),
                             "legend_box_px": None if box is None else [int(v) for v in box]}
