@@ -26,7 +26,7 @@ CURVES = {
 }
 LABELS = {"train_loss": "train loss", "test_loss": "test loss",
           "train_kl": "train KL", "test_kl": "test KL"}
-# The paper's own colours (tools/digitize_paper.py reads them from its PNGs): train, test.
+# The paper's own colours, xkcd:tomato and xkcd:crimson (the authors' VAE_midi.py): train, test.
 PAPER_COLOURS = {"train": "#ef4026", "test": "#8c000f"}
 
 

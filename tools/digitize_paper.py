@@ -44,8 +44,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_PAPER_DIR = os.path.join(os.path.dirname(ROOT), "shared", "paper")
 DEFAULT_OUT = os.path.join(ROOT, "results", "paper_curves.json")
 
-# The two line colours, as the most frequent saturated pixel values of both PNGs (fully
-# covered line pixels): train is drawn in orange-red, test in dark red (the legends say so).
+# The two line colours: the authors' VAE_midi.py plots train with c='xkcd:tomato' (#ef4026) and
+# test with c='xkcd:crimson' (#8c000f); they are the most frequent saturated pixels of both PNGs.
 TRAIN_RGB = (239, 64, 38)
 TEST_RGB = (140, 0, 15)
 # A pixel counts as "dark" (frame or tick) below this grey level and saturation (0..1 scale):
@@ -99,9 +99,9 @@ PANELS = {
         ],
     },
 }
-# Plotted x -> training epoch (1-based, as our histories count).  Fig. 4: the notebook plots
-# all 60 epochs at x = 0..59.  Fig. 5: the notebook plots loss_train[11:60], the 12th..60th
-# epochs, and the figure's x axis runs 0..48: its curves' ink spans x = -0.1..48 (the JSON's
+# Plotted x -> training epoch (1-based, as our histories count).  Fig. 4: all 60 epochs at
+# x = 0..59 (its curves' ink spans x = -0.1..59).  Fig. 5: the authors' VAE_midi.py plots
+# plt.plot(loss_train[11:60]) with no x, the 12th..60th epochs, so the axis runs 0..48: its curves' ink spans x = -0.1..48 (the JSON's
 # "x_extent_plotted", found in the pixels), so they start at x = 0, not 11, and epoch = x + 12.
 FIRST_EPOCH = {"fig4": 1, "fig5": 12}
 N_POINTS = {"fig4": 60, "fig5": 49}
@@ -441,9 +441,9 @@ METHOD = ("colour-mask digitization (tools/digitize_paper.py): axes calibrated b
           "~0.01 (Fig. 4 KL), ~1.3 (Fig. 5 loss), ~0.3 (Fig. 5 KL), the largest errors at the steep first "
           "epochs and where the train curve runs under the test curve")
 EPOCH_MAPPING = {
-    "fig4": "x = 0..59 plotted = epochs 1..60 (the notebook plots all 60 epochs from x = 0)",
-    "fig5": ("x = 0..48 plotted = epochs 12..60: the notebook plots loss_train[11:60] (49 values) and the "
-             "curves in the PNG start at x = 0, not x = 11"),
+    "fig4": "x = 0..59 plotted = epochs 1..60 (60 points from x = 0; the curves' ink spans x = -0.1..59)",
+    "fig5": ("x = 0..48 plotted = epochs 12..60: the authors' VAE_midi.py plots loss_train[11:60] (49 values) "
+             "with no x, and the curves' ink in the PNG spans x = -0.1..48, so they start at x = 0, not 11"),
 }
 
 
