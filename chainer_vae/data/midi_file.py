@@ -239,3 +239,132 @@ def scan(data, path):
             raise DataError(f"{path}: more than {max_notes:,} notes (the reader's cap, see "
                             f"chainer_vae.data.midi_file.MAX_NOTES)")
     return notes, tempos, out_of_range, percussion, ticks_per_quarter
+
+
+# Event kinds of ``scan_events``.
+NOTE_ON, NOTE_OFF, TIME_SIGNATURE = 0, 1, 2
+# Caps of ``scan_events``: every note is two events; a real file has a handful of time signatures
+MAX_NOTE_EVENTS = 2 * MAX_NOTES
+MAX_TIME_SIGNATURES = 100_000
+
+
+def _track_bounds(data, path, n_tracks):
+    """(first byte, end) of each track chunk's events, with ``scan``'s checks of the chunks;
+    a generator, so that a defect inside a track is reported before a later chunk's, as ``scan`` does."""
+    n, pos, overrun = len(data), 14, None
+    for k in range(1, n_tracks + 1):
+        if data[pos:pos + 4] != b"MTrk":
+            if pos >= n:
+                why = (f"track {overrun[0]}'s length field ({overrun[1]:,} bytes) runs past the end of "
+                       f"the file" if overrun else f"the file ends at byte {n:,}")
+                raise DataError(f"{path}: corrupt MIDI data: the header promises {n_tracks:,} tracks, "
+                                f"found {k - 1:,} ({why})")
+            raise DataError(f"{path}: corrupt MIDI data: track {k:,} of {n_tracks:,}: expected an MTrk "
+                            f"chunk at byte {pos:,}, found {data[pos:pos + 4]!r}")
+        if pos + 8 > n:
+            raise DataError(f"{path}: corrupt MIDI data: track {k:,}'s chunk header is cut short at the "
+                            f"end of the file")
+        length = int.from_bytes(data[pos + 4:pos + 8], "big")
+        if pos + 8 + length > n and overrun is None:
+            overrun = (k, length)
+        yield pos + 8, min(pos + 8 + length, n)
+        pos += 8 + length
+
+
+def scan_events(data, path):
+    """MIDI bytes -> (tracks, division, tempos): the events a tick-by-tick reader needs, unpaired.
+
+    tracks: per track, (events, end_tick); events in file order as (tick, kind, value, channel)
+    with kind NOTE_ON (value: pitch; velocity > 0), NOTE_OFF (value: pitch; also a note-on with
+    velocity 0) or TIME_SIGNATURE (value: the numerator, or -1 when the event has no data;
+    channel 0), pitches of every range and channel; end_tick: the tick of the track's last
+    event of any kind, None for a track with no event at all.  division: the header's raw
+    division word (ticks per quarter unless SMPTE-timed).  tempos: (tick, bpm) as ``scan``'s.
+
+    For readers that replay events in order, as the authors' ``midi_manipulation.py`` did
+    (chainer_vae.data.midi_authors).  It walks the bytes by ``scan``'s rules (music21's reader,
+    defect for defect: running status, dropped events, the defects that end a file) and raises
+    the DataErrors ``scan`` raises, in the same order (tests/test_midi_authors.py compares the
+    two on the fuzz test's damaged files); ``scan`` itself is unchanged.
+    """
+    n_tracks, _ = _read_header(data, path)
+    division = int.from_bytes(data[12:14], "big")
+    tracks, tempos, counts = [], [], {"note events": 0, "time signatures": 0}
+    for k, (q0, end) in enumerate(_track_bounds(data, path, n_tracks), start=1):
+        try:
+            tracks.append(_track_events(data, path, q0, end, tempos, counts))
+        except _Corrupt as e:
+            raise DataError(f"{path}: corrupt MIDI data: track {k:,}: {e}") from None
+    return tracks, division, tempos
+
+
+def _count(counts, what, cap, path, cap_name):
+    """One more event of a capped kind; DataError past the cap (what: "note events", "time signatures")."""
+    counts[what] += 1
+    if counts[what] > cap:
+        raise DataError(f"{path}: more than {cap:,} {what} (the reader's cap, see "
+                        f"chainer_vae.data.midi_file.{cap_name})")
+
+
+def _track_events(data, path, q0, end, tempos, counts):
+    """One track's bytes [q0, end) -> (events, end_tick) for ``scan_events``; tempos are
+    appended to ``tempos``.  The branches are ``scan``'s, event for event."""
+    events, tick, status, last_tick, p = [], 0, None, None, q0
+    while p < end:
+        if data[p] < 0x80:
+            dt, q = data[p], p + 1
+        else:
+            try:
+                dt, q = _vln(data, p, end)
+            except _Skip:  # outside music21's per-event guard: it gives up
+                raise _Corrupt(f"a delta time longer than 999 bytes at byte {p:,}") from None
+        left = end - q
+        if left < 2:  # music21 reads a null event and stops the track
+            break
+        b0 = data[q]
+        if b0 < 0x80:  # running status: the data bytes start right here
+            s, p1, size = (0x90 if status is None else status), q, left + 1
+        else:
+            s, p1, size = b0, q + 1, left
+        hi, t = s & 0xF0, tick + dt
+        try:
+            if hi == 0x90 or hi == 0x80:
+                velocity = data[p1 + 1] if size > 2 else 0
+                events.append((t, NOTE_ON if hi == 0x90 and velocity != 0 else NOTE_OFF, data[p1], (s & 0x0F) + 1))
+                _count(counts, "note events", MAX_NOTE_EVENTS, path, "MAX_NOTE_EVENTS")
+                nxt = p1 + 2
+            elif hi == 0xC0 or hi == 0xD0:  # program change, channel pressure
+                if data[p1] > 127:  # music21 drops the event
+                    p = q
+                    continue
+                nxt = p1 + 1
+            elif hi != 0xF0:  # poly pressure, controller, pitch bend
+                if hi == 0xB0 and size <= 2 and data[p1] in (0x7A, 0x7E):
+                    raise _Corrupt(f"a channel mode message cut short at byte {q:,}")
+                nxt = p1 + 2
+            elif s == 0xF0 or s == 0xF7:  # sysex: length, data
+                n_data, r = _vln(data, p1, end)
+                nxt = r + n_data
+            elif s == 0xFF:  # meta: type, length, data
+                n_data, r = _vln(data, p1 + 1, end)
+                nxt = r + n_data
+                stop = min(nxt, end)
+                if data[p1] == 0x51 and 0 < stop - r <= 3:  # SET_TEMPO, as scan reads it
+                    tempos.append((t, 60e6 / max(int.from_bytes(data[r:stop], "big"), 1)))
+                    if len(tempos) > MAX_TEMPO_CHANGES:
+                        raise DataError(f"{path}: more than {MAX_TEMPO_CHANGES:,} tempo changes (the reader's "
+                                        f"cap, see chainer_vae.data.midi_file.MAX_TEMPO_CHANGES)")
+                elif data[p1] == 0x58:  # TIME_SIGNATURE: numerator, log2 denominator, clocks, 32nds
+                    events.append((t, TIME_SIGNATURE, data[r] if stop > r else -1, 0))
+                    _count(counts, "time signatures", MAX_TIME_SIGNATURES, path, "MAX_TIME_SIGNATURES")
+            else:  # 0xF1..0xFE other than 0xF7/0xFF: music21 knows no such event
+                p = q
+                continue
+        except _Skip:  # music21 drops the event and reads on from its status byte
+            p = q
+            continue
+        tick = last_tick = t
+        if b0 >= 0x80 and b0 != 0xFF:
+            status = b0
+        p = nxt if nxt < end else end
+    return events, last_tick
