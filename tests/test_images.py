@@ -464,3 +464,30 @@ def test_an_unwritable_cache_still_loads(tmp_path):
     blocker.write_text("a file where the cache folder would go")
     data = load(tmp_path / "f", cache_dir=str(blocker / "images"))
     assert len(data.train_x) + len(data.test_x) == 24
+
+
+def test_large_jpeg_decoded_at_reduced_scale_matches_a_full_decode(tmp_path):
+    yy, xx = np.mgrid[0:1500, 0:2000]
+    rgb = np.stack([xx * 255 // 1999, yy * 255 // 1499, (xx + yy) * 255 // 3498], -1).astype(np.uint8)
+    path = tmp_path / "big.jpg"
+    Image.fromarray(rgb).save(path, quality=95)
+    got, note = image_file.read_image(str(path), 28, 3)
+    with Image.open(path) as im:  # the reference: full decode, centre square, area average
+        ref = np.asarray(im.convert("RGB").resize((28, 28), Image.Resampling.BOX, box=(250, 0, 1750, 1500)))
+    assert note == "" and np.abs(got.reshape(28, 28, 3).astype(int) - ref).max() <= 3
+
+
+def test_pixels_go_to_an_accelerator_in_blocks(monkeypatch):
+    """to_device on a device whose array module is not NumPy (a stand-in for CuPy): the rows
+    are copied block by block into one device array, and take() gives the same floats."""
+    import types
+    fake_xp = types.SimpleNamespace(empty=np.empty, arange=np.arange)
+    sent = []
+    device = types.SimpleNamespace(xp=fake_xp, send=lambda a: sent.append(a.shape) or np.array(a))
+    u8 = np.random.RandomState(0).randint(0, 256, (50, 12)).astype(np.uint8)
+    px = Pixels(u8, np.arange(49, -1, -2))
+    on = px.to_device(device, block=8)
+    assert sent == [(8, 12)] * 3 + [(1, 12)]
+    index = np.array([3, 0, 24])
+    assert np.array_equal(on.take(index), px.take(index))
+    assert Pixels(u8).to_device(types.SimpleNamespace(xp=np)).u8 is u8  # the CPU keeps the map

@@ -1,9 +1,9 @@
 """Converting image files on all cores, and the per-folder build cache of their pixels.
 
 * ``convert_all`` reads images (``image_file.read_image``) in a process pool, in chunks, and
-  yields every result as it arrives; a worker that dies (a decoder crash, the OOM killer) costs
-  only its files a retry, one file a process, and the file that kills its process again is
-  skipped by name.  A file taking over ``FILE_SECONDS`` in a worker is skipped too.
+  yields every result as it arrives; when a worker dies (a decoder crash, the OOM killer), the
+  files not yet converted are retried one file a process (on as many processes), and the file
+  that kills its process is skipped by name.  A file taking over ``FILE_SECONDS`` in a worker is skipped too.
 * A build, ``<cache>/<settings>-<folder>-<key>.npy`` (uint8 (N, D), memory-mapped on reuse) and ``.json``
   (what became of every file, the report, a BLAKE2b digest of the pixels): the key hashes every
   file's bytes, class and relative path and the conversion settings (size, channels, fit,
@@ -111,53 +111,90 @@ def _fork_pool(workers):
     return concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
 
 
+def _serial(jobs, settings, on_done):
+    for i, path in jobs:
+        yield (i,) + _read_one(path, settings)
+        if on_done:
+            on_done(1)
+
+
 def convert_all(jobs, settings, workers=None, on_done=None):
     """Yield (i, pixels or None, note or cause) for every (i, path) of ``jobs``, in any order;
     on_done(n) after every n results.  ``workers``: processes (default: all cores)."""
     jobs = list(jobs)
     workers = min(workers or os.cpu_count() or 1, len(jobs))
     if workers <= 1 or len(jobs) < 8:
-        for i, path in jobs:
-            yield (i,) + _read_one(path, settings)
-            if on_done:
-                on_done(1)
+        yield from _serial(jobs, settings, on_done)
+        return
+    try:
+        pool = _fork_pool(workers)
+    except (OSError, ValueError) as e:  # no fork here, or out of processes: one process then
+        print(f"warning: no process pool for the image reader ({e}); converting in this process",
+              file=sys.stderr)
+        yield from _serial(jobs, settings, on_done)
         return
     size = max(1, min(CHUNK, len(jobs) // (4 * workers)))
     chunks = [jobs[k:k + size] for k in range(0, len(jobs), size)]
-    suspects = []
-    with _fork_pool(workers) as pool:
-        futures = {pool.submit(_chunk_job, (c, settings)): c for c in chunks}
+    suspects, futures = [], {}
+    try:
+        for k, c in enumerate(chunks):
+            try:
+                futures[pool.submit(_chunk_job, (c, settings))] = c
+            except Exception:  # noqa: BLE001 - the pool broke while filling: isolate the rest
+                suspects += [job for rest in chunks[k:] for job in rest]
+                break
         for f in concurrent.futures.as_completed(futures):
+            c = futures.pop(f)
             try:
                 results = f.result()
-            except concurrent.futures.process.BrokenProcessPool:
-                suspects += futures.pop(f)
+            except Exception:  # noqa: BLE001 - BrokenProcessPool: a worker died (crash, OOM kill)
+                suspects += c
                 continue
-            del futures[f]
             yield from results
             if on_done:
                 on_done(len(results))
-    yield from _isolated(sorted(suspects), settings, on_done)
+    finally:  # also when the caller stops early: drop what has not started
+        pool.shutdown(wait=True, cancel_futures=True)
+    yield from _isolated(sorted(suspects), settings, on_done, workers)
 
 
-def _isolated(jobs, settings, on_done):
-    """After a worker died: the files it may have held, one at a time in one process, so the
-    file that kills its process is known (and skipped) and the others are converted."""
-    pool = None
+def _isolated(jobs, settings, on_done, workers=1):
+    """After a worker died: every file not yet converted, one at a time in each of ``workers``
+    one-process pools, so the file that kills its process is known (and skipped by name) and
+    the others are converted.  A pool whose process died is replaced."""
+    died = "the image reader's process died on this file (a decoder crash or out of memory)"
+    pending, pools, busy = list(reversed(jobs)), [None] * max(1, workers), {}  # future -> (slot, job)
     try:
-        for i, path in jobs:
-            pool = pool or _fork_pool(1)
-            try:
-                yield pool.submit(_chunk_job, ([(i, path)], settings)).result()[0]
-            except concurrent.futures.process.BrokenProcessPool:
-                pool.shutdown(wait=True)
-                pool = None
-                yield i, None, "the image reader's process died on this file (a decoder crash or out of memory)"
-            if on_done:
-                on_done(1)
+        while pending or busy:
+            for slot in range(len(pools)):
+                if not pending or slot in (k for k, _ in busy.values()):
+                    continue
+                i, path = job = pending.pop()
+                try:
+                    pools[slot] = pools[slot] or _fork_pool(1)
+                    busy[pools[slot].submit(_chunk_job, ([job], settings))] = (slot, job)
+                except Exception as e:  # noqa: BLE001 - no process to be had: skip, say why
+                    yield i, None, f"no process to read it in ({image_file._why(e)})"
+                    if on_done:
+                        on_done(1)
+            if not busy:
+                continue
+            done, _ = concurrent.futures.wait(busy, return_when=concurrent.futures.FIRST_COMPLETED)
+            for f in done:
+                slot, (i, path) = busy.pop(f)
+                try:
+                    yield f.result()[0]
+                except Exception as e:  # noqa: BLE001 - BrokenProcessPool, or a bug in the reader
+                    broken = isinstance(e, concurrent.futures.process.BrokenProcessPool)
+                    yield i, None, died if broken else f"unexpected error in the image reader ({image_file._why(e)})"
+                    pools[slot].shutdown(wait=True)
+                    pools[slot] = None
+                if on_done:
+                    on_done(1)
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True)
+        for pool in pools:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
 
 
 # ----------------------------------------------------------------------------- builds

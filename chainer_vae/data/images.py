@@ -82,7 +82,12 @@ def scan(image_dir, report):
 
     def images_in(folder):
         out = []
-        for name in sorted(os.listdir(folder)):
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError as e:  # unreadable sub-folder: its files are not in the data
+            report.append(f"skipped: folder {folder}: cannot list it ({e.strerror or e})")
+            return out
+        for name in names:
             path = os.path.join(folder, name)
             if name.startswith(".") or not os.path.isfile(path):
                 continue
