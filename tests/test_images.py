@@ -491,3 +491,19 @@ def test_pixels_go_to_an_accelerator_in_blocks(monkeypatch):
     index = np.array([3, 0, 24])
     assert np.array_equal(on.take(index), px.take(index))
     assert Pixels(u8).to_device(types.SimpleNamespace(xp=np)).u8 is u8  # the CPU keeps the map
+
+
+@pytest.mark.parametrize("background", [0, 255])
+def test_alpha_is_composited_as_if_before_resizing(tmp_path, background):
+    rng = np.random.RandomState(4)
+    rgba = rng.randint(0, 256, (70, 90, 4)).astype(np.uint8)
+    path = tmp_path / "a.png"
+    Image.fromarray(rgba, "RGBA").save(path)
+    got, note = image_file.read_image(str(path), 28, 3, background=background)
+    a = rgba[..., 3:] / 255.0  # the reference: composite at full size, then the area average
+    full = np.rint(rgba[..., :3] * a + background * (1 - a)).astype(np.uint8)
+    ref = np.asarray(Image.fromarray(full).resize((28, 28), Image.Resampling.BOX, box=(10, 0, 80, 70)))
+    assert note == "alpha composited"  # Pillow's premultiplied 8-bit intermediate rounds: <= 3/255
+    assert np.abs(got.reshape(28, 28, 3).astype(int) - ref).max() <= 3
+    padded, _ = image_file.read_image(str(path), 28, 1, fit="pad", background=background)
+    assert (padded.reshape(28, 28)[:3] == background).all()  # pad borders: the background too

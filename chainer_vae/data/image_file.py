@@ -140,9 +140,15 @@ def _read(Image, path, size, channels, fit, background):
         if im.format == "JPEG" and min(w, h) >= 2 * size:
             im.draft(None, (size, size))  # DCT scaling: both sides stay >= size
         im.load()
-        out = _orient(im, notes)
-        out = _to_mode(out, "L" if channels == 1 else "RGB", background, notes, path)
+        target = "L" if channels == 1 else "RGB"
+        out = _to_mode(_orient(im, notes), target, notes, path)
         out = _square(out, size, fit, background)
+        if out.mode == "RGBA":  # composited after resizing: Pillow resizes RGBA premultiplied,
+            under = Image.new("RGBA", out.size, (background,) * 3 + (255,))  # so it is the same
+            out = Image.alpha_composite(under, out)  # average, at a size^2 cost
+            notes.append("alpha composited")
+        if out.mode != target:  # colour to luma, grey replicated to RGB, palette or 1-bit expanded
+            out = out.convert(target)
         pixels = np.asarray(out, dtype=np.uint8).reshape(-1)
     if pixels.size != size * size * channels:  # a decoder that lied about its size
         raise ImageSkip(path, f"decoded {pixels.size} values, expected {size * size * channels}")
@@ -161,21 +167,22 @@ def _orient(im, notes):
     return im
 
 
-def _to_mode(im, target, background, notes, path):
-    """``im`` as 8-bit "L" or "RGB"; a conversion other than a lossless one is noted."""
+def _to_mode(im, target, notes, path):
+    """``im`` as 8-bit "L" or "RGB" (the target, when it is cheaper to resize), or "RGBA" when it
+    has transparency; a conversion other than a lossless one is noted."""
     Image = _pil()
     mode = im.mode
     if mode in SIXTEEN_BIT:
-        a = np.clip(np.asarray(im).astype(np.int64), 0, 65535)
-        im = Image.fromarray(((a * 255 + 32767) // 65535).astype(np.uint8), "L")
+        a = np.asarray(im)
+        out = np.empty(a.shape, np.uint8)
+        for r in range(0, len(a), 256):  # round(v * 255 / 65535) = (v + 128) // 257, in blocks
+            out[r:r + 256] = (np.clip(a[r:r + 256], 0, 65535).astype(np.uint32) + 128) // 257
+        im = Image.fromarray(out, "L")
         notes.append("16-bit scaled to 8-bit")
     elif mode == "F":
         raise ImageSkip(path, "32-bit floating-point image (mode F): no defined intensity range")
     elif mode in ALPHA_MODES or "transparency" in im.info:
-        rgba = im.convert("RGBA")
-        under = Image.new("RGBA", rgba.size, (background,) * 3 + (255,))
-        im = Image.alpha_composite(under, rgba).convert("RGB")
-        notes.append("alpha composited")
+        return im if mode == "RGBA" else im.convert("RGBA")
     elif mode == "CMYK":
         im = im.convert("RGB")
         notes.append("CMYK to RGB")
@@ -205,6 +212,7 @@ def _square(im, size, fit, background):
         im = im.resize((nw, nh), R.BOX if s > size else R.BILINEAR)
     if (nw, nh) == (size, size):
         return im
-    canvas = Image.new(im.mode, (size, size), background if im.mode == "L" else (background,) * 3)
+    fill = (0, 0, 0, 0) if im.mode == "RGBA" else background if im.mode == "L" else (background,) * 3
+    canvas = Image.new(im.mode, (size, size), fill)  # transparent: the composite fills it
     canvas.paste(im, ((size - nw) // 2, (size - nh) // 2))
     return canvas
