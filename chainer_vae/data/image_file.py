@@ -8,7 +8,7 @@ cannot use raises ``ImageSkip`` (a ``DataError``) naming the file and the cause,
 every exception Pillow's decoders raise on damaged input (OSError, SyntaxError, ValueError,
 struct.error, EOFError, MemoryError, DecompressionBombError, ...) ends here as one reason.
 
-What is done to a picture, in order (each choice is stated in the README of images.py too):
+What is done to a picture, in order, and why:
 
 * **Decoding**: Pillow, any format it opens (by content, not name); ``verify()`` first (checks PNG
   CRCs), then a fresh open and ``load()``; truncated data is an error (``LOAD_TRUNCATED_IMAGES``
@@ -23,17 +23,24 @@ What is done to a picture, in order (each choice is stated in the README of imag
   defined intensity range: skipped.
 * **Alpha** (RGBA, LA, PA, palette or grey with a transparent colour): composited over an opaque
   ``background`` grey level (default 0, black: the background of MNIST, the "no ink" value a
-  Bernoulli decoder models as 0).
+  Bernoulli decoder models as 0; 255 for dark drawings on transparent paper).  The composite is
+  taken after resizing, which Pillow does premultiplied, so it is the average of the full-size
+  composite (to within 3/255 of rounding) at a fraction of the memory.
 * **Colour**: CMYK is converted by Pillow's formula (no ICC profile), palettes expanded, other
   modes converted to RGB; grey (``channels=1``) is Pillow's ITU-R 601-2 luma
   L = 0.299 R + 0.587 G + 0.114 B.
-* **Aspect ratio** (``fit``): "crop" (default) keeps the largest centred square; "pad" fits the
-  whole picture in the square and fills the rest with ``background``.
-* **Resizing**: BOX (an exact area average) when shrinking, BILINEAR when enlarging, nothing
-  when the square is already ``size`` (a 28 x 28 grey PNG comes back byte for byte).
+* **Aspect ratio** (``fit``): "crop" (default) keeps the largest centred square -- padding
+  would add borders whose size varies with each picture's shape, a feature the VAE would spend
+  its two latent dimensions on, while a crop keeps the subject at one scale; "pad" fits the whole
+  picture in the square and fills the rest with ``background``, for drawings that reach the
+  edges (letters, digits).
+* **Resizing**: BOX when shrinking -- an exact area average, so an output intensity is the
+  fraction of "ink" of the area it covers (what a Bernoulli target means) and nothing rings or
+  needs clipping, as LANCZOS or BICUBIC do at stroke edges; BILINEAR when enlarging (BOX would
+  give blocky squares); nothing when the square is already ``size`` (a 28 x 28 grey PNG comes
+  back byte for byte).
 """
 import os
-import struct  # noqa: F401  (struct.error is among what damaged files raise; caught as Exception)
 import warnings
 
 import numpy as np
