@@ -16,7 +16,7 @@ import pytest
 from PIL import Image, ImageDraw, features
 
 from chainer_vae import training
-from chainer_vae.data import image_file, imagecache, images
+from chainer_vae.data import image_file, imagecache
 from chainer_vae.data.images import load_image_folder
 from chainer_vae.data.pixels import Pixels
 from chainer_vae.errors import ConfigError, DataError

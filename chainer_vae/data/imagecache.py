@@ -186,7 +186,8 @@ def _isolated(jobs, settings, on_done, workers=1):
                     yield f.result()[0]
                 except Exception as e:  # noqa: BLE001 - BrokenProcessPool, or a bug in the reader
                     broken = isinstance(e, concurrent.futures.process.BrokenProcessPool)
-                    yield i, None, died if broken else f"unexpected error in the image reader ({image_file._why(e)})"
+                    yield i, None, (died if broken else
+                                    f"unexpected error in the image reader ({image_file._why(e)})")
                     pools[slot].shutdown(wait=True)
                     pools[slot] = None
                 if on_done:

@@ -118,8 +118,8 @@ def scan(image_dir, report):
             files += [(cls, path) for path in images_in(folder)]
     if others:
         kinds = ", ".join(f"{e}: {n}" for e, n in others.most_common(5)) + (", ..." if len(others) > 5 else "")
-        report.append(f"ignored: {sum(others.values())} file{'s' * (sum(others.values()) != 1)} whose extension no Pillow reader "
-                      f"opens ({kinds})")
+        n = sum(others.values())
+        report.append(f"ignored: {n} file{'s' * (n != 1)} whose extension no Pillow reader opens ({kinds})")
     return [cls for cls, _ in class_dirs], files
 
 
