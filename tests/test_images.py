@@ -108,7 +108,7 @@ def test_pixels_train_exactly_like_the_float_arrays(tmp_path):
         histories.append([(r["train"], r["test"]) for r in h])
     assert histories[0] == histories[1]
     from chainer_vae import inference  # the analyses' batched encoder slices Pixels like an array
-    assert np.array_equal(inference.encode(model, test, batch_size=5), inference.encode(model, np.asarray(test)))
+    assert np.array_equal(inference.encode(model, test, batch_size=5), inference.encode(model, np.asarray(test), batch_size=5))
     assert np.asarray(train).dtype == np.float32 and np.array_equal(train[3], u8[3] / np.float32(255))
     assert train.subset(slice(2, 5)).uint8().tolist() == u8[2:5].tolist()
 
