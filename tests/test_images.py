@@ -509,3 +509,17 @@ def test_alpha_is_composited_as_if_before_resizing(tmp_path, background):
     assert np.abs(got.reshape(28, 28, 3).astype(int) - ref).max() <= 3
     padded, _ = image_file.read_image(str(path), 28, 1, fit="pad", background=background)
     assert (padded.reshape(28, 28)[:3] == background).all()  # pad borders: the background too
+
+
+def test_a_copied_folder_reuses_the_converted_pixels(tmp_path):
+    import shutil
+    small_folder(tmp_path / "f")
+    first = load(tmp_path / "f")
+    shutil.copytree(tmp_path / "f", tmp_path / "copy")
+    (tmp_path / "copy" / "b" / "1.png").unlink()
+    copy = load(tmp_path / "copy")  # another folder: its own build, the pixels copied over
+    assert "24 files from cache, 0 converted" in copy.report[-1]
+    assert len(copy.train_x) + len(copy.test_x) == 23
+    same = rows_by_file(first)
+    assert all(np.array_equal(row, same[rel]) for rel, row in rows_by_file(copy).items())
+    assert len(os.listdir(tmp_path / "cache")) == 4  # both builds kept: neither supersedes the other
