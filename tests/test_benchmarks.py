@@ -30,6 +30,7 @@ SCRIPTS = {
     "bench_nets.py": ["conv midi", "run_lstm / NStepLSTM"],
     "bench_commits.py": ["mnist epoch", "midi epoch", "this checkout"],
     "bench_loglik.py": ["ours, chunks of 50", "largest difference between sides"],
+    "bench_image_folder.py": ["cold build", "warm rebuild", "cache on disk"],
 }
 
 
@@ -39,7 +40,7 @@ def test_every_benchmark_is_listed():
 
 
 # Benchmarks on synthetic inputs need neither the lute files nor MNIST, so they run on a bare clone too.
-NEEDS_NO_DATA = {"bench_loglik.py", "bench_kernels.py", "bench_nets.py"}
+NEEDS_NO_DATA = {"bench_loglik.py", "bench_kernels.py", "bench_nets.py", "bench_image_folder.py"}
 
 
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
