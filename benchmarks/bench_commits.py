@@ -50,10 +50,21 @@ def export(rev, folder):
     sys.path.insert(0, folder)
 
 
+def _module(package, *names):
+    """The first of ``names`` that the package has: a commit before or after the grouped layout."""
+    import importlib
+    for name in names:
+        try:
+            return importlib.import_module(package + "." + name)
+        except ModuleNotFoundError:
+            continue
+    raise ModuleNotFoundError("%s has none of %s" % (package, ", ".join(names)))
+
+
 def epoch_fn(package, data, x, n_latent, alpha):
-    nets = __import__(package + ".nets", fromlist=["make_encoder"])
-    objective = __import__(package + ".objective", fromlist=["VAELoss"])
-    training = __import__(package + ".training", fromlist=["train_epoch"])
+    nets = _module(package, "model", "nets")
+    objective = _module(package, "model.vae", "objective")
+    training = _module(package, "train.loop", "training")
     np.random.seed(0)
     model = objective.VAELoss(nets.make_encoder("mlp", data, n_latent), nets.make_decoder("mlp", data, n_latent))
     opt = training.make_optimizer(model, alpha, 5e-4)

@@ -73,7 +73,10 @@ BUILD = """
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[3])
 import chainer_vae
-from chainer_vae.data.corpus import load_midi_dataset
+try:
+    from chainer_vae.data.midi.corpus import load_midi_dataset
+except ImportError:  # an old commit (--before), from before the grouped layout
+    from chainer_vae.data.corpus import load_midi_dataset
 t = time.perf_counter()
 d = load_midi_dataset(sys.argv[1], cache_dir=sys.argv[2], progress=False)
 seconds = time.perf_counter() - t
@@ -97,7 +100,7 @@ def build(folder, cache, root=common.ROOT):
 # ----------------------------------------------------------------------------- test folders
 def seed_songs(n_seeds, quick):
     """[(name, (T, 156) matrix, tempo)] of the seeds, in order."""
-    from chainer_vae.data import bach_corpus, corpus, midi
+    from chainer_vae.data.midi import bach, corpus, notestate as midi
     if quick:
         import glob
         paths = sorted(glob.glob(os.path.join(LUTE, "*", "*.mid")))
@@ -106,7 +109,7 @@ def seed_songs(n_seeds, quick):
     else:
         seed_dir = os.path.join(ROOT_CACHE, "seeds")
         want, usable = n_seeds + n_seeds // 5 + 10, []
-        works = bach_corpus._bach_corpus_paths()
+        works = bach._bach_corpus_paths()
         while True:  # export more works until enough have a usable length
             paths = export(seed_dir, works[:want])
             usable = [p for p in paths if MIN_STEPS <= _steps(p) <= MAX_STEPS]
@@ -123,7 +126,7 @@ def seed_songs(n_seeds, quick):
 
 
 def _export_one(args):
-    from chainer_vae.data.bach_corpus import write_work_midi
+    from chainer_vae.data.midi.bach import write_work_midi
     return write_work_midi(*args)
 
 
@@ -143,7 +146,7 @@ def export(seed_dir, works):
 
 
 def _steps(path):
-    from chainer_vae.data import midi
+    from chainer_vae.data.midi import notestate as midi
     try:
         return midi.read_notestate(path)[1].n_steps
     except Exception:  # noqa: BLE001 - an unreadable export is just not a seed
@@ -152,7 +155,7 @@ def _steps(path):
 
 def transpose(matrix, t):
     import numpy as np
-    from chainer_vae.data.midi import N_PITCHES
+    from chainer_vae.data.midi.notestate import N_PITCHES
     out = np.zeros_like(matrix)
     for half in (0, N_PITCHES):
         src = matrix[:, half:half + N_PITCHES]
@@ -174,7 +177,7 @@ _SEEDS = None
 
 
 def _write(args):
-    from chainer_vae.data import midi
+    from chainer_vae.data.midi import notestate as midi
     pool, j = args
     seeds = _SEEDS
     s, r = j % len(seeds), j // len(seeds)

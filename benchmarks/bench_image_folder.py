@@ -39,7 +39,8 @@ import json, os, resource, sys, time
 sys.path.insert(0, %(root)r)
 import numpy as np
 import chainer_vae
-from chainer_vae.data import images, imagecache, fingerprint
+from chainer_vae.data import fingerprint, images
+from chainer_vae.data.images import cache as imagecache
 folder, cache, mode = sys.argv[1:4]
 
 
@@ -65,7 +66,7 @@ if mode == "parts":
         imagecache.file_key(p)
     out["hash_s"] = time.perf_counter() - t
     out["bytes"] = sum(os.path.getsize(p) for _, p in files)
-    from chainer_vae.data import image_file
+    from chainer_vae.data.images import file as image_file
     sample = [p for _, p in files[:2000]]
     t = time.perf_counter()
     for p in sample:

@@ -20,7 +20,7 @@ import chainer_vae  # noqa: E402,F401
 import chainer  # noqa: E402
 import numpy as np  # noqa: E402
 
-from chainer_vae import optim  # noqa: E402
+from chainer_vae.train import optim  # noqa: E402
 
 ALPHA, RATE = 5e-5, 5e-4
 
@@ -43,7 +43,7 @@ def phases(torch, steps):
     """Per-step medians of ours' and PyTorch's forward, backward and update, alternating steps."""
     import bench_mnist_epoch
     import peers
-    from chainer_vae import training
+    from chainer_vae.train import loop as training
     model = bench_mnist_epoch.chainer_model()
     opt = training.make_optimizer(model, ALPHA, RATE)
     x = np.random.RandomState(0).rand(32 * steps, 784).astype(np.float32)

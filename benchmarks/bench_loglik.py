@@ -1,5 +1,5 @@
 """Importance-sampled test log-likelihood (k = 5,000, Burda et al. 2015) per image: ours
-(``chainer_vae.likelihood``, the k samples decoded in chunks of likelihood.CHUNK rows) against
+(``chainer_vae.evaluation.likelihood``, the k samples decoded in chunks of likelihood.CHUNK rows) against
 other chunk sizes of the same code (all k at once, and 50) and against the same estimate in
 PyTorch with all k samples in one batch, with the same weights, interleaved.
 
@@ -18,9 +18,9 @@ import math  # noqa: E402
 import chainer_vae  # noqa: E402,F401
 import numpy as np  # noqa: E402
 
-from chainer_vae import likelihood  # noqa: E402
-from chainer_vae.nets import make_decoder, make_encoder  # noqa: E402
-from chainer_vae.objective import VAELoss  # noqa: E402
+from chainer_vae.evaluation import likelihood  # noqa: E402
+from chainer_vae.model import make_decoder, make_encoder  # noqa: E402
+from chainer_vae.model.vae import VAELoss  # noqa: E402
 
 K = 5000
 

@@ -19,7 +19,7 @@ BUILD = """
 import sys
 sys.path.insert(0, %r)
 import chainer_vae
-from chainer_vae.data.corpus import load_midi_dataset
+from chainer_vae.data.midi.corpus import load_midi_dataset
 d = load_midi_dataset(sys.argv[1] or None, cache_dir=sys.argv[2], progress=False)
 print(d.train_x.shape, d.test_x.shape)
 """ % common.ROOT

@@ -1,6 +1,6 @@
 """MIDI file -> note-state matrix, songs per second: ours (chainer_vae.data.midi.read_notestate,
 one pass over the file's bytes) vs music21.converter.parse + the same note extraction
-(midi.stream_to_notestate), interleaved file by file; then a cached rerun of the lute set.
+(notestate.stream_to_notestate), interleaved file by file; then a cached rerun of the lute set.
 
     python benchmarks/bench_midi_convert.py          # >= 100 Bach works written to MIDI
     python benchmarks/bench_midi_convert.py --quick  # 3 lute files: checks it runs
@@ -32,7 +32,7 @@ warnings.filterwarnings("ignore")
 import chainer_vae  # noqa: E402,F401
 import numpy as np  # noqa: E402
 
-from chainer_vae.data import corpus, midi, midi_file  # noqa: E402
+from chainer_vae.data.midi import corpus, notestate, smf  # noqa: E402
 
 LUTE = os.path.join(os.path.dirname(common.ROOT), "shared", "data", "midi", "bach_lute")
 CORPUS_DIR = os.path.join(common.ROOT, ".cache", "bench_bach_midi")
@@ -40,7 +40,7 @@ CACHED_RERUN = """
 import sys, time
 sys.path.insert(0, %r)
 import chainer_vae
-from chainer_vae.data.corpus import load_midi_dataset
+from chainer_vae.data.midi.corpus import load_midi_dataset
 t = time.perf_counter()
 load_midi_dataset(sys.argv[1], cache_dir=sys.argv[2], progress=False)
 print(time.perf_counter() - t)
@@ -50,7 +50,7 @@ print(time.perf_counter() - t)
 def via_music21(path):
     from music21 import converter
     score = converter.parse(path, format="midi", forceSource=True)
-    return midi.stream_to_notestate(score, path)[0]
+    return notestate.stream_to_notestate(score, path)[0]
 
 
 def main(argv=None):
@@ -76,12 +76,12 @@ def main(argv=None):
     print("MIDI conversion: %s (%.1f MB)" % (source, sum(os.path.getsize(f) for f in files) / 1e6))
     print(common.machine(THREADS))
     import music21  # noqa: F401  (both sides pay the import before timing)
-    via_music21(files[0]), midi.read_notestate(files[0])  # warm both code paths
+    via_music21(files[0]), notestate.read_notestate(files[0])  # warm both code paths
 
     ours_t, peer_t, agree = [], [], []
     for r in range(repeats):
         for i, path in enumerate(files):
-            pair = [("ours", midi.read_notestate), ("peer", via_music21)]
+            pair = [("ours", notestate.read_notestate), ("peer", via_music21)]
             if (i + r) % 2:
                 pair.reverse()
             got = {}
@@ -133,25 +133,25 @@ def stages(files, repeats):
     """Median ms per file of each stage of converting one file for the corpus, interleaved."""
     import io
     import json
-    from chainer_vae.data import songcache
-    from chainer_vae.data.windows import pack
+    from chainer_vae.data.midi import songcache
+    from chainer_vae.data.midi.windows import pack
 
     with tempfile.TemporaryDirectory() as tmp:
         cache = songcache.SongCache(tmp)
         got, keys = {}, iter(range(10 ** 9))  # a fresh cache entry each time, as in a real build
 
         def read(f):
-            got["data"] = songcache.read_capped(f, midi_file.MAX_FILE_BYTES)
+            got["data"] = songcache.read_capped(f, smf.MAX_FILE_BYTES)
 
         def scan(f):
-            got["scan"] = midi_file.scan(got["data"], f)
+            got["scan"] = smf.scan(got["data"], f)
 
         def job(f):  # what a pool worker does: read_notestate, pack, SongCache.save
             got["song"] = songcache._job((f, "j%d" % next(keys), tmp, songcache.convert_midi))[0]
         fns = {
             "read file": read,
             "sha256 key": lambda f: songcache.SongCache.key(got["data"], "midi"),
-            "read_notestate (all)": midi.read_notestate,
+            "read_notestate (all)": notestate.read_notestate,
             "  of which _scan_midi (events)": scan,
             "pack": lambda f: pack(got["matrix"]),
             "SongCache.save (savez_compressed + atomic rename)": lambda f: cache.save("s%d" % next(keys), *got["song"]),
@@ -165,7 +165,7 @@ def stages(files, repeats):
         times = {k: [] for k in fns}
         for r in range(repeats):
             for i, f in enumerate(files):
-                got["matrix"] = midi.read_notestate(f)[0]
+                got["matrix"] = notestate.read_notestate(f)[0]
                 got["song"] = songcache.convert_midi(f)
                 order = list(fns) if (i + r) % 2 == 0 else list(reversed(list(fns)))
                 order.remove("read file")

@@ -22,8 +22,8 @@ import chainer_vae  # noqa: E402,F401  (compatibility shims before chainer)
 import numpy as np  # noqa: E402
 
 import peers  # noqa: E402
-from chainer_vae.nets import make_decoder, make_encoder  # noqa: E402
-from chainer_vae.objective import VAELoss  # noqa: E402
+from chainer_vae.model import make_decoder, make_encoder  # noqa: E402
+from chainer_vae.model.vae import VAELoss  # noqa: E402
 
 ALPHA, WEIGHT_DECAY, BATCH, N_LATENT = 1e-3, 5e-4, 32, 20
 LUTE = os.path.join(os.path.dirname(common.ROOT), "shared", "data", "midi", "bach_lute")
@@ -48,7 +48,7 @@ def synthetic_windows(n, density=0.014, seed=0):
 def midi_data(n, midi_dir):
     if midi_dir and os.path.isdir(midi_dir):
         try:
-            from chainer_vae.data.corpus import load_midi_dataset
+            from chainer_vae.data.midi.corpus import load_midi_dataset
             data = load_midi_dataset(midi_dir, progress=False)
             x = data.train_x
             if len(x) >= n:  # ours cuts the windows per batch; the peers get them stored

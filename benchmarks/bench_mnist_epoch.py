@@ -20,8 +20,8 @@ import chainer_vae  # noqa: E402,F401  (compatibility shims before chainer)
 import numpy as np  # noqa: E402
 
 import peers  # noqa: E402
-from chainer_vae.nets import make_decoder, make_encoder  # noqa: E402
-from chainer_vae.objective import VAELoss  # noqa: E402
+from chainer_vae.model import make_decoder, make_encoder  # noqa: E402
+from chainer_vae.model.vae import VAELoss  # noqa: E402
 
 ALPHA, WEIGHT_DECAY, BATCH = 5e-5, 5e-4, 32
 

@@ -20,9 +20,9 @@ import chainer  # noqa: E402
 import chainer.functions as F  # noqa: E402
 import numpy as np  # noqa: E402
 
-from chainer_vae import training  # noqa: E402
-from chainer_vae.nets import DATA, KINDS, lstm, make_decoder, make_encoder  # noqa: E402
-from chainer_vae.objective import VAELoss  # noqa: E402
+from chainer_vae.train import loop as training  # noqa: E402
+from chainer_vae.model import DATA, KINDS, lstm, make_decoder, make_encoder  # noqa: E402
+from chainer_vae.model.vae import VAELoss  # noqa: E402
 
 N_LATENT = {"mnist": 2, "midi": 20}
 

@@ -8,7 +8,7 @@ import sys
 
 import common
 
-# As a user runs them: BLAS threads as the package sets them (chainer_vae/threads.py) unless
+# As a user runs them: BLAS threads as the package sets them (chainer_vae/cli/threads.py) unless
 # --threads is given.
 THREADS = common.setup_threads() if any(a.startswith("--threads") for a in sys.argv) else None
 

@@ -1,4 +1,4 @@
-"""What each of chainer_vae.speed's forms (and optim.py's fused Adam) saves: training epochs of the
+"""What each of chainer_vae.train.fused's forms (and train/optim.py's fused Adam) saves: loop epochs of the
 paper's model with each switched on alone, interleaved, as ratios to all of them on.
 
     python benchmarks/bench_speed.py --data mnist     # 8,000 MNIST examples, 5 rounds
@@ -21,9 +21,9 @@ import numpy as np  # noqa: E402
 import bench_midi_epoch  # noqa: E402
 import bench_mnist_epoch  # noqa: E402
 import peers  # noqa: E402
-from chainer_vae import optim, speed, training  # noqa: E402
+from chainer_vae.train import fused as speed, loop, optim  # noqa: E402
 
-# name -> (fused MLPs, fused loss terms, sparse first layer, fused Adam); "all" is what training uses
+# name -> (fused MLPs, fused loss terms, sparse first layer, fused Adam); "all" is what loop uses
 VARIANTS = {
     "all (training's)": (True, True, True, True),
     "no fused MLP": (False, True, True, True),
@@ -52,7 +52,7 @@ def contender(bench, x, batch, alpha, mlps, loss, sparse, adam):
         saved = speed.SPARSE_MIN_INPUTS
         speed.SPARSE_MIN_INPUTS = saved if sparse else float("inf")
         try:
-            return float(training.train_epoch(model, opt, x_dev, batch)[0])
+            return float(loop.train_epoch(model, opt, x_dev, batch)[0])
         finally:
             speed.SPARSE_MIN_INPUTS = saved
     return epoch

@@ -124,7 +124,7 @@ def epoch_contenders(chainer_model, x_host, batch, alpha, weight_decay, torch, t
     x_ours: what our loop trains on when it differs from the dense x_host the peers get (the
     MIDI windows, cut per batch from packed songs)."""
     import chainer
-    from chainer_vae import training
+    from chainer_vae.train import loop as training
 
     device = chainer.get_device("@numpy")
     ours_model = chainer_model()

@@ -1,5 +1,5 @@
 """chainer-vae: the VAE of "Variational autoencoder to generate images and music" in Chainer."""
-from chainer_vae import threads as _threads
+from chainer_vae.cli import threads as _threads
 
 _threads.apply()  # one BLAS thread unless chosen otherwise; before NumPy loads (threads.py)
 

@@ -14,11 +14,13 @@ import dataclasses
 
 import numpy as np
 
-from chainer_vae import classify, corrupt, figures, io, report
-from chainer_vae import config as cfg
-from chainer_vae.config import flag
-from chainer_vae.recipes import mnist
-from chainer_vae.inference import decode, encode
+from chainer_vae.figures import grids
+from chainer_vae.evaluation import corrupt, judge
+from chainer_vae import files, report
+from chainer_vae.cli import flags as cfg
+from chainer_vae.cli.flags import flag
+from chainer_vae.cli import mnist
+from chainer_vae.model.apply import decode, encode
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,7 +33,7 @@ def main(argv=None):
     config = cfg.parse(CompletionConfig, argv, __doc__)
     run, data = mnist.train(config)
     x, y = data.test_x, data.test_y
-    classifier = classify.train(data.train_x, data.train_y, seed=config.seed)
+    classifier = judge.train(data.train_x, data.train_y, seed=config.seed)
     mean_image = data.train_x.mean(axis=0)
     reconstruct = lambda a: decode(run.model, encode(run.model, a))  # noqa: E731
     full = reconstruct(x)
@@ -53,9 +55,9 @@ def main(argv=None):
         rows += [damaged[firsts], recon[firsts], x[firsts]]
         labels += ["%s: input" % kind, "reconstruction", "original"]
     stem = config.stem("mnist_completion", data.tag)
-    figures.labelled_rows(rows, labels, stem + ".png", "completion: damaged test digit, the VAE's reconstruction, "
+    grids.labelled_rows(rows, labels, stem + ".png", "completion: damaged test digit, the VAE's reconstruction, "
                           "the original; %d epochs, latent %d: %s" % (len(run.history), config.n_latent, mnist.label(run, data)))
-    io.write_json(stem + ".json", {
+    files.write_json(stem + ".json", {
         "title": "Completion illusion (Sec. 4)", "data_description": data.description,
         "run_id": run.info["run_id"], "data_fingerprint": run.info["data_fingerprint"],
         "n_latent": config.n_latent, "epochs": len(run.history), "n_test": int(len(x)),

@@ -11,12 +11,14 @@ import dataclasses
 
 import numpy as np
 
-from chainer_vae import corrupt, figures, io, report
-from chainer_vae import config as cfg
-from chainer_vae.config import flag
-from chainer_vae.pca import PCA
-from chainer_vae.recipes import mnist
-from chainer_vae.inference import decode, encode
+from chainer_vae.figures import curves
+from chainer_vae.evaluation import corrupt
+from chainer_vae import files, report
+from chainer_vae.cli import flags as cfg
+from chainer_vae.cli.flags import flag
+from chainer_vae.evaluation.pca import PCA
+from chainer_vae.cli import mnist
+from chainer_vae.model.apply import decode, encode
 
 
 def _levels_problem(text):
@@ -62,10 +64,10 @@ def main(argv=None):
                        {name: (levels, [np.nan if r[name]["psnr_db"] is None else r[name]["psnr_db"] for r in rows])
                         for name in methods}))
     stem = config.stem("mnist_denoising_z%d" % config.n_latent, data.tag)
-    figures.curves(panels, stem + ".png", "PSNR (dB, higher is better) against the clean test image: the VAE "
+    curves.panels(panels, stem + ".png", "PSNR (dB, higher is better) against the clean test image: the VAE "
                    "(latent %d) vs a %d-component PCA; %s" % (config.n_latent, config.n_latent, mnist.label(run, data)),
                    "noise level", "PSNR (dB)")
-    io.write_json(stem + ".json", {
+    files.write_json(stem + ".json", {
         "title": "Denoising and PCA (Secs. 1 and 4), latent %d" % config.n_latent,
         "data_description": data.description, "run_id": run.info["run_id"],
         "data_fingerprint": run.info["data_fingerprint"], "n_latent": config.n_latent,

@@ -13,11 +13,14 @@ from statistics import NormalDist
 
 import numpy as np
 
-from chainer_vae import config as cfg
-from chainer_vae import classify, distributed, io, plotting, report
+from chainer_vae.figures import grids
+from chainer_vae.cli import flags as cfg
+from chainer_vae.evaluation import judge
+from chainer_vae.parallel import mpi
+from chainer_vae import files, report
 from chainer_vae.errors import ConfigError
-from chainer_vae.recipes import mnist
-from chainer_vae.inference import decode, encode, reconstruction_nll
+from chainer_vae.cli import mnist
+from chainer_vae.model.apply import decode, encode, reconstruction_nll
 
 GRID = 15
 
@@ -27,7 +30,7 @@ def main(argv=None):
     if config.n_latent != 2:
         raise ConfigError("--n-latent %d: Fig. 2's manifold needs a 2-D latent space" % config.n_latent)
     run, data = mnist.train(config)
-    if not distributed.is_root():  # under MPI only rank 0 writes the results
+    if not mpi.is_root():  # under MPI only rank 0 writes the results
         return
     label = "%d epochs, %s" % (len(run.history), mnist.label(run, data))
     stem = lambda name: config.stem(name, data.tag)  # noqa: E731
@@ -35,7 +38,7 @@ def main(argv=None):
     # The manifold: rows go down in z[1] so the picture reads like a plot with y up.
     q = np.array([NormalDist().inv_cdf(p) for p in np.linspace(0.05, 0.95, GRID)], dtype=np.float32)
     z = np.array([[zx, zy] for zy in q[::-1] for zx in q], dtype=np.float32)
-    plotting.image_grid(decode(run.model, z), GRID, GRID, stem("fig2_mnist_manifold") + ".png",
+    grids.image_grid(decode(run.model, z), GRID, GRID, stem("fig2_mnist_manifold") + ".png",
                         "Fig. 2 - decodes over norm.ppf(linspace(0.05, 0.95, 15))^2: " + label)
 
     # The same grid over where the test codes are: the faithful grid's +-1.645 misses digits
@@ -44,16 +47,16 @@ def main(argv=None):
     lo, hi = np.percentile(mu, 0.5, axis=0), np.percentile(mu, 99.5, axis=0)
     gx, gy = (np.linspace(lo[i], hi[i], GRID, dtype=np.float32) for i in (0, 1))
     z_codes = np.array([[zx, zy] for zy in gy[::-1] for zx in gx], dtype=np.float32)
-    plotting.image_grid(decode(run.model, z_codes), GRID, GRID, stem("fig2_mnist_manifold_codes") + ".png",
+    grids.image_grid(decode(run.model, z_codes), GRID, GRID, stem("fig2_mnist_manifold_codes") + ".png",
                         "decodes over the test codes' range z[0] in [%.2f, %.2f], z[1] in [%.2f, %.2f]: %s"
                         % (lo[0], hi[0], lo[1], hi[1], label))
-    classifier = classify.train(data.train_x, data.train_y, seed=config.seed)
+    classifier = judge.train(data.train_x, data.train_y, seed=config.seed)
     seen = lambda z: np.bincount(classifier.predict(decode(run.model, z)), minlength=10).tolist()  # noqa: E731
     inside = np.all(np.abs(mu) <= q[-1], axis=1)
 
     rng = np.random.RandomState(config.seed)
     z_prior = rng.standard_normal((100, 2)).astype(np.float32)
-    plotting.image_grid(decode(run.model, z_prior), 10, 10, stem("fig2_mnist_prior_samples") + ".png",
+    grids.image_grid(decode(run.model, z_prior), 10, 10, stem("fig2_mnist_prior_samples") + ".png",
                         "decodes of z ~ N(0, I): " + label)
 
     # One test example per digit and its reconstruction from mu. (The original indexed the test
@@ -61,9 +64,9 @@ def main(argv=None):
     firsts = [int(np.flatnonzero(data.test_y == d)[0]) for d in np.unique(data.test_y)]
     recon = decode(run.model, encode(run.model, data.test_x[firsts]))
     pairs = np.concatenate([data.test_x[firsts], recon])
-    plotting.image_grid(pairs, 2, len(firsts), stem("fig2_mnist_per_digit") + ".png",
+    grids.image_grid(pairs, 2, len(firsts), stem("fig2_mnist_per_digit") + ".png",
                         "top: first test image of each digit; bottom: decoded from its mu")
-    io.write_json(stem("fig2_mnist_samples") + ".json", {
+    files.write_json(stem("fig2_mnist_samples") + ".json", {
         "figure": "Fig. 2", "data": data.source, "data_description": data.description,
         "data_fingerprint": run.info["data_fingerprint"], "run_id": run.info["run_id"],
         "epochs": len(run.history), "grid_quantiles": q.tolist(), "per_digit_test_indices": firsts,

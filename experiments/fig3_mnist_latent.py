@@ -5,23 +5,25 @@ Reuses Fig. 4's model for the same settings and data (trains it if missing) and 
 """
 import numpy as np
 
-from chainer_vae import config as cfg
-from chainer_vae import distributed, io, plotting, report
-from chainer_vae.recipes import mnist
-from chainer_vae.inference import encode
+from chainer_vae.figures import grids
+from chainer_vae.cli import flags as cfg
+from chainer_vae.parallel import mpi
+from chainer_vae import files, report
+from chainer_vae.cli import mnist
+from chainer_vae.model.apply import encode
 
 
 def main(argv=None):
     config = cfg.parse(mnist.MnistConfig, argv, __doc__)
     run, data = mnist.train(config)
-    if not distributed.is_root():  # under MPI only rank 0 writes the results
+    if not mpi.is_root():  # under MPI only rank 0 writes the results
         return
     mu = encode(run.model, data.test_x)
     stem = config.stem("fig3_mnist_latent", data.tag)
-    plotting.latent_scatter(mu, data.test_y, stem + ".png", "Fig. 3 - test-set latent means after %d epochs: %s"
+    grids.latent_scatter(mu, data.test_y, stem + ".png", "Fig. 3 - test-set latent means after %d epochs: %s"
                             % (len(run.history), mnist.label(run, data)))
     centroids = {int(d): mu[data.test_y == d].mean(axis=0).round(3).tolist() for d in np.unique(data.test_y)}
-    io.write_json(stem + ".json", {
+    files.write_json(stem + ".json", {
         "figure": "Fig. 3", "data": data.source, "data_description": data.description,
         "data_fingerprint": run.info["data_fingerprint"], "run_id": run.info["run_id"],
         "epochs": len(run.history), "mu_mean": mu.mean(axis=0).tolist(), "mu_std": mu.std(axis=0).tolist(),

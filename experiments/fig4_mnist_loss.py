@@ -8,21 +8,24 @@ fig4_mnist_loss_mlxtend5k.* instead, beside the real-MNIST figure.  Figs. 2 and 
     python experiments/fig4_mnist_loss.py                 # the paper's setup
     python experiments/fig4_mnist_loss.py --alpha 5e-5 --tag alpha5e-5   # the committed script's rate
 """
-from chainer_vae import config as cfg
-from chainer_vae import distributed, io, plotting, runs, report
-from chainer_vae.recipes import mnist
+from chainer_vae.figures import curves
+from chainer_vae.cli import flags as cfg
+from chainer_vae.parallel import mpi
+from chainer_vae import files, report
+from chainer_vae.train import runs
+from chainer_vae.cli import mnist
 
 
 def main(argv=None):
     config = cfg.parse(mnist.MnistConfig, argv, __doc__)
     run, data = mnist.train(config)
-    if not distributed.is_root():  # under MPI only rank 0 writes the results
+    if not mpi.is_root():  # under MPI only rank 0 writes the results
         return
     stem = config.stem("fig4_mnist_loss", data.tag)
     title = "Fig. 4 - MNIST VAE (%s/%s, latent %d, alpha %s): %s" % (
         config.encoder, config.decoder, config.n_latent, config.alpha_label(), mnist.label(run, data))
-    plotting.loss_and_kl(run.history, stem + ".png", title)
-    io.write_json(stem + ".json", {
+    curves.loss_and_kl(run.history, stem + ".png", title)
+    files.write_json(stem + ".json", {
         "figure": "Fig. 4", "data": data.source, "data_description": data.description,
         "run": run.info, "summary": runs.summary(run.history), "history": run.history})
     print("wrote %s.png and %s.json" % (stem, stem))

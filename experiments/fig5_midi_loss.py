@@ -10,9 +10,12 @@ reuses the model.
     python experiments/fig5_midi_loss.py --midi-dir ../shared/data/midi/bach_lute   # the paper's data
     python experiments/fig5_midi_loss.py --lr-schedule '' --alpha 1e-5 --tag alpha1e-5   # the committed script
 """
-from chainer_vae import config as cfg
-from chainer_vae import distributed, io, plotting, runs, report
-from chainer_vae.recipes import midi
+from chainer_vae.figures import curves
+from chainer_vae.cli import flags as cfg
+from chainer_vae.parallel import mpi
+from chainer_vae import files, report
+from chainer_vae.train import runs
+from chainer_vae.cli import midi
 
 PAPER_PLOTTED_EPOCHS = (11, 59)  # the paper's Fig. 5 shows only these epochs
 
@@ -20,13 +23,13 @@ PAPER_PLOTTED_EPOCHS = (11, 59)  # the paper's Fig. 5 shows only these epochs
 def main(argv=None):
     config = cfg.parse(midi.MidiConfig, argv, __doc__)
     run, data = midi.train(config)
-    if not distributed.is_root():  # under MPI only rank 0 writes the results
+    if not mpi.is_root():  # under MPI only rank 0 writes the results
         return
     stem = config.stem("fig5_midi_loss", midi.data_tag(config))
     mark = PAPER_PLOTTED_EPOCHS if len(run.history) >= PAPER_PLOTTED_EPOCHS[1] else None
-    plotting.loss_and_kl(run.history, stem + ".png", "Fig. 5 - MIDI VAE (%s/%s, alpha %s): %s" % (
+    curves.loss_and_kl(run.history, stem + ".png", "Fig. 5 - MIDI VAE (%s/%s, alpha %s): %s" % (
         config.encoder, config.decoder, config.alpha_label(), midi.label(run, data)), mark)
-    io.write_json(stem + ".json", {
+    files.write_json(stem + ".json", {
         "figure": "Fig. 5", "data": data.source, "data_description": midi.describe(data),
         "classes": data.classes, "songs": data.songs, "conversion_report": data.report,
         "run": run.info, "summary": runs.summary(run.history), "history": run.history})

@@ -20,11 +20,14 @@ import os
 
 import numpy as np
 
-from chainer_vae import config as cfg
-from chainer_vae import distributed, io, music_stats, plotting, sampling
-from chainer_vae.config import flag
-from chainer_vae.recipes import midi, music
-from chainer_vae.inference import decode, encode
+from chainer_vae.figures import rolls
+from chainer_vae.cli import flags as cfg
+from chainer_vae.parallel import mpi
+from chainer_vae import files
+from chainer_vae.music import sampling, stats as music_stats
+from chainer_vae.cli.flags import flag
+from chainer_vae.cli import midi, music
+from chainer_vae.model.apply import decode, encode
 from chainer_vae.progress import counter
 
 # Windows per chunk of the statistics: 512 x 15,600 float32 probabilities are 32 MB.
@@ -103,7 +106,7 @@ def statistics(config, run, data, shape):
 def main(argv=None):
     config = cfg.parse(MusicConfig, argv, __doc__)
     run, data = midi.train(config)
-    if not distributed.is_root():  # under MPI only rank 0 writes the results
+    if not mpi.is_root():  # under MPI only rank 0 writes the results
         return
     out = config.stem("music", midi.data_tag(config))
     shape = music.window_shape(data)
@@ -127,12 +130,12 @@ def main(argv=None):
                     "test window %d (class %s) rebuilt from its mu, %s" % (j, cls, label), "reconstruction (%s)" % cls)
 
     stats, reference, prior_feats = statistics(config, run, data, shape)
-    io.write_json(os.path.join(out, "music_stats.json"), dict(
+    files.write_json(os.path.join(out, "music_stats.json"), dict(
         **midi.provenance(run, data), sample_seed=config.sample_seed, **stats))
-    plotting.music_statistics(reference, prior_feats, os.path.join(out, "music_stats.png"),
+    rolls.music_statistics(reference, prior_feats, os.path.join(out, "music_stats.png"),
                               "%s: prior samples under each sampling setting vs %s" % (
                                   midi.describe(data), stats["reference"]))
-    io.write_json(os.path.join(out, "music.json"), {
+    files.write_json(os.path.join(out, "music.json"), {
         **midi.provenance(run, data), "epochs": len(run.history), "sample_seed": config.sample_seed,
         "sampling": label, "threshold": config.threshold, "temperature": config.temperature,
         "tempo_bpm": write.tempo, "audio": write.audio_info(), "files": write.written})

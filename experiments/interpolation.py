@@ -13,11 +13,13 @@ import dataclasses
 
 import numpy as np
 
-from chainer_vae import classify, figures, io, report
-from chainer_vae import config as cfg
-from chainer_vae.config import flag
-from chainer_vae.recipes import mnist
-from chainer_vae.inference import decode, encode
+from chainer_vae.figures import grids
+from chainer_vae.evaluation import judge
+from chainer_vae import files, report
+from chainer_vae.cli import flags as cfg
+from chainer_vae.cli.flags import flag
+from chainer_vae.cli import mnist
+from chainer_vae.model.apply import decode, encode
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,7 +31,7 @@ class InterpolationConfig(mnist.MnistConfig):
 def main(argv=None):
     config = cfg.parse(InterpolationConfig, argv, __doc__)
     run, data = mnist.train(config)
-    classifier = classify.train(data.train_x, data.train_y, seed=config.seed)
+    classifier = judge.train(data.train_x, data.train_y, seed=config.seed)
     digits = np.unique(data.test_y)
     firsts = np.array([np.flatnonzero(data.test_y == d)[0] for d in digits])
     z_first = encode(run.model, data.test_x[firsts])
@@ -55,8 +57,8 @@ def main(argv=None):
     stem = config.stem("mnist_interpolation", data.tag)
     title = ("straight lines between test digits' codes (ends: the test images), last row: decodes of each "
              "class's mean code; %d epochs, latent %d: %s" % (len(run.history), config.n_latent, mnist.label(run, data)))
-    figures.labelled_rows(rows, labels, stem + ".png", title)
-    io.write_json(stem + ".json", {
+    grids.labelled_rows(rows, labels, stem + ".png", title)
+    files.write_json(stem + ".json", {
         "title": "Interpolation and class generation (Sec. 1)", "data_description": data.description,
         "run_id": run.info["run_id"], "data_fingerprint": run.info["data_fingerprint"],
         "n_latent": config.n_latent, "epochs": len(run.history), "steps": config.steps,

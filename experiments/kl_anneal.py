@@ -12,10 +12,11 @@ anneal makes).  One seed per run: the differences have no spread.
 """
 import dataclasses
 
-from chainer_vae import config as cfg
-from chainer_vae import figures, io, report
-from chainer_vae.config import flag
-from chainer_vae.recipes import midi, mnist
+from chainer_vae.figures import curves
+from chainer_vae.cli import flags as cfg
+from chainer_vae import files, report
+from chainer_vae.cli.flags import flag
+from chainer_vae.cli import midi, mnist
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,7 +68,7 @@ def main(argv=None):
                     series["%s, %s" % (name, split)] = ([row["epoch"] for row in rows], [value(row[split]) for row in rows])
             panels.append(("%s: %s (nats / example)" % (d.upper(), label), series))
     stem = config.stem("kl_anneal")
-    figures.curves(panels, stem + ".png", "KL annealing (linear over %d epochs) vs none; %s"
+    curves.panels(panels, stem + ".png", "KL annealing (linear over %d epochs) vs none; %s"
                    % (config.anneal_epochs, "; ".join(next(iter(p.values()))["data_description"] for p in results.values())),
                    "epoch")
     summary = {}
@@ -77,7 +78,7 @@ def main(argv=None):
                       for t in ("loss", "reconstr", "kl_penalty")}
         for r in pair.values():
             del r["history"]
-    io.write_json(stem + ".json", {"title": "KL annealing (Sec. 3, ref. [6])", "anneal_epochs": config.anneal_epochs,
+    files.write_json(stem + ".json", {"title": "KL annealing (Sec. 3, ref. [6])", "anneal_epochs": config.anneal_epochs,
                                    "epochs": config.epochs, "runs": results, "change_with_anneal": summary})
     print("wrote %s.png and %s.json" % (stem, stem))
     report.refresh(config.out)

@@ -15,11 +15,15 @@ import time
 
 import numpy as np
 
-from chainer_vae import binarize, figures, io, likelihood, report, runs
-from chainer_vae import config as cfg
-from chainer_vae.config import flag
+from chainer_vae.figures import curves
+from chainer_vae.data import binarize
+from chainer_vae import files, report
+from chainer_vae.evaluation import likelihood
+from chainer_vae.train import runs
+from chainer_vae.cli import flags as cfg
+from chainer_vae.cli.flags import flag
 from chainer_vae.progress import Progress
-from chainer_vae.recipes import mnist
+from chainer_vae.cli import mnist
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,11 +63,11 @@ def main(argv=None):
     stem = config.stem("mnist_loglik_" + model, data.tag)
     subset = ("all %d test images" % len(rows) if not config.per_class_eval or len(rows) == len(data.test_x)
               else "the first %d test images of each digit (%d images)" % (config.per_class_eval, len(rows)))
-    figures.curves([("mean estimate of log p(x) over %s" % subset, panels)], stem + ".png",
+    curves.panels([("mean estimate of log p(x) over %s" % subset, panels)], stem + ".png",
                    "importance-sampled log p(x) against the number of samples k: %s, trained on %s, %d epochs; %s"
                    % (model, "grey pixels" if config.binarize == "none" else "dynamically binarized digits",
                       len(run.history), mnist.label(run, data)), "samples k", "nats", logx=True)
-    io.write_json(stem + ".json", {
+    files.write_json(stem + ".json", {
         "title": "Test log-likelihood (importance sampling, k = %d): %s" % (config.iw_samples, model),
         "data_description": data.description, "run_id": run.info["run_id"],
         "data_fingerprint": run.info["data_fingerprint"], "model": model, "encoder": config.encoder,

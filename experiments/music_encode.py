@@ -16,12 +16,13 @@ import re
 
 import numpy as np
 
-from chainer_vae import config as cfg
-from chainer_vae import io, latent
-from chainer_vae.config import flag
-from chainer_vae.data import midi as M
-from chainer_vae.recipes import midi, music
-from chainer_vae.inference import encode
+from chainer_vae.cli import flags as cfg
+from chainer_vae import files
+from chainer_vae.music import latent
+from chainer_vae.cli.flags import flag
+from chainer_vae.data.midi import notestate as M
+from chainer_vae.cli import midi, music
+from chainer_vae.model.apply import encode
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,7 +87,7 @@ def main(argv=None):
                                            config.progress)
     present = [i for i, s in enumerate(stats) if s is not None]
     nearest = latent.nearest_class(mu, np.array([stats[i][0] for i in present]))
-    io.write_json(os.path.join(out, stem + ".json"), {
+    files.write_json(os.path.join(out, stem + ".json"), {
         **midi.provenance(run, data), "song": name, "song_steps": int(len(matrix)),
         "song_tempo_bpm": info.tempo_bpm, "window_steps": int(shape[1]), "sampling": label,
         "windows": [{"start_step": s, "latent_code": [round(float(v), 4) for v in z],

@@ -19,12 +19,13 @@ import os
 
 import numpy as np
 
-from chainer_vae import config as cfg
-from chainer_vae import io, latent, music_stats
-from chainer_vae.config import flag
+from chainer_vae.cli import flags as cfg
+from chainer_vae import files
+from chainer_vae.music import latent, stats as music_stats
+from chainer_vae.cli.flags import flag
 from chainer_vae.errors import ConfigError
-from chainer_vae.recipes import midi, music
-from chainer_vae.inference import encode
+from chainer_vae.cli import midi, music
+from chainer_vae.model.apply import encode
 
 
 def _strengths_problem(text):
@@ -100,7 +101,7 @@ def main(argv=None):
                 boundaries=[i * shape[1] for i in range(len(strengths))],
                 boundary_labels=["x%g" % s for s in strengths], strengths=strengths)
 
-    io.write_json(os.path.join(out, "genres.json"), {
+    files.write_json(os.path.join(out, "genres.json"), {
         **midi.provenance(run, data), "sample_seed": config.sample_seed, "sampling": label,
         "windows_per_class_measured": config.stat_windows, "styles": styles,
         "class_statistics_from": {"train_windows": int(len(train_y)), "test_windows": int(len(test_rows)),

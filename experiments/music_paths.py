@@ -16,12 +16,13 @@ import os
 
 import numpy as np
 
-from chainer_vae import config as cfg
-from chainer_vae import io, latent
-from chainer_vae.config import flag
+from chainer_vae.cli import flags as cfg
+from chainer_vae import files
+from chainer_vae.music import latent
+from chainer_vae.cli.flags import flag
 from chainer_vae.errors import ConfigError
-from chainer_vae.recipes import midi, music
-from chainer_vae.inference import encode
+from chainer_vae.cli import midi, music
+from chainer_vae.model.apply import encode
 
 
 def _pair_problem(text):
@@ -101,7 +102,7 @@ def main(argv=None):
                 "long piece", boundaries=starts, boundary_labels=[str(i + 1) for i in range(len(path))],
                 step_distances=[round(float(d), 3) for d in np.linalg.norm(np.diff(path, axis=0), axis=1)])
 
-    io.write_json(os.path.join(out, "paths.json"), {
+    files.write_json(os.path.join(out, "paths.json"), {
         **midi.provenance(run, data), "sample_seed": config.sample_seed, "sampling": label,
         "pair": {"a": names[0], "b": names[1], "latent_distance": round(float(np.linalg.norm(za - zb)), 3)},
         "long_piece": how, "tempo_bpm": write.tempo, "audio": write.audio_info(), "files": write.written})

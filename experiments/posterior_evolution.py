@@ -10,11 +10,14 @@ and how many codes lie nearer their own class's mean than any other).  A run fin
 runs kept their codes has none: --retrain trains it again and keeps them.
 """
 
-from chainer_vae import codes, figures, io, report, runs
-from chainer_vae import config as cfg
+from chainer_vae.figures import grids
+from chainer_vae.evaluation import posterior as codes
+from chainer_vae import files, report
+from chainer_vae.train import runs
+from chainer_vae.cli import flags as cfg
 from chainer_vae.errors import ConfigError, UserError
-from chainer_vae.recipes import mnist
-from chainer_vae.inference import encode
+from chainer_vae.cli import mnist
+from chainer_vae.model.apply import encode
 
 PANELS = (0, 1, 2, 5, 10, 20)
 
@@ -32,11 +35,11 @@ def main(argv=None):
     kept[0] = encode(runs.build_model(config), data.test_x)  # the initial weights (the seed's)
     epochs = sorted(e for e in set(PANELS) | {len(run.history)} if e in kept)
     stem = config.stem("mnist_posterior_evolution", data.tag)
-    figures.latent_panels(kept, data.test_y, epochs, stem + ".png",
+    grids.latent_panels(kept, data.test_y, epochs, stem + ".png",
                           "test-set latent codes (posterior means) during training: %s" % mnist.label(run, data))
-    figures.latent_gif(kept, data.test_y, stem + ".gif")
+    grids.latent_gif(kept, data.test_y, stem + ".gif")
     per_epoch = [dict(epoch=e, **codes.separation(kept[e], data.test_y)) for e in sorted(kept)]
-    io.write_json(stem + ".json", {
+    files.write_json(stem + ".json", {
         "title": "Posterior evolution (Sec. 3)", "data_description": data.description,
         "run_id": run.info["run_id"], "data_fingerprint": run.info["data_fingerprint"],
         "epochs": len(run.history), "panels": epochs, "per_epoch": per_epoch,

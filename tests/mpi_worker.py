@@ -53,11 +53,12 @@ def main():
         wrap(os, name, lambda a, k: True)
 
     import chainer_vae  # noqa: F401
-    from chainer_vae import distributed, training
+    from chainer_vae.parallel import mpi
+    from chainer_vae.train import loop
     from chainer_vae.errors import DataError
 
     steps = []
-    make_optimizer = training.make_optimizer
+    make_optimizer = loop.make_optimizer
 
     def recording_optimizer(model, *a, **k):
         optimizer = make_optimizer(model, *a, **k)
@@ -73,16 +74,16 @@ def main():
             return result
         optimizer.update = update_and_hash
         return optimizer
-    training.make_optimizer = recording_optimizer
+    loop.make_optimizer = recording_optimizer
 
     if crash_at:
-        check = training._check_finite
+        check = loop._check_finite
 
         def crash(row, run_dir):
             check(row, run_dir)
             if row["epoch"] == crash_at:
                 raise DataError("test: interrupted at epoch %d" % crash_at)
-        training._check_finite = crash
+        loop._check_finite = crash
 
     sys.argv = [os.path.join(ROOT, "experiments", "fig4_mnist_loss.py")] + script_args
     status = 0
@@ -91,10 +92,10 @@ def main():
     except SystemExit as e:  # main_guard's exit (one process); under MPI an error aborts instead
         status = e.code or 0
     recording[0] = False
-    comm = distributed.communicator()
+    comm = mpi.communicator()
     record = {"rank": comm.rank if comm else 0, "steps": steps, "writes": writes}
     records = comm.gather_obj(record) if comm else [record]
-    if distributed.is_root():
+    if mpi.is_root():
         with open(report_path, "w") as f:
             json.dump(records, f)
     sys.exit(status)

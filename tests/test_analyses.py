@@ -3,11 +3,14 @@ masks and noise, the classifier, the class-separation measure, and the per-epoch
 import numpy as np
 import pytest
 
-from chainer_vae import binarize, classify, codes, corrupt, inference, training
+from chainer_vae.data import binarize
+from chainer_vae.evaluation import corrupt, judge, posterior
+from chainer_vae.model import apply
+from chainer_vae.train import loop as training
 from chainer_vae.data import fingerprint
 from chainer_vae.device import resolve_device
-from chainer_vae.pca import PCA
-from chainer_vae.recipes.mnist import MnistConfig
+from chainer_vae.evaluation.pca import PCA
+from chainer_vae.cli.mnist import MnistConfig
 from test_training import tiny_data, tiny_model
 
 
@@ -50,14 +53,14 @@ def test_binarized_training_runs_and_the_papers_run_keeps_its_name(tmp_path):
 
 def test_on_epoch_is_called_after_every_epoch_and_codes_are_kept(tmp_path):
     x, xt = tiny_data()
-    keep = codes.keeper(xt)
+    keep = posterior.keeper(xt)
     seen = []
     training.train(tiny_model(), x, xt, run_dir=str(tmp_path), epochs=2, device=resolve_device("@numpy"),
                    progress=False, on_epoch=lambda e, m: (seen.append(e), keep(e, m, str(tmp_path))))
     assert seen == [1, 2]
-    kept = codes.load(str(tmp_path))
+    kept = posterior.load(str(tmp_path))
     assert sorted(kept) == [1, 2] and kept[2].shape == (len(xt), 2) and kept[2].dtype == np.float32
-    np.testing.assert_allclose(kept[2], inference.encode(_final(tmp_path, x, xt), xt),
+    np.testing.assert_allclose(kept[2], apply.encode(_final(tmp_path, x, xt), xt),
                                rtol=1e-5, atol=1e-6)
 
 
@@ -104,7 +107,7 @@ def test_masks_noise_and_scores():
 def test_classifier_gradient_and_a_separable_problem():
     rng = np.random.RandomState(0)
     x, y = rng.randn(30, 4), rng.randint(0, 3, 30)
-    model = classify.Logistic(4, 3)
+    model = judge.Logistic(4, 3)
     model.W = rng.randn(4, 3) * 0.1
     _, gw, _ = model.loss_and_grads(x, y, 1e-2)
     num = np.zeros_like(model.W)
@@ -117,13 +120,13 @@ def test_classifier_gradient_and_a_separable_problem():
     centres = np.eye(5) * 4
     y = np.repeat(np.arange(5), 40)
     x = centres[y] + 0.3 * rng.randn(200, 5)
-    assert np.mean(classify.train(x, y).predict(x) == y) == 1.0
+    assert np.mean(judge.train(x, y).predict(x) == y) == 1.0
 
 
 def test_separation_against_hand_computed_values():
     z = np.array([[0, 0], [0, 2], [4, 0], [4, 2]], dtype=float)
     labels = np.array([0, 0, 1, 1])
-    s = codes.separation(z, labels)
+    s = posterior.separation(z, labels)
     # centroids (0, 1) and (4, 1), grand mean (2, 1): between 4 * 4 = 16, within 4 * 1 = 4.
     assert s["between_within"] == pytest.approx(4.0) and s["nearest_centroid_accuracy"] == 1.0
     np.testing.assert_allclose(s["spread"], [2.0, 1.0])

@@ -5,8 +5,8 @@ import wave
 import numpy as np
 import pytest
 
-from chainer_vae import audio
-from chainer_vae.data import midi as M
+from chainer_vae.music import audio
+from chainer_vae.data.midi import notestate as M
 
 needs_synth = pytest.mark.skipif(audio.why_not() is not None, reason=str(audio.why_not()))
 

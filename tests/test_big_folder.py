@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT
 from test_corpus import random_song
 
-from chainer_vae.data import midi
+from chainer_vae.data.midi import notestate
 
 LIMIT_MB = 1000  # address space: the model and libraries take ~650 MB, a dense window set ~1 GB more
 SONGS = 50
@@ -30,7 +30,7 @@ def big_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("big") / "folder"
     rng = np.random.RandomState(0)
     for i in range(SONGS):
-        midi.write_midi(random_song(rng, int(rng.randint(150, 400))), root / "ab"[i % 2] / f"song{i}.mid")
+        notestate.write_midi(random_song(rng, int(rng.randint(150, 400))), root / "ab"[i % 2] / f"song{i}.mid")
     out = root.parent / "out"
     subprocess.run(script("fig5_midi_loss.py", root, out), check=True, capture_output=True, timeout=300)
     return root, out

@@ -6,12 +6,12 @@ import sys
 
 import pytest
 
-from chainer_vae import config as cfg
+from chainer_vae.cli import flags as cfg
 from chainer_vae.errors import ConfigError
 from conftest import ROOT
 
-from chainer_vae.recipes.mnist import MnistConfig  # noqa: E402
-from chainer_vae.recipes.midi import MidiConfig  # noqa: E402
+from chainer_vae.cli.mnist import MnistConfig  # noqa: E402
+from chainer_vae.cli.midi import MidiConfig  # noqa: E402
 
 
 def test_defaults_are_the_papers_setup():

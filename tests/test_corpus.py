@@ -1,12 +1,12 @@
-"""Windows, splits, bad-file reports and the on-disk cache (chainer_vae.data.corpus)."""
+"""Windows, splits, bad-file reports and the on-disk cache (chainer_vae.data.midi.corpus)."""
 import os
 
 import numpy as np
 import pytest
 
-from chainer_vae.data import corpus, midi
-from chainer_vae.data.corpus import export_corpus_midi, load_midi_dataset, song_windows, window_starts
-from chainer_vae.data.windows import Windows
+from chainer_vae.data.midi import corpus, notestate
+from chainer_vae.data.midi.corpus import export_corpus_midi, load_midi_dataset, song_windows, window_starts
+from chainer_vae.data.midi.windows import Windows
 from chainer_vae.errors import DataError
 
 
@@ -18,14 +18,14 @@ def random_song(rng, n_steps):
         notes.append((int(rng.randint(48, 84)), t, min(t + length, n_steps)))
         t += length
     notes += [(36 + int(rng.randint(0, 12)), s, s + 8) for s in range(0, n_steps - 8, 8)]
-    return midi.notestate_from_notes(notes, n_steps)
+    return notestate.notestate_from_notes(notes, n_steps)
 
 
 def make_dataset(root, songs_per_class=4, classes=("b_minor", "a_major"), seed=1):
     rng = np.random.RandomState(seed)
     for cls in classes:
         for i in range(songs_per_class):
-            midi.write_midi(random_song(rng, int(rng.randint(150, 400))), root / cls / f"song{i}.mid")
+            notestate.write_midi(random_song(rng, int(rng.randint(150, 400))), root / cls / f"song{i}.mid")
     return root
 
 
@@ -57,7 +57,7 @@ def test_window_split_sizes_and_balance(tmp_path):
     assert len(d.songs) == 8 and {s["windows"] for s in d.songs} == {200}
     # each class's train + test windows are exactly that class's song windows
     for ci, cls in enumerate(d.classes):
-        expected = [song_windows(midi.read_notestate(os.path.join(root, s["path"]))[0]) for s in d.songs if s["class"] == cls]
+        expected = [song_windows(notestate.read_notestate(os.path.join(root, s["path"]))[0]) for s in d.songs if s["class"] == cls]
         got = np.concatenate([d.train_x[d.train_y == ci], d.test_x[d.test_y == ci]])
         assert sorted(w.tobytes() for w in got) == sorted(w.tobytes() for w in np.concatenate(expected))
     again = load_midi_dataset(root, cache_dir=tmp_path / "cache", progress=False)
@@ -74,7 +74,7 @@ def test_song_split_is_disjoint(tmp_path):
     assert len(d.train_x) == 6 * 200 and len(d.test_x) == 2 * 200
     assert not window_set(d.train_x) & window_set(d.test_x)
     for s in d.songs:
-        windows = window_set(song_windows(midi.read_notestate(os.path.join(root, s["path"]))[0]))
+        windows = window_set(song_windows(notestate.read_notestate(os.path.join(root, s["path"]))[0]))
         assert windows <= window_set(d.test_x if s["split"] == "test" else d.train_x)
 
 
@@ -82,7 +82,7 @@ def test_bad_files_are_reported_not_fatal(tmp_path):
     root = make_dataset(tmp_path / "data", songs_per_class=1)
     (root / "a_major" / "empty.mid").write_bytes(b"")
     (root / "a_major" / "notes.mid").write_text("these are my notes, not MIDI\n")
-    midi.write_midi(midi.notestate_from_notes([(60, 0, 40)], 40), root / "b_minor" / "short.mid")
+    notestate.write_midi(notestate.notestate_from_notes([(60, 0, 40)], 40), root / "b_minor" / "short.mid")
     (root / "b_minor" / "readme.txt").write_text("ignored: not named like MIDI")
     d = load_midi_dataset(root, cache_dir=tmp_path / "cache", progress=False)
     assert [s["name"] for s in d.songs] == ["song0.mid", "song0.mid"]
@@ -118,7 +118,7 @@ def test_link_loops_and_dangling_links_get_one_line_each(tmp_path):
 
 
 def test_a_run_prints_the_first_bad_files_and_a_count_of_the_rest():
-    from chainer_vae.recipes.midi import REPORT_LINES, report_lines
+    from chainer_vae.cli.midi import REPORT_LINES, report_lines
     report = ["skipped: f%d.mid: empty file (0 bytes)" % i for i in range(12)] + ["summary"]
     shown = report_lines(report)
     assert shown[:REPORT_LINES] == report[:REPORT_LINES] and shown[-1] == "summary"
@@ -146,7 +146,7 @@ def test_second_load_hits_the_cache(tmp_path, monkeypatch):
     def no_conversion(path):
         raise AssertionError(f"converted {path} again")
 
-    monkeypatch.setattr(midi, "read_notestate", no_conversion)
+    monkeypatch.setattr(notestate, "read_notestate", no_conversion)
     second = load_midi_dataset(root, cache_dir=tmp_path / "cache", progress=False)
     assert "8 from cache, 0 converted" in second.report[-1]
     for name in ("train_x", "train_y", "test_x", "test_y"):
@@ -171,12 +171,12 @@ def test_music21_bach_corpus_default_source(tmp_path):
     assert len(d.songs) == 2 and len(d.train_x) == 320 and len(d.test_x) == 80
     assert all(s["n_steps"] >= 100 for s in d.songs)
     (out,) = export_corpus_midi(tmp_path / "mid", n=1, progress=False)
-    m, info = midi.read_notestate(out)
+    m, info = notestate.read_notestate(out)
     assert m.shape[1] == 156 and info.n_notes > 0
 
 
 def test_corpus_export_skips_a_work_music21_cannot_write(tmp_path, monkeypatch, capsys):
-    from chainer_vae.data import bach_corpus
+    from chainer_vae.data.midi import bach as bach_corpus
     from music21 import corpus
     bad = tmp_path / "bwv000.mxl"
     bad.write_bytes(b"PK\x03\x04 not really a zip")  # a damaged compressed MusicXML file
@@ -202,7 +202,7 @@ def test_nested_class_folders_take_their_files_and_loose_files_are_reported(tmp_
     root = tmp_path / "data"
     for rel in ("a/song.mid", "a/suite1/prelude.mid", "a/suite1/deeper/gigue.MID", "a/.hidden/x.mid",
                 "b/op1/no1/allegro.mid", "loose.mid"):
-        midi.write_midi(random_song(rng, 150), root / rel)
+        notestate.write_midi(random_song(rng, 150), root / rel)
     d = load_midi_dataset(root, cache_dir=False, progress=False)
     assert d.classes == ["a", "b"]
     assert [(s["class"], s["name"]) for s in d.songs] == [
@@ -218,7 +218,7 @@ def stored_windows(root, d, window=100, n=200, seed=0, test_fraction=0.2):
     rng = np.random.RandomState(seed)
     out = {"train": [], "test": []}
     for cls in d.classes:
-        songs = [midi.read_notestate(os.path.join(root, s["path"]))[0] for s in d.songs if s["class"] == cls]
+        songs = [notestate.read_notestate(os.path.join(root, s["path"]))[0] for s in d.songs if s["class"] == cls]
         pooled = np.concatenate([song_windows(m, window, n) for m in songs])
         perm = rng.permutation(len(pooled))
         n_train = len(pooled) - int(round(len(pooled) * test_fraction))
@@ -266,7 +266,7 @@ def test_a_changed_folder_is_rebuilt_not_served_from_the_build_cache(tmp_path):
 
 
 def test_pool_conversion_equals_one_process(tmp_path, monkeypatch):
-    from chainer_vae.data import songcache
+    from chainer_vae.data.midi import songcache
     root = make_dataset(tmp_path / "data", songs_per_class=6)
     (root / "a_major" / "broken.mid").write_bytes(b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x00\x00")  # 0 ticks
     jobs = [(str(p), songcache.SongCache.key(p.read_bytes(), "midi")) for p in sorted(root.rglob("*.mid"))]
@@ -281,10 +281,10 @@ def test_pool_conversion_equals_one_process(tmp_path, monkeypatch):
 
 
 def test_windows_per_epoch_samples_without_replacement(tmp_path, monkeypatch):
-    from chainer_vae import training
+    from chainer_vae.train import loop as training
     from chainer_vae.device import resolve_device
-    from chainer_vae.recipes.midi import MidiConfig
-    from chainer_vae.runs import build_model
+    from chainer_vae.cli.midi import MidiConfig
+    from chainer_vae.train.runs import build_model
     root = make_dataset(tmp_path / "data", songs_per_class=1)
     d = load_midi_dataset(root, windows_per_song=50, cache_dir=False, progress=False)
     seen = []

@@ -83,16 +83,16 @@ def test_cuda_preload_is_a_no_op_without_cupy_wheels():
 
 @needs_gpu
 def test_gpu_training_matches_cpu_statistically(tmp_path):
-    from chainer_vae import training
-    from chainer_vae.nets import make_decoder, make_encoder
-    from chainer_vae.objective import VAELoss
+    from chainer_vae.train import loop
+    from chainer_vae.model import make_decoder, make_encoder
+    from chainer_vae.model.vae import VAELoss
     rng = np.random.RandomState(0)
     x, xt = rng.rand(256, 784).astype(np.float32), rng.rand(64, 784).astype(np.float32)
     results = {}
     for spec in ("@numpy", "@cupy:0"):
         np.random.seed(0)
         model = VAELoss(make_encoder("mlp", "mnist", 2), make_decoder("mlp", "mnist", 2))
-        h = training.train(model, x, xt, run_dir=str(tmp_path / spec), epochs=2,
+        h = loop.train(model, x, xt, run_dir=str(tmp_path / spec), epochs=2,
                            device=resolve_device(spec), progress=False)
         results[spec] = h[-1]["test"]["loss"]
         assert model.device.xp.__name__ == ("numpy" if spec == "@numpy" else "cupy")
@@ -102,11 +102,11 @@ def test_gpu_training_matches_cpu_statistically(tmp_path):
 
 @needs_gpu
 def test_gpu_encode_decode_return_host_arrays():
-    from chainer_vae import inference
-    from chainer_vae.nets import make_decoder, make_encoder
-    from chainer_vae.objective import VAELoss
+    from chainer_vae.model import apply
+    from chainer_vae.model import make_decoder, make_encoder
+    from chainer_vae.model.vae import VAELoss
     model = VAELoss(make_encoder("mlp", "mnist", 2), make_decoder("mlp", "mnist", 2))
     model.to_device(resolve_device("@cupy:0"))
-    mu = inference.encode(model, np.zeros((5, 784), np.float32))
+    mu = apply.encode(model, np.zeros((5, 784), np.float32))
     assert isinstance(mu, np.ndarray) and mu.shape == (5, 2)
-    assert isinstance(inference.decode(model, mu), np.ndarray)
+    assert isinstance(apply.decode(model, mu), np.ndarray)

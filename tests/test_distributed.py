@@ -142,7 +142,7 @@ def test_without_mpi4py_the_flag_is_one_line(tmp_path):
 
 
 def test_the_communicator_does_not_change_what_is_trained():
-    from chainer_vae.recipes.mnist import MnistConfig
+    from chainer_vae.cli.mnist import MnistConfig
     assert MnistConfig().run_id("mnist", "fp") == MnistConfig(communicator="naive").run_id("mnist", "fp")
     with pytest.raises(Exception, match="--communicator gloo: choose from"):
         MnistConfig(communicator="gloo")

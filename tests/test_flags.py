@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from chainer_vae import config as cfg
-from chainer_vae.recipes import midi, mnist
+from chainer_vae.cli import flags as cfg
+from chainer_vae.cli import midi, mnist
 from conftest import ROOT
 
 EXPERIMENTS = os.path.join(ROOT, "experiments")

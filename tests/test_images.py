@@ -1,4 +1,4 @@
-"""Image folders (chainer_vae/data/images.py): exact round trip, colour, damaged files, the cache.
+"""Image folders (chainer_vae/data/images/): exact round trip, colour, damaged files, the cache.
 
 Every folder is made here in tmp_path: MNIST digits re-saved as PNG (real MNIST when its cache
 is beside the checkout, else synthetic digits), synthetic colour shapes in five formats, every
@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, features
 
-from chainer_vae import training
-from chainer_vae.data import image_file, imagecache
+from chainer_vae.train import loop as training
+from chainer_vae.data.images import cache as imagecache, file as image_file
 from chainer_vae.data.images import load_image_folder
-from chainer_vae.data.pixels import Pixels
+from chainer_vae.data.images.pixels import Pixels
 from chainer_vae.errors import ConfigError, DataError
 
 CALL_LIMIT_S = 5.0  # any one damaged file; valid ones take ~1 ms, the slowest mutants ~50 ms
@@ -94,8 +94,8 @@ def test_pixels_train_exactly_like_the_float_arrays(tmp_path):
     """The training loop takes Pixels unchanged (a Windows to it), with the same history as the
     float32 arrays: batches are cast on the fly to the very same floats."""
     from chainer_vae.device import resolve_device
-    from chainer_vae.nets import make_decoder, make_encoder
-    from chainer_vae.objective import VAELoss
+    from chainer_vae.model import make_decoder, make_encoder
+    from chainer_vae.model.vae import VAELoss
     rng = np.random.RandomState(3)
     u8 = rng.randint(0, 256, (80, 784)).astype(np.uint8)
     train, test = Pixels(u8, np.arange(64)), Pixels(u8, np.arange(64, 80))
@@ -107,8 +107,8 @@ def test_pixels_train_exactly_like_the_float_arrays(tmp_path):
                            device=resolve_device("@numpy"), progress=False)
         histories.append([(r["train"], r["test"]) for r in h])
     assert histories[0] == histories[1]
-    from chainer_vae import inference  # the analyses' batched encoder slices Pixels like an array
-    assert np.array_equal(inference.encode(model, test, batch_size=5), inference.encode(model, np.asarray(test), batch_size=5))
+    from chainer_vae.model import apply  # the analyses' batched encoder slices Pixels like an array
+    assert np.array_equal(apply.encode(model, test, batch_size=5), apply.encode(model, np.asarray(test), batch_size=5))
     assert np.asarray(train).dtype == np.float32 and np.array_equal(train[3], u8[3] / np.float32(255))
     assert train.subset(slice(2, 5)).uint8().tolist() == u8[2:5].tolist()
 

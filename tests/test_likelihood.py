@@ -4,9 +4,9 @@ over its 2-D latent space."""
 import numpy as np
 import pytest
 
-from chainer_vae import likelihood
-from chainer_vae.nets.mlp import MLPDecoder, MLPEncoder
-from chainer_vae.objective import VAELoss
+from chainer_vae.evaluation import likelihood
+from chainer_vae.model.mlp import MLPDecoder, MLPEncoder
+from chainer_vae.model.vae import VAELoss
 
 
 def gaussian_logpdf(x, mean, cov):

@@ -3,9 +3,7 @@ import numpy as np
 import pytest
 from music21 import chord, midi, note, stream, tempo
 
-from chainer_vae.data.midi import (
-    LOWEST_PITCH, N_FEATURES, N_PITCHES, notes_from_notestate, notestate_from_notes, read_notestate,
-    stream_to_notestate, write_midi)
+from chainer_vae.data.midi.notestate import LOWEST_PITCH, N_FEATURES, N_PITCHES, notes_from_notestate, notestate_from_notes, read_notestate, stream_to_notestate, write_midi
 from chainer_vae.errors import DataError
 
 TPQ = 480  # ticks per quarter in the low-level fixtures; one sixteenth step = 120 ticks

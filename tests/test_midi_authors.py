@@ -1,4 +1,4 @@
-"""The authors' MIDI reading (chainer_vae.data.midi_authors) and the event scan under it."""
+"""The authors' MIDI reading (chainer_vae.data.midi.authors) and the event scan under it."""
 import os
 import time
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import test_midi_fuzz as fuzz  # tests/ is on sys.path under pytest: its byte builders and damaged files
-from chainer_vae.data import midi_file
-from chainer_vae.data.midi import N_PITCHES, read_notestate
-from chainer_vae.data.midi_authors import read_authors, read_notestate_authors
+from chainer_vae.data.midi import smf
+from chainer_vae.data.midi.notestate import N_PITCHES, read_notestate
+from chainer_vae.data.midi.authors import read_authors, read_notestate_authors
 from chainer_vae.errors import DataError
 
 TPQ = 480  # ticks per quarter: one row = 120 ticks, a row starts at 60, 180, 300, ...
@@ -216,9 +216,9 @@ def test_only_data_error_escapes_and_the_event_scan_agrees_with_scan(tmp_path):
         except BaseException as e:  # noqa: B036 - the property is that nothing else escapes
             escaped.append(f"{name}: {type(e).__name__}: {e}"[:300])
         outcome = []
-        for reader in (midi_file.scan, midi_file.scan_events):
+        for reader in (smf.scan, smf.scan_events):
             try:
-                outcome.append(reader(midi_file.read_bytes(str(path)), str(path)))
+                outcome.append(reader(smf.read_bytes(str(path)), str(path)))
             except DataError:
                 outcome.append(None)
         if (outcome[0] is None) != (outcome[1] is None):
@@ -239,9 +239,9 @@ def _note_counts_scan(result):
 
 def _note_counts(result):
     tracks, _, tempos = result
-    ons = [e for events, _ in tracks for e in events if e[1] == midi_file.NOTE_ON]
-    drums = [e for e in ons if e[3] == midi_file.PERCUSSION_CHANNEL]
-    in_range = [e for e in ons if 24 <= e[2] < 102 and e[3] != midi_file.PERCUSSION_CHANNEL]
+    ons = [e for events, _ in tracks for e in events if e[1] == smf.NOTE_ON]
+    drums = [e for e in ons if e[3] == smf.PERCUSSION_CHANNEL]
+    in_range = [e for e in ons if 24 <= e[2] < 102 and e[3] != smf.PERCUSSION_CHANNEL]
     return len(in_range), len(ons) - len(in_range) - len(drums), len(drums), tempos
 
 

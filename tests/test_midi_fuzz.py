@@ -13,9 +13,9 @@ import time
 import numpy as np
 import pytest
 
-from chainer_vae.data import midi as M
-from chainer_vae.data import midi_file
-from chainer_vae.data.corpus import load_midi_dataset
+from chainer_vae.data.midi import notestate as M
+from chainer_vae.data.midi import smf
+from chainer_vae.data.midi.corpus import load_midi_dataset
 from chainer_vae.errors import DataError
 
 LUTE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
@@ -199,7 +199,7 @@ def stress_files():
     chord = b"".join(b"\x00" + bytes([p, 64]) for p in range(24, 102))
     chord_off = b"".join((b"\x78" if p == 24 else b"\x00") + bytes([p, 0]) for p in range(24, 102))
     too_many = header(0, 1) + chunk(b"MTrk", b"\x00\x90\x30\x40\x00\x30\x00"
-                                    + (chord + chord_off) * (midi_file.MAX_NOTES // 78 + 1))
+                                    + (chord + chord_off) * (smf.MAX_NOTES // 78 + 1))
     # 1 MB of an event music21 drops (status 0xF1) every two bytes: the slowest bytes to read
     dropped = header(0, 1) + chunk(b"MTrk", b"\x00\x90\x3c\x40\x00\x3c\x00" + b"\x00\xf1" * 500_000)
     return [("long_track", long_track), ("dense_overlap", dense), ("many_tracks", many),
@@ -240,7 +240,7 @@ def test_only_data_error_escapes_and_every_call_is_quick(tmp_path):
         try:
             matrix, info = M.read_notestate(path)
             assert matrix.shape == (info.n_steps, M.N_FEATURES) and 0 < info.n_steps <= M.MAX_STEPS
-            assert info.n_notes <= midi_file.MAX_NOTES
+            assert info.n_notes <= smf.MAX_NOTES
             outcomes["converted"] += 1
         except DataError as e:
             message = str(e)
@@ -312,9 +312,9 @@ def test_scanner_reads_what_music21_reads(tmp_path):
         except Exception:
             gave_up += 1
             with pytest.raises(DataError, match="corrupt MIDI data|not supported"):
-                midi_file.scan(data, str(path))
+                smf.scan(data, str(path))
             continue
-        assert midi_file.scan(data, str(path)) == expected, name
+        assert smf.scan(data, str(path)) == expected, name
         compared += 1
     assert compared > 100 and gave_up > 30, (compared, gave_up)
 
@@ -348,7 +348,7 @@ def test_note_cap(tmp_path, monkeypatch):
     path.write_bytes(header(0, 1) + chunk(b"MTrk", b"\x00\x90" + b"".join(
         bytes([p, 64]) + b"\x78" + bytes([p, 0]) + b"\x00" for p in range(30, 90))[:-1]))
     assert M.read_notestate(path)[1].n_notes == 60
-    monkeypatch.setattr(midi_file, "MAX_NOTES", 59)
+    monkeypatch.setattr(smf, "MAX_NOTES", 59)
     with pytest.raises(DataError, match="more than 59 notes"):
         M.read_notestate(path)
 
@@ -388,7 +388,7 @@ def test_one_hostile_file_does_not_abort_a_folder(tmp_path, monkeypatch):
     (root / "b" / "endless.mid").write_bytes(endless)
     (root / "b" / "truncated.mid").write_bytes(good[:10])
     (root / "b" / "huge.mid").write_bytes(good + bytes(5000))
-    monkeypatch.setattr(midi_file, "MAX_FILE_BYTES", 4096)  # the corpus reads no further than the cap
+    monkeypatch.setattr(smf, "MAX_FILE_BYTES", 4096)  # the corpus reads no further than the cap
     real_read = M.read_notestate
 
     def reader_bug(path):  # the corpus's last line of defence, should a reader ever slip

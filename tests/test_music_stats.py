@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from chainer_vae import music_stats as S
-from chainer_vae import sampling
-from chainer_vae.data import midi as M
+from chainer_vae.music import stats as S
+from chainer_vae.music import sampling
+from chainer_vae.data.midi import notestate as M
 from chainer_vae.errors import ConfigError
 
 

@@ -12,9 +12,9 @@ import chainer
 import chainer.functions as F
 import chainer.links as L
 
-from chainer_vae.nets import DATA, KINDS, make_decoder, make_encoder
-from chainer_vae.nets.lstm import run_lstm
-from chainer_vae.objective import VAELoss
+from chainer_vae.model import DATA, KINDS, make_decoder, make_encoder
+from chainer_vae.model.lstm import run_lstm
+from chainer_vae.model.vae import VAELoss
 
 LATENT = {"mnist": 2, "midi": 20}
 CASES = [(kind, data) for kind in KINDS for data in DATA]

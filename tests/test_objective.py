@@ -4,8 +4,8 @@ import chainer.functions as F
 import numpy as np
 import pytest
 
-from chainer_vae.objective import VAELoss
-from chainer_vae.schedules import beta_at, lr_at, parse_lr_schedule
+from chainer_vae.model.vae import VAELoss
+from chainer_vae.train.schedules import beta_at, lr_at, parse_lr_schedule
 
 
 class Fixed(chainer.Chain):

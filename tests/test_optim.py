@@ -3,9 +3,9 @@ import chainer
 import numpy as np
 import pytest
 
-from chainer_vae import optim, training
-from chainer_vae.nets import make_decoder, make_encoder
-from chainer_vae.objective import VAELoss
+from chainer_vae.train import loop, optim
+from chainer_vae.model import make_decoder, make_encoder
+from chainer_vae.model.vae import VAELoss
 
 
 def model(seed=0):
@@ -86,6 +86,6 @@ def test_snapshots_are_interchangeable_with_chainer_adam(tmp_path):
 
 
 def test_training_uses_the_fused_optimizer():
-    opt = training.make_optimizer(model(), 1e-3, 5e-4)
+    opt = loop.make_optimizer(model(), 1e-3, 5e-4)
     assert isinstance(opt, optim.Adam) and opt.l2_rate == 5e-4 and opt.alpha == 1e-3
     assert not opt._hookable._pre_update_hooks  # no second WeightDecay on top of the fused one

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from chainer_vae import paper_curves as P  # noqa: E402
+from chainer_vae.figures import paper as P  # noqa: E402
 from chainer_vae.errors import DataError  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -13,8 +13,10 @@ import pytest
 
 import browser
 from conftest import ROOT
-from chainer_vae import inference, io, runs, training
-from chainer_vae.recipes.mnist import MnistConfig
+from chainer_vae.model import apply
+from chainer_vae import files
+from chainer_vae.train import loop, runs
+from chainer_vae.cli.mnist import MnistConfig
 from chainer_vae.report import explorer, page, tables
 
 RESULTS = os.path.join(ROOT, "results")
@@ -88,7 +90,7 @@ def explorer_page(tmp_path, model):
     data = explorer.payload(model, rng.randn(200, 2).astype(np.float32), rng.randint(0, 10, 200),
                             {"run_id": "mnist-test", "epochs": 0, "data_fingerprint": "-"})
     explorer.write(str(results / explorer.FILE), data)
-    io.write_json(str(results / "fig4_mnist_loss.json"), {"run": {"run_id": "mnist-test", "data_fingerprint": "-"}})
+    files.write_json(str(results / "fig4_mnist_loss.json"), {"run": {"run_id": "mnist-test", "data_fingerprint": "-"}})
     return results
 
 
@@ -102,12 +104,12 @@ def float64_decode(model, z):
 
 def assert_matches_python(decoded, model, z, span=True):
     """The page's decode vs the float64 result rounded to float32 (1 unit in the last place, for
-    the engines' tanh/exp) and vs inference.decode, whose float32 sums over 500 products differ by
+    the engines' tanh/exp) and vs apply.decode, whose float32 sums over 500 products differ by
     their rounding: 2e-6 here, while a transposed or shifted weight moves values by > 0.01."""
     decoded = np.asarray(decoded, np.float32)
     exact = float64_decode(model, z).astype(np.float32)
     np.testing.assert_array_max_ulp(decoded, exact, maxulp=1)
-    python = inference.decode(model, np.asarray(z, np.float32))
+    python = apply.decode(model, np.asarray(z, np.float32))
     assert np.abs(decoded - python).max() <= 2e-6
     if span:
         assert python.min() < 0.01 and python.max() > 0.99  # the points span the sigmoid's range
@@ -143,21 +145,21 @@ def test_explorer_data_layout_is_the_documented_one():
 
 def test_explorer_is_exported_from_the_finished_run_and_kept_without_it(tmp_path, mnist_root):
     from chainer_vae.data import fingerprint
-    from chainer_vae.recipes import mnist
+    from chainer_vae.cli import mnist
     config = MnistConfig().smoke_config()
     data = mnist.load_data(config)
     results = tmp_path / "results"
     run_id = config.run_id("mnist", fingerprint(data.train_x, data.test_x))
     model = sharp_model()
-    training.save_model(str(results / "runs" / run_id / "model.npz"), model)
-    io.write_json(str(results / "fig4_mnist_loss.json"), {"run": {
+    loop.save_model(str(results / "runs" / run_id / "model.npz"), model)
+    files.write_json(str(results / "fig4_mnist_loss.json"), {"run": {
         "run_id": run_id, "config": config.identity(), "data_fingerprint": fingerprint(data.train_x, data.test_x)}})
     path, notes = page.build(str(results))
     assert notes == []
     saved = explorer.read(str(results / explorer.FILE))
     assert saved["run_id"] == run_id and saved["codes"]["n"] == len(data.test_x) == 100
     codes = np.frombuffer(__import__("base64").b64decode(saved["codes"]["mu_float32_le_base64"]), "<f4")
-    np.testing.assert_array_equal(codes.reshape(-1, 2), inference.encode(model, data.test_x))
+    np.testing.assert_array_equal(codes.reshape(-1, 2), apply.encode(model, data.test_x))
     before = os.stat(results / explorer.FILE).st_mtime_ns
     page.build(str(results))  # the same model file: not exported again
     assert os.stat(results / explorer.FILE).st_mtime_ns == before
@@ -181,7 +183,7 @@ def test_explorer_model_digest_is_of_the_weights_not_the_file(tmp_path):
 
 def test_without_a_run_the_page_says_why_and_shows_dashes(tmp_path):
     results = empty_checkout(tmp_path)
-    io.write_json(str(results / "fig4_mnist_loss.json"), {"figure": "Fig. 4", "data_description": "d",
+    files.write_json(str(results / "fig4_mnist_loss.json"), {"figure": "Fig. 4", "data_description": "d",
                                                           "run": {"device": "@numpy"}, "history": []})
     path, notes = page.build(str(results))
     assert notes == ["no latent explorer: fig4_mnist_loss.json names no run (written by older code): "
@@ -200,7 +202,7 @@ def test_music_pieces_get_their_piano_roll_player_and_numbers(tmp_path):
     folder.mkdir(parents=True)
     for name in ("a.mid", "a.png", "a.wav", "b.mid", "b.png"):
         (folder / name).write_bytes(b"x")
-    io.write_json(str(folder / "music.json"), {"data_description": "songs", "run_id": "midi_x-1", "threshold": 0.2,
+    files.write_json(str(folder / "music.json"), {"data_description": "songs", "run_id": "midi_x-1", "threshold": 0.2,
                                                "files": [{"kind": "prior sample", "file": "a.mid", "notes": 1234,
                                                           "stats": {"pitch_range": 31}},
                                                          {"kind": "reconstruction", "file": "b.mid", "density": 0.0123}]})

@@ -12,9 +12,9 @@ import sys
 import numpy as np
 import pytest
 
-from chainer_vae import runs, training
+from chainer_vae.train import loop, runs
 from chainer_vae.errors import DivergedError
-from chainer_vae.recipes.mnist import MnistConfig
+from chainer_vae.cli.mnist import MnistConfig
 from conftest import ROOT
 from test_corpus import make_dataset
 
@@ -68,7 +68,7 @@ def test_sampling_and_where_flags_do_not_change_the_run():
 
 def test_a_nan_loss_stops_with_one_line_and_keeps_the_last_good_epoch(tmp_path, monkeypatch):
     x, xt = data(0)
-    real = training.evaluate
+    real = loop.evaluate
     calls = {"n": 0}
 
     def poisoned(model, x, **kwargs):
@@ -76,10 +76,10 @@ def test_a_nan_loss_stops_with_one_line_and_keeps_the_last_good_epoch(tmp_path, 
         row = real(model, x, **kwargs)
         return dict(row, loss=float("nan")) if calls["n"] == 2 else row
 
-    monkeypatch.setattr(training, "evaluate", poisoned)
+    monkeypatch.setattr(loop, "evaluate", poisoned)
     model = runs.build_model(small_config(tmp_path))
     with pytest.raises(DivergedError) as info:
-        training.train(model, x, xt, run_dir=str(tmp_path), epochs=3, device=model.device, progress=False)
+        loop.train(model, x, xt, run_dir=str(tmp_path), epochs=3, device=model.device, progress=False)
     message = str(info.value)
     assert message.startswith("epoch 2: the test loss became nan") and "\n" not in message
     assert "last good epoch (1)" in message

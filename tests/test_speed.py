@@ -1,13 +1,13 @@
-"""chainer_vae.speed computes the same maths as the plain Chainer model it is swapped into."""
+"""chainer_vae.train.fused computes the same maths as the plain Chainer model it is swapped into."""
 import chainer
 import chainer.functions as F
 import numpy as np
 import pytest
 
-from chainer_vae import speed, training
-from chainer_vae.nets import make_decoder, make_encoder
-from chainer_vae.nets.mlp import MLPDecoder, MLPEncoder
-from chainer_vae.objective import VAELoss
+from chainer_vae.train import fused as speed, loop
+from chainer_vae.model import make_decoder, make_encoder
+from chainer_vae.model.mlp import MLPDecoder, MLPEncoder
+from chainer_vae.model.vae import VAELoss
 
 
 def binary_windows(n, shape=(100, 156), density=0.014, seed=0):
@@ -22,7 +22,7 @@ def paper_model(data, n_latent):
 
 def test_the_seam_switches_classes_on_cpu_only_and_keeps_snapshots(tmp_path, monkeypatch):
     model = paper_model("mnist", 2)
-    opt = training.make_optimizer(model, 1e-3, 5e-4)
+    opt = loop.make_optimizer(model, 1e-3, 5e-4)
     assert opt.target is model
     assert type(model) is speed.FastVAELoss and type(model.encoder) is speed.FastMLPEncoder
     assert type(model.decoder) is speed.FastMLPDecoder
@@ -116,12 +116,12 @@ def test_fused_mlp_equals_chainer_links(activation, n_in, hidden, x_kind):
 @pytest.mark.parametrize("data,shape,n_latent", [("mnist", (784,), 2), ("midi", (100, 156), 20)])
 def test_training_steps_match_plain_chainer(data, shape, n_latent):
     """Three whole steps (loss, gradients, fused Adam update) of the paper's models as
-    training.make_optimizer sets them up, against plain Chainer (the model files as written,
+    loop.make_optimizer sets them up, against plain Chainer (the model files as written,
     Adam + WeightDecay hook)."""
     def run(ours):
         model = paper_model(data, n_latent)
         if ours:
-            opt = training.make_optimizer(model, 1e-3, 5e-4)
+            opt = loop.make_optimizer(model, 1e-3, 5e-4)
             assert type(model) is speed.FastVAELoss
         else:
             opt = chainer.optimizers.Adam(alpha=1e-3)

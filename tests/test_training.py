@@ -6,11 +6,12 @@ import chainer
 import numpy as np
 import pytest
 
-from chainer_vae import inference, training
+from chainer_vae.model import apply
+from chainer_vae.train import loop as training
 from chainer_vae.device import resolve_device
 from chainer_vae.errors import DataError
-from chainer_vae.nets import make_decoder, make_encoder
-from chainer_vae.objective import VAELoss
+from chainer_vae.model import make_decoder, make_encoder
+from chainer_vae.model.vae import VAELoss
 
 
 def tiny_model(seed=0):
@@ -104,14 +105,14 @@ def test_batch_larger_than_data_is_a_clear_error(tmp_path):
 
 
 def test_atomic_output_has_ordinary_permissions_and_no_leftovers(tmp_path):
-    from chainer_vae import io
+    from chainer_vae import files
     target = tmp_path / "r.json"
-    io.write_json(target, {"a": 1})
+    files.write_json(target, {"a": 1})
     umask = os.umask(0)
     os.umask(umask)
     assert (target.stat().st_mode & 0o777) == (0o666 & ~umask)
     with pytest.raises(RuntimeError):
-        with io.atomic_path(tmp_path / "half.png") as tmp:
+        with files.atomic_path(tmp_path / "half.png") as tmp:
             open(tmp, "w").write("partial")
             raise RuntimeError("crash while writing")
     assert sorted(os.listdir(tmp_path)) == ["r.json"]
@@ -120,21 +121,21 @@ def test_atomic_output_has_ordinary_permissions_and_no_leftovers(tmp_path):
 def test_encode_decode_in_batches_match_one_pass():
     model = tiny_model()
     x, _ = tiny_data(10)
-    mu = inference.encode(model, x, batch_size=3)
-    np.testing.assert_allclose(mu, inference.encode(model, x, batch_size=100), rtol=1e-5, atol=1e-6)
+    mu = apply.encode(model, x, batch_size=3)
+    np.testing.assert_allclose(mu, apply.encode(model, x, batch_size=100), rtol=1e-5, atol=1e-6)
     assert mu.shape == (10, 2) and isinstance(mu, np.ndarray)
-    p = inference.decode(model, mu, batch_size=4)
+    p = apply.decode(model, mu, batch_size=4)
     assert p.shape == (10, 784) and 0 <= p.min() and p.max() <= 1
 
 
 def test_reconstruction_nll_is_the_bernoulli_nll_of_the_decoded_mean():
     model = tiny_model()
     x, _ = tiny_data(6)
-    logit = np.log(inference.decode(model, inference.encode(model, x))) - np.log1p(
-        -inference.decode(model, inference.encode(model, x)))
+    logit = np.log(apply.decode(model, apply.encode(model, x))) - np.log1p(
+        -apply.decode(model, apply.encode(model, x)))
     # -sum_d [x_d log p_d + (1 - x_d) log(1 - p_d)] = sum_d softplus(l_d) - x_d l_d, in float64
     expected = (np.logaddexp(0, logit) - x * logit).sum(axis=1)
-    np.testing.assert_allclose(inference.reconstruction_nll(model, x, batch_size=4), expected, rtol=1e-4)
+    np.testing.assert_allclose(apply.reconstruction_nll(model, x, batch_size=4), expected, rtol=1e-4)
 
 
 def test_evaluation_chunks_bound_memory_and_keep_the_papers_test_sets_whole():

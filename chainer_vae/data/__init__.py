@@ -1,4 +1,4 @@
-"""Data sets: MNIST (mnist.py), MIDI songs (midi.py, corpus.py), and the fingerprint of what is trained."""
+"""Data sets: MNIST (mnist.py), MIDI songs (midi/: smf.py, notestate.py, corpus.py), image folders (images/), and the fingerprint of what is trained."""
 import hashlib
 
 import numpy as np

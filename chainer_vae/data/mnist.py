@@ -25,7 +25,8 @@ import numpy as np
 
 from chainer_vae.data import mnist_fallback as fallback
 from chainer_vae.errors import DataError, UserError
-from chainer_vae.io import atomic_path, describe_load_error, move_aside
+from chainer_vae import files
+from chainer_vae.files import atomic_path, describe_load_error, move_aside
 from chainer_vae.progress import Progress
 
 MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -56,7 +57,7 @@ class MnistData:
         return "" if self.source == "mnist" else fallback.FALLBACK_TAG
 
 
-CHECKOUT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CHECKOUT = files.CHECKOUT or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def dataset_root(root=None):

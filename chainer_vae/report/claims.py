@@ -3,7 +3,7 @@ built from the JSON their scripts write, like tables.py's blocks for the figures
 import glob
 import os
 
-from chainer_vae import io
+from chainer_vae import files
 
 # Literature anchors.  The issue names Burda et al.'s figure; the paper's own table could not be
 # read offline here, so it is shown as unverified, with what could be checked (the binarization,
@@ -27,11 +27,11 @@ TITLES = (("loglik", "Test log-likelihood (importance sampling, k = 5,000)"), ("
 
 def _load(results, name):
     path = os.path.join(results, name)
-    return io.read_json(path) if os.path.exists(path) else None
+    return files.read_json(path) if os.path.exists(path) else None
 
 
 def loglik(results):
-    found = [io.read_json(p) for p in glob.glob(os.path.join(results, "mnist_loglik_*.json"))]
+    found = [files.read_json(p) for p in glob.glob(os.path.join(results, "mnist_loglik_*.json"))]
     # The paper's MLP first, by latent size, then the other networks; grey-trained before binarized.
     found.sort(key=lambda d: (d["encoder"] != "mlp", d["encoder"], d["decoder"], d["n_latent"],
                               d["trained_on"] != "none", -d["epochs"], d["n_images"]))
@@ -94,7 +94,7 @@ def completion(results):
 
 
 def denoising(results):
-    found = [io.read_json(p) for p in sorted(glob.glob(os.path.join(results, "mnist_denoising_z*.json")),
+    found = [files.read_json(p) for p in sorted(glob.glob(os.path.join(results, "mnist_denoising_z*.json")),
                                              key=lambda p: (len(p), p))]
     if not found:
         return None

@@ -11,7 +11,7 @@ import jinja2
 import markdown
 from markupsafe import Markup
 
-from chainer_vae import io
+from chainer_vae import files
 from chainer_vae.report import claims, explorer, sections, tables
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -80,13 +80,13 @@ def build(results="results"):
     meta, reason = explorer.refresh(results)
     script = os.path.join(results, "explorer", "explorer.js")
     if meta:
-        with io.atomic_path(script) as tmp:
+        with files.atomic_path(script) as tmp:
             shutil.copyfile(SCRIPT, tmp)
     else:
         notes.append("no latent explorer: " + reason)
     html = environment().get_template("index.html.j2").render(context(results, meta, reason))
     path = os.path.join(results, PAGE)
-    with io.atomic_path(path) as tmp:
+    with files.atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(html)
     return path, notes

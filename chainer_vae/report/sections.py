@@ -7,7 +7,7 @@ import glob
 import numbers
 import os
 
-from chainer_vae import io
+from chainer_vae import files
 
 DASH = "—"
 # The paper's figures and the comparison have their own sections; any other results/*.json is
@@ -56,7 +56,7 @@ def run_rows(results):
     """One row of metadata per training run recorded in a results/*.json ('run': run.json)."""
     rows = []
     for path in sorted(glob.glob(os.path.join(results, "*.json"))):
-        d = io.read_json(path)
+        d = files.read_json(path)
         run = d.get("run") if isinstance(d, dict) else None
         if not isinstance(run, dict):
             continue
@@ -80,7 +80,7 @@ def reused(results):
     for name in ("fig3_mnist_latent.json", "fig2_mnist_samples.json"):
         path = os.path.join(results, name)
         if os.path.exists(path):
-            d = io.read_json(path)
+            d = files.read_json(path)
             out.append((name, d.get("run_id") or d.get("run_dir", DASH), d.get("data_fingerprint", DASH)))
     return out
 
@@ -90,7 +90,7 @@ def music(results):
     out = []
     for path in sorted(glob.glob(os.path.join(results, "music*", "music.json"))):
         folder = os.path.dirname(path)
-        d = io.read_json(path)
+        d = files.read_json(path)
         pieces = []
         listed = [e for e in d.get("files", []) if e.get("file", "").endswith(".mid")]
         named = {e["file"] for e in listed}
@@ -116,7 +116,7 @@ def others(results):
         stem = os.path.basename(path)[:-5]
         if stem.startswith(KNOWN):
             continue
-        d = io.read_json(path)
+        d = files.read_json(path)
         md = os.path.join(results, stem + ".md")
         text = None
         if os.path.exists(md):

@@ -1,0 +1,236 @@
+"""Command-line flags from a frozen dataclass of hyper-parameters, one per experiment.
+
+Every field becomes ``--field-name`` (booleans get ``--x`` / ``--no-x``); ``flag()`` declares a
+field with its help sentence and the check its value must pass.  All checks run when the config
+is built, and the ``--device`` is tried, before a script loads any data: a bad value is one line
+on stderr and exit status 2.  ``--smoke`` applies the class's ``smoke_config()``: a few hundred
+examples and one or two epochs, the quick mode the tests run.
+
+What is trained is declared once, in ``TrainConfig``; a run is built from its config alone
+(``runs.fit``), and the run's identity hashes exactly those fields plus the data's fingerprint.
+"""
+import argparse
+import dataclasses
+import hashlib
+import json
+import math
+import os
+
+from chainer_vae.errors import ConfigError, UserError
+
+
+def flag(default, help, check=None, choices=None, no_help=None):
+    """A dataclass field with its --help sentence and its check.
+
+    Booleans show the switch away from their default: ``--x`` (help) when False by default,
+    ``--no-x`` (no_help) when True.
+    check: ">0", ">=0", ">=1", "0..1" (0 < x <= 1), "file", "dir" or a callable returning an
+    error text or None; floats must also be finite.  choices: the allowed strings.
+    """
+    return dataclasses.field(default=default, metadata={"help": help, "check": check, "choices": choices,
+                                                        "no_help": no_help})
+
+
+def _problem(value, check, choices):
+    if choices is not None and value not in choices:
+        return "choose from %s" % ", ".join(map(str, choices))
+    if isinstance(value, float) and not math.isfinite(value):
+        return "must be a finite number"
+    if check is None:
+        return None
+    if callable(check):
+        return check(value)
+    if check == ">0" and not value > 0:
+        return "must be greater than 0"
+    if check == ">=0" and not value >= 0:
+        return "must be 0 or more"
+    if check == ">=1" and not value >= 1:
+        return "must be at least 1"
+    if check == "0..1" and not 0 < value <= 1:
+        return "must be in (0, 1]"
+    if check == "dir" and value and not os.path.isdir(value):
+        return "no such folder"
+    if check == "file" and value and not os.path.isfile(value):
+        return "no such file"
+    return None
+
+
+def lr_schedule_problem(text):
+    from chainer_vae.train.schedules import parse_lr_schedule
+    try:
+        parse_lr_schedule(text) if text else None
+    except ConfigError as e:
+        return str(e)
+    return None
+
+
+def _kinds():
+    from chainer_vae.model import KINDS
+    return tuple(KINDS)
+
+
+def _communicators():
+    from chainer_vae.parallel.mpi import COMMUNICATORS
+    return COMMUNICATORS
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """Where and how a script runs: none of these change what is trained (NOT_IN_RUN_ID)."""
+    device: str = flag("@numpy", "where to compute: -1 or @numpy for the CPU, 0 or @cupy:0 for the first GPU")
+    out: str = flag("results", "folder for the figures and JSON; trained models go to <out>/runs/ "
+                               "(with --smoke: results/smoke, so a quick run never replaces the real figures)")
+    smoke: bool = flag(False, "quick mode: a few hundred examples and 1-2 epochs (what the tests run); "
+                              "writes to results/smoke unless --out is given")
+    progress: bool = flag(True, "progress bar with ETA on stderr",
+                          no_help="no progress bar: epoch lines only")
+    resume: bool = flag(True, "continue an interrupted run from its last completed epoch",
+                        no_help="start an interrupted run over instead of continuing it")
+    retrain: bool = flag(False, "train again even if a finished run with the same settings and data exists")
+    tag: str = flag("", "suffix for the output files, to keep a variant beside the default (e.g. alpha5e-5)")
+    communicator: str = flag("", "data-parallel training under mpiexec (README: Training on several machines): "
+                                 "naive (CPUs) or pure_nccl, flat, non_cuda_aware (one GPU per process, "
+                                 "GPU <local rank>); '' = one process", choices=_communicators)
+
+    NOT_IN_RUN_ID = ("device", "out", "progress", "resume", "retrain", "tag", "communicator")
+
+    def __post_init__(self):
+        # Every flag is checked here, before any data is loaded or a model is built.
+        for field in dataclasses.fields(self):
+            meta = field.metadata
+            choices = meta.get("choices")
+            if callable(choices):
+                choices = choices()
+            problem = _problem(getattr(self, field.name), meta.get("check"), choices)
+            if problem:
+                raise ConfigError("--%s %s: %s" % (field.name.replace("_", "-"), getattr(self, field.name), problem))
+
+    def smoke_config(self):
+        return dataclasses.replace(self, smoke=True)
+
+    def identity(self):
+        """The fields that decide what is trained (everything but NOT_IN_RUN_ID)."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in self.NOT_IN_RUN_ID}
+
+    def run_id(self, name, data_fingerprint=""):
+        """A folder name for this run: the experiment's name plus a hash of what is trained
+        (the settings and the fingerprint of the data actually used)."""
+        d = dict(self.identity(), data=data_fingerprint)
+        digest = hashlib.sha1(json.dumps(d, sort_keys=True).encode()).hexdigest()[:8]
+        return "%s-%s%s" % (name, "smoke-" if self.smoke else "", digest)
+
+    def stem(self, name, data_tag=""):
+        """Output path without extension: <out>/<name>[_<data tag>][_<tag>]."""
+        parts = [name] + [t for t in (data_tag, self.tag) if t]
+        return os.path.join(self.out, "_".join(parts))
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig(RunConfig):
+    """What is trained, shared by every experiment; subclasses change defaults, not meanings."""
+    seed: int = flag(0, "training seed: initial weights, batch order and z samples", lambda v: (
+        None if 0 <= v < 2 ** 32 else "must be in 0 .. 2**32-1"))
+    encoder: str = flag("mlp", "encoder network: mlp (the paper's), conv or lstm", choices=_kinds)
+    decoder: str = flag("mlp", "decoder network: mlp (the paper's), conv or lstm", choices=_kinds)
+    n_latent: int = flag(2, "size of the latent code z", ">=1")
+    epochs: int = flag(60, "training epochs (the paper's Figs. 4 and 5 show 60)", ">=1")
+    batch_size: int = flag(32, "examples per batch (the authors' iterator used 32)", ">=1")
+    alpha: float = flag(1e-3, "Adam's learning rate, constant over the run (see --lr-schedule)", ">0")
+    lr_schedule: str = flag("", "per-epoch learning rate, e.g. '1e-3:30,1e-5' (1e-3 for epochs 1-30, "
+                                "then 1e-5); overrides --alpha when given", lr_schedule_problem)
+    weight_decay: float = flag(5e-4, "L2 weight decay added to the gradients (the authors' WeightDecay(5e-4))",
+                               ">=0")
+    beta: float = flag(1.0, "weight of the KL term (1 is the ELBO of eq. 6)", ">=0")
+    anneal_epochs: int = flag(0, "KL warm-up: beta rises linearly from 0 over this many epochs "
+                                 "(the paper's ref. [6]); 0 = off", ">=0")
+    k: int = flag(1, "samples of z per example in the reconstruction term (the paper: 1)", ">=1")
+
+    DATA = None  # "mnist" or "midi": which data the networks are shaped for
+
+    def schedule(self):
+        """The learning rate per epoch as a parsed schedule, from --lr-schedule or --alpha."""
+        from chainer_vae.train.schedules import parse_lr_schedule
+        return parse_lr_schedule(self.lr_schedule) if self.lr_schedule else [(None, self.alpha)]
+
+    def examples_per_epoch(self):
+        """Examples an epoch trains on; 0: all (MIDI configs offer --windows-per-epoch)."""
+        return 0
+
+    def test_examples(self):
+        """Test examples each epoch is evaluated on; 0: all (MIDI configs offer --test-windows)."""
+        return 0
+
+    def alpha_label(self):
+        return self.lr_schedule or "%g" % self.alpha
+
+
+def _add(parser, field):
+    flag_name = field.name.replace("_", "-")
+    help_ = field.metadata.get("help", "")
+    if field.type in (bool, "bool"):
+        group = parser.add_mutually_exclusive_group()
+        on, off = (help_, argparse.SUPPRESS) if not field.default else (argparse.SUPPRESS,
+                                                                        field.metadata.get("no_help"))
+        group.add_argument("--" + flag_name, dest=field.name, action="store_true", default=None, help=on)
+        group.add_argument("--no-" + flag_name, dest=field.name, action="store_false", help=off)
+        return
+    kind = {"int": int, "float": float, "str": str}.get(getattr(field.type, "__name__", field.type), str)
+    parser.add_argument("--" + flag_name, dest=field.name, type=kind, default=None,
+                        metavar={int: "N", float: "X", str: "TEXT"}[kind],
+                        help="%s (default: %s)" % (help_, field.default if field.default != "" else "''"))
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2: as for every other bad value
+        raise ConfigError(message)
+
+
+def parse(cls, argv=None, description=None):
+    """Parse argv into an instance of the frozen dataclass ``cls`` (with --smoke applied).
+
+    Every value is checked and the --device is tried before this returns, so a script fails
+    on a bad flag before it loads any data.  description: the script's docstring (what it draws
+    and which files it writes), shown by --help.
+    """
+    from chainer_vae.device import resolve_device
+
+    text = description or cls.__doc__ or ""
+    parser = _Parser(description=text.strip(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    for field in dataclasses.fields(cls):
+        _add(parser, field)
+    args = parser.parse_args(argv)
+    given = {k: v for k, v in vars(args).items() if v is not None}
+    base = cls()
+    if given.get("smoke"):
+        base = base.smoke_config()
+        # A quick run's tiny figures must not land on the committed full-size ones in results/.
+        given.setdefault("out", os.path.join(base.out, "smoke"))
+    try:
+        config = dataclasses.replace(base, **given)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(str(e)) from None
+    if config.communicator:  # MPI ranks, their GPUs, only rank 0 speaks (chainer_vae/mpi.py)
+        from chainer_vae.parallel import mpi
+        config = mpi.setup(config)
+    resolve_device(config.device)  # a missing GPU fails now, not after the data is loaded
+    return config
+
+
+def main_guard(main):
+    """Run ``main()``; a UserError becomes one line on stderr and exit status 2, Ctrl-C exit 130.
+    Under MPI the error ends every rank (mpi.abort)."""
+    from chainer_vae.parallel import mpi
+    try:
+        return main()
+    except UserError as e:
+        mpi.say_error("error: %s" % str(e).replace("\n", " "))
+        mpi.abort(2)
+    except KeyboardInterrupt:
+        mpi.say_error("\ninterrupted: every completed epoch is saved; rerun the same command to continue.")
+        mpi.abort(130)
+    except MemoryError as e:  # one line, not a traceback: what ran out, and what bounds it
+        detail = str(e).splitlines()[0] if str(e) else "MemoryError"
+        mpi.say_error("error: out of memory (%s); every completed epoch is saved. For a big MIDI folder, "
+                              "--windows-per-epoch, --test-windows and --stat-windows bound the work "
+                              "(README: Big MIDI folders)" % detail)
+        mpi.abort(2)

@@ -1,0 +1,58 @@
+"""The test set's latent codes after every epoch: how the posterior moves away from the prior.
+
+The paper (Sec. 3): "this can be plotted during the training, to see how the posterior adapts
+from being close to the prior (a round gaussian distribution) to differentiate specific classes".
+``keeper(x)`` is a training hook that saves the posterior means of x after each epoch as
+``<run>/codes/epoch_NNN.npy`` (4,000 x 2 float32: 32 KB); ``load`` reads them back, and
+``separation`` measures how class-structured a set of codes is.
+"""
+import glob
+import os
+
+import numpy as np
+
+from chainer_vae import files
+
+FOLDER = "codes"
+
+
+def path(run_dir, epoch):
+    return os.path.join(run_dir, FOLDER, "epoch_%03d.npy" % epoch)
+
+
+def keeper(x):
+    """on_epoch hook for runs.fit: save the posterior means of x (host array) after each epoch."""
+    def keep(epoch, model, run_dir):
+        from chainer_vae.model.apply import encode
+        mu = encode(model, x).astype(np.float32)
+        with files.atomic_path(path(run_dir, epoch)) as tmp:
+            with open(tmp, "wb") as f:
+                np.save(f, mu)
+    return keep
+
+
+def load(run_dir):
+    """{epoch: codes} of every epoch a run kept (empty when it kept none)."""
+    out = {}
+    for p in sorted(glob.glob(os.path.join(run_dir, FOLDER, "epoch_*.npy"))):
+        out[int(os.path.basename(p)[6:9])] = np.load(p)
+    return out
+
+
+def separation(z, labels):
+    """How class-structured codes z (n, d) are.
+
+    between_within: trace of the between-class scatter over the within-class scatter (0 when the
+    classes sit on top of each other); spread: the codes' standard deviation per axis;
+    nearest_centroid_accuracy: the fraction of codes nearer to their own class's mean than to
+    any other class's mean.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    classes = np.unique(labels)
+    centroids = np.stack([z[labels == c].mean(axis=0) for c in classes])
+    grand = z.mean(axis=0)
+    between = sum(np.sum(labels == c) * np.sum((m - grand) ** 2) for c, m in zip(classes, centroids))
+    within = sum(np.sum((z[labels == c] - m) ** 2) for c, m in zip(classes, centroids))
+    nearest = classes[np.argmin(((z[:, None, :] - centroids[None]) ** 2).sum(-1), axis=1)]
+    return {"between_within": float(between / within), "spread": z.std(axis=0).tolist(),
+            "nearest_centroid_accuracy": float(np.mean(nearest == labels))}

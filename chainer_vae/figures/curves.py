@@ -1,0 +1,81 @@
+"""Curves per epoch: Figs. 4 and 5 (loss and KL), the architecture comparison, and panels of
+series for the experiments the paper describes in words (likelihood, denoising, KL annealing)."""
+import matplotlib
+
+matplotlib.use("Agg")  # headless: figures are files, never windows
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from chainer_vae.figures.common import save, wrap  # noqa: E402
+
+
+def _series(history, split, term):
+    return [row[split][term] for row in history]
+
+
+def epoch_axis(ax):
+    """Whole epochs only on the x axis: a 2-epoch run would otherwise show 1.2, 1.4, ..."""
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+
+
+def loss_and_kl(history, path, title, mark_epochs=None):
+    """Fig. 4 / Fig. 5: left, train and test total loss per epoch; right, train and test KL.
+
+    mark_epochs: (first, last) epochs to shade, e.g. the range the paper's Fig. 5 plots.
+    """
+    epochs = [row["epoch"] for row in history]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, term, label in ((axes[0], "loss", "total loss (nats / example)"),
+                            (axes[1], "kl_penalty", "KL divergence (nats / example)")):
+        ax.plot(epochs, _series(history, "train", term), label="train")
+        sample = history[-1].get("test_examples")
+        ax.plot(epochs, _series(history, "test", term),
+                label="test" if not sample else "test (a fixed sample of %d windows)" % sample)
+        if "test_all" in history[-1]:
+            ax.plot([epochs[-1]], [history[-1]["test_all"][term]], "k*", ms=9,
+                    label="test, every window (after the last epoch)")
+        if mark_epochs:
+            ax.axvspan(mark_epochs[0], mark_epochs[1], color="0.9", zorder=0,
+                       label="epochs %d-%d (paper's plot)" % tuple(mark_epochs))
+        epoch_axis(ax)
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(wrap(title, 130), fontsize=10)
+    return save(fig, path, dpi=110)
+
+
+def test_curves(rows, datasets, path):
+    """The architecture comparison: test loss per epoch of each encoder/decoder pair, a panel per data set."""
+    fig, axes = plt.subplots(1, len(datasets), figsize=(6 * len(datasets), 4), squeeze=False)
+    for ax, d in zip(axes[0], datasets):
+        for r in (r for r in rows if r["data"] == d):
+            ax.plot(range(1, r["epochs"] + 1), r["test_curve"], label="%s / %s" % (r["encoder"], r["decoder"]))
+        ax.set_title("%s: test loss per epoch" % d.upper(), fontsize=10)
+        epoch_axis(ax)
+        ax.set_ylabel("nats / example")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    return save(fig, path, dpi=110)
+
+
+def panels(panels, path, title, xlabel, ylabel=None, logx=False):
+    """panels: [(panel title, {series label: (x, y)})]; one line per series."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)
+    for ax, (name, series) in zip(axes[0], panels):
+        for label, (x, y) in series.items():
+            ax.plot(x, y, marker="o" if len(x) < 12 else None, ms=3, label=label)
+        ax.set_title(wrap(name, 60), fontsize=9)
+        if xlabel == "epoch":
+            epoch_axis(ax)
+        ax.set_xlabel(xlabel)
+        if ylabel:
+            ax.set_ylabel(ylabel)
+        if logx:
+            ax.set_xscale("log")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(wrap(title, min(150, int(12.5 * 5.2 * len(panels)))), fontsize=9)  # ~12.5 characters an inch
+    return save(fig, path)

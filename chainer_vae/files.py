@@ -1,0 +1,86 @@
+"""Atomic file output: a result is either complete on disk or absent, never half-written."""
+import contextlib
+import json
+import os
+import tempfile
+import zipfile
+import zlib
+
+
+# The source checkout holding this package (its pyproject.toml beside it), or None when the
+# package is installed elsewhere: caches and the committed results live there in a checkout.
+CHECKOUT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if not os.path.exists(os.path.join(CHECKOUT, "pyproject.toml")):
+    CHECKOUT = None
+
+
+def cache_dir(kind):
+    """Where a cache of ``kind`` ("notestate", "images") lives: $CHAINER_VAE_CACHE/<kind>, else
+    <checkout>/.cache/<kind>, else ~/.cache/chainer_vae/<kind> for an installed package."""
+    if os.environ.get("CHAINER_VAE_CACHE"):
+        return os.path.join(os.environ["CHAINER_VAE_CACHE"], kind)
+    if CHECKOUT is not None:
+        return os.path.join(CHECKOUT, ".cache", kind)
+    return os.path.join(os.path.expanduser("~"), ".cache", "chainer_vae", kind)
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path``; move it into place only if the block succeeds."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    base, ext = os.path.splitext(os.path.basename(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + base + ".", suffix=".tmp" + ext, dir=directory)
+    os.close(fd)
+    try:
+        yield tmp
+        # mkstemp makes files 0600; give the result the permissions an ordinary open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_json(path, obj):
+    with atomic_path(path) as tmp:
+        with open(tmp, "w") as f:
+            json.dump(obj, f, indent=1, sort_keys=False)
+            f.write("\n")
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def save_figure(fig, path, **kwargs):
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=os.path.splitext(path)[1].lstrip(".") or "png", **kwargs)
+
+
+def move_aside(path):
+    """Rename a corrupt file to ``<path>.corrupt`` (replacing an older one) so the next run does
+    not trip on it again; returns what happened, in words, for the warning."""
+    try:
+        os.replace(path, path + ".corrupt")
+        return f"moved it aside to {os.path.basename(path)}.corrupt"
+    except OSError as e:
+        return f"could not move it aside ({e.strerror or e}); it is ignored"
+
+
+def describe_load_error(e):
+    """Why np.load / a cache check failed, in words (NumPy's own messages mislead: garbage bytes
+    are reported as 'Cannot load file containing pickled data')."""
+    if isinstance(e, zipfile.BadZipFile):
+        return "not a complete .npz archive: truncated or overwritten"
+    if isinstance(e, ValueError) and "pickled" in str(e):
+        return "not an .npz archive: its bytes are garbage"
+    if isinstance(e, (EOFError, zlib.error)):
+        return "truncated or damaged inside"
+    if isinstance(e, OSError):
+        return e.strerror or str(e)
+    return str(e) or type(e).__name__
