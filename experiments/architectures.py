@@ -16,7 +16,7 @@ from chainer_vae.figures import curves
 from chainer_vae.cli import flags as cfg
 from chainer_vae.parallel import mpi
 from chainer_vae import files, report
-from chainer_vae.cli.flags import flag
+from chainer_vae.cli.flags import at_least_one, option, positive, seed_range
 from chainer_vae.model import KINDS
 from chainer_vae.cli import midi, mnist
 
@@ -31,15 +31,15 @@ def _pairs_problem(text):
 @dataclasses.dataclass(frozen=True)
 class ArchConfig(cfg.RunConfig, midi.MidiFolder):
     """Train each encoder/decoder pair on each data set and tabulate the results."""
-    seed: int = flag(0, "training seed of every pair", lambda v: None if 0 <= v < 2 ** 32 else "must be in 0 .. 2**32-1")
-    data: str = flag("mnist,midi", "which data sets: mnist, midi or mnist,midi",
+    seed: int = option(0, "training seed of every pair", seed_range)
+    data: str = option("mnist,midi", "which data sets: mnist, midi or mnist,midi",
                      choices=("mnist", "midi", "mnist,midi", "midi,mnist"))
-    pairs: str = flag("mlp/mlp,conv/conv,lstm/lstm", "encoder/decoder pairs, comma-separated", _pairs_problem)
+    pairs: str = option("mlp/mlp,conv/conv,lstm/lstm", "encoder/decoder pairs, comma-separated", _pairs_problem)
     # Fewer epochs than the figures (60): on a CPU an LSTM epoch costs ~10x an MLP epoch (a
     # sequential Python loop over 28 or 100 steps), so 6 pairs x 60 epochs would take hours.
-    epochs: int = flag(10, "epochs per pair, on both data sets", ">=1")
-    mnist_alpha: float = flag(1e-3, "Adam's rate for every MNIST pair (Fig. 4's)", ">0")
-    midi_alpha: float = flag(1e-3, "Adam's rate for every MIDI pair (Fig. 5's first phase)", ">0")
+    epochs: int = option(10, "epochs per pair, on both data sets", at_least_one)
+    mnist_alpha: float = option(1e-3, "Adam's rate for every MNIST pair (Fig. 4's)", positive)
+    midi_alpha: float = option(1e-3, "Adam's rate for every MIDI pair (Fig. 5's first phase)", positive)
 
     def smoke_config(self):
         return dataclasses.replace(self, epochs=1, smoke=True)

@@ -18,15 +18,14 @@ from chainer_vae.figures import grids
 from chainer_vae.evaluation import corrupt, judge
 from chainer_vae import files, report
 from chainer_vae.cli import flags as cfg
-from chainer_vae.cli.flags import flag
+from chainer_vae.cli.flags import option, seed_range
 from chainer_vae.cli import mnist
 from chainer_vae.model.apply import decode, encode
 
 
 @dataclasses.dataclass(frozen=True)
 class CompletionConfig(mnist.MnistConfig):
-    NOT_IN_RUN_ID = mnist.MnistConfig.NOT_IN_RUN_ID + ("mask_seed",)
-    mask_seed: int = flag(0, "seed of the random-pixel mask", lambda v: None if 0 <= v < 2 ** 32 else "must be in 0 .. 2**32-1")
+    mask_seed: int = option(0, "seed of the random-pixel mask", seed_range)
 
 
 def main(argv=None):

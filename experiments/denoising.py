@@ -15,7 +15,7 @@ from chainer_vae.figures import curves
 from chainer_vae.evaluation import corrupt
 from chainer_vae import files, report
 from chainer_vae.cli import flags as cfg
-from chainer_vae.cli.flags import flag
+from chainer_vae.cli.flags import option, seed_range
 from chainer_vae.evaluation.pca import PCA
 from chainer_vae.cli import mnist
 from chainer_vae.model.apply import decode, encode
@@ -31,11 +31,10 @@ def _levels_problem(text):
 
 @dataclasses.dataclass(frozen=True)
 class DenoisingConfig(mnist.MnistConfig):
-    NOT_IN_RUN_ID = mnist.MnistConfig.NOT_IN_RUN_ID + ("gaussian", "salt_pepper", "noise_seed")
-    gaussian: str = flag("0,0.1,0.25,0.5", "standard deviations of the added Gaussian noise (pixels clipped to [0, 1])",
+    gaussian: str = option("0,0.1,0.25,0.5", "standard deviations of the added Gaussian noise (pixels clipped to [0, 1])",
                          _levels_problem)
-    salt_pepper: str = flag("0,0.1,0.25,0.5", "fractions of pixels set to 0 or 1 at random", _levels_problem)
-    noise_seed: int = flag(0, "seed of the noise", lambda v: None if 0 <= v < 2 ** 32 else "must be in 0 .. 2**32-1")
+    salt_pepper: str = option("0,0.1,0.25,0.5", "fractions of pixels set to 0 or 1 at random", _levels_problem)
+    noise_seed: int = option(0, "seed of the noise", seed_range)
 
 
 def main(argv=None):

@@ -25,7 +25,7 @@ from chainer_vae.cli import flags as cfg
 from chainer_vae.parallel import mpi
 from chainer_vae import files
 from chainer_vae.music import sampling, stats as music_stats
-from chainer_vae.cli.flags import flag
+from chainer_vae.cli.flags import non_negative, option
 from chainer_vae.cli import midi, music
 from chainer_vae.model.apply import decode, encode
 from chainer_vae.progress import counter
@@ -39,16 +39,14 @@ COMPARE = ("threshold=0.15,threshold=0.2,threshold=0.25,threshold=0.3,threshold=
 @dataclasses.dataclass(frozen=True)
 class MusicConfig(music.MusicConfig):
     """Generate MIDI songs (with audio) from the MIDI VAE of Fig. 5, and measure them."""
-    n_songs: int = flag(4, "songs decoded from z ~ N(0, I)", ">=0")
-    n_reconstructions: int = flag(2, "test windows encoded and decoded", ">=0")
-    compare: str = flag(COMPARE, "sampling settings measured against the test windows (music_stats.json): "
+    n_songs: int = option(4, "songs decoded from z ~ N(0, I)", non_negative)
+    n_reconstructions: int = option(2, "test windows encoded and decoded", non_negative)
+    compare: str = option(COMPARE, "sampling settings measured against the test windows (music_stats.json): "
                                  "comma-separated threshold=X and temperature=X", sampling.settings_problem)
-    stat_windows: int = flag(2000, "windows measured per setting: a seeded sample of this many test windows is "
+    stat_windows: int = option(2000, "windows measured per setting: a seeded sample of this many test windows is "
                                    "the reference and is reconstructed, and as many prior samples are drawn; "
-                                   "0: every test window (memory stays bounded; time grows with it)", ">=0")
+                                   "0: every test window (memory stays bounded; time grows with it)", non_negative)
 
-    NOT_IN_RUN_ID = music.MusicConfig.NOT_IN_RUN_ID + (
-        "n_songs", "n_reconstructions", "compare", "stat_windows")
 
 
 def statistics(config, run, data, shape):

@@ -17,15 +17,14 @@ from chainer_vae.figures import grids
 from chainer_vae.evaluation import judge
 from chainer_vae import files, report
 from chainer_vae.cli import flags as cfg
-from chainer_vae.cli.flags import flag
+from chainer_vae.cli.flags import option
 from chainer_vae.cli import mnist
 from chainer_vae.model.apply import decode, encode
 
 
 @dataclasses.dataclass(frozen=True)
 class InterpolationConfig(mnist.MnistConfig):
-    NOT_IN_RUN_ID = mnist.MnistConfig.NOT_IN_RUN_ID + ("steps",)
-    steps: int = flag(10, "decodes along each line, its two ends included", lambda v: None if v >= 2 else "must be at least 2")
+    steps: int = option(10, "decodes along each line, its two ends included", lambda v: None if v >= 2 else "must be at least 2")
 
 
 def main(argv=None):

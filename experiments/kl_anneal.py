@@ -15,18 +15,18 @@ import dataclasses
 from chainer_vae.figures import curves
 from chainer_vae.cli import flags as cfg
 from chainer_vae import files, report
-from chainer_vae.cli.flags import flag
+from chainer_vae.cli.flags import at_least_one, option, seed_range
 from chainer_vae.cli import midi, mnist
 
 
 @dataclasses.dataclass(frozen=True)
 class AnnealConfig(cfg.RunConfig, midi.MidiFolder):
     """Train each data set with and without KL annealing and compare."""
-    seed: int = flag(0, "training seed of every run", lambda v: None if 0 <= v < 2 ** 32 else "must be in 0 .. 2**32-1")
-    data: str = flag("mnist,midi", "which data sets: mnist, midi or mnist,midi",
+    seed: int = option(0, "training seed of every run", seed_range)
+    data: str = option("mnist,midi", "which data sets: mnist, midi or mnist,midi",
                      choices=("mnist", "midi", "mnist,midi", "midi,mnist"))
-    anneal_epochs: int = flag(10, "epochs over which the KL weight rises from 0 to 1", ">=1")
-    epochs: int = flag(60, "epochs of every run (Figs. 4 and 5: 60)", ">=1")
+    anneal_epochs: int = option(10, "epochs over which the KL weight rises from 0 to 1", at_least_one)
+    epochs: int = option(60, "epochs of every run (Figs. 4 and 5: 60)", at_least_one)
 
     def smoke_config(self):
         return dataclasses.replace(self, epochs=2, anneal_epochs=1, smoke=True)

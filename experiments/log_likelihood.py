@@ -21,19 +21,18 @@ from chainer_vae import files, report
 from chainer_vae.evaluation import likelihood
 from chainer_vae.train import runs
 from chainer_vae.cli import flags as cfg
-from chainer_vae.cli.flags import flag
+from chainer_vae.cli.flags import at_least_one, non_negative, option, seed_range
 from chainer_vae.progress import Progress
 from chainer_vae.cli import mnist
 
 
 @dataclasses.dataclass(frozen=True)
 class LoglikConfig(mnist.MnistConfig):
-    NOT_IN_RUN_ID = mnist.MnistConfig.NOT_IN_RUN_ID + ("iw_samples", "per_class_eval", "iw_seed")
-    iw_samples: int = flag(5000, "importance samples per test image (the literature's 5,000)", ">=1")
-    per_class_eval: int = flag(100, "score the first N test images of each digit; 0: all of them "
+    iw_samples: int = option(5000, "importance samples per test image (the literature's 5,000)", at_least_one)
+    per_class_eval: int = option(100, "score the first N test images of each digit; 0: all of them "
                                     "(k = 5,000 costs a fraction of a second an image on one CPU core; REPRODUCE.md's "
-                                    "table has the times per network)", ">=0")
-    iw_seed: int = flag(0, "seed of the importance samples", lambda v: None if 0 <= v < 2 ** 32 else "must be in 0 .. 2**32-1")
+                                    "table has the times per network)", non_negative)
+    iw_seed: int = option(0, "seed of the importance samples", seed_range)
 
     def smoke_config(self):
         return dataclasses.replace(super().smoke_config(), iw_samples=20, per_class_eval=2)

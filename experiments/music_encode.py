@@ -19,7 +19,7 @@ import numpy as np
 from chainer_vae.cli import flags as cfg
 from chainer_vae import files
 from chainer_vae.music import latent
-from chainer_vae.cli.flags import flag
+from chainer_vae.cli.flags import existing_file, non_negative, option
 from chainer_vae.data.midi import notestate as M
 from chainer_vae.cli import midi, music
 from chainer_vae.model.apply import encode
@@ -28,12 +28,10 @@ from chainer_vae.model.apply import encode
 @dataclasses.dataclass(frozen=True)
 class EncodeConfig(music.MusicConfig):
     """Encode your own MIDI file with the MIDI VAE of Fig. 5 and write its reconstruction."""
-    encode: str = flag("", "the MIDI file to encode; empty: the first song of the training data "
-                           "(a demonstration)", "file")
-    max_windows: int = flag(3, "encode and write at most this many windows of 100 steps (0: the whole song)",
-                            ">=0")
+    encode: str = option("", "the MIDI file to encode; empty: the first song of the training data "
+                           "(a demonstration)", existing_file)
+    max_windows: int = option(3, "encode and write at most this many windows of 100 steps (0: the whole song)", non_negative)
 
-    NOT_IN_RUN_ID = music.MusicConfig.NOT_IN_RUN_ID + ("encode", "max_windows")
 
 
 def song_path(config, data):

@@ -22,7 +22,7 @@ import numpy as np
 from chainer_vae.cli import flags as cfg
 from chainer_vae import files
 from chainer_vae.music import latent, stats as music_stats
-from chainer_vae.cli.flags import flag
+from chainer_vae.cli.flags import at_least_one, non_negative, option
 from chainer_vae.errors import ConfigError
 from chainer_vae.cli import midi, music
 from chainer_vae.model.apply import encode
@@ -39,14 +39,13 @@ def _strengths_problem(text):
 @dataclasses.dataclass(frozen=True)
 class GenresConfig(music.MusicConfig):
     """Generate in the style of each class of Fig. 5's data, and move a piece from one class to another."""
-    n_per_class: int = flag(1, "windows written per class, decoded from z ~ N(class mean, class spread)", ">=0")
-    stat_windows: int = flag(200, "windows generated per class for the measured pitch-class distances", ">=1")
-    attribute: str = flag("", "classes A,B of the attribute vector mean(B) - mean(A); empty: the first and the "
+    n_per_class: int = option(1, "windows written per class, decoded from z ~ N(class mean, class spread)", non_negative)
+    stat_windows: int = option(200, "windows generated per class for the measured pitch-class distances", at_least_one)
+    attribute: str = option("", "classes A,B of the attribute vector mean(B) - mean(A); empty: the first and the "
                               "last class", lambda v: None if not v or v.count(",") == 1 else "expected A,B")
-    strengths: str = flag("0,0.5,1,1.5", "multiples of the attribute vector added to the class-A window",
+    strengths: str = option("0,0.5,1,1.5", "multiples of the attribute vector added to the class-A window",
                           _strengths_problem)
 
-    NOT_IN_RUN_ID = music.MusicConfig.NOT_IN_RUN_ID + ("n_per_class", "stat_windows", "attribute", "strengths")
 
 
 def main(argv=None):

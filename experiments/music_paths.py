@@ -19,7 +19,7 @@ import numpy as np
 from chainer_vae.cli import flags as cfg
 from chainer_vae import files
 from chainer_vae.music import latent
-from chainer_vae.cli.flags import flag
+from chainer_vae.cli.flags import at_least_one, fraction, option
 from chainer_vae.errors import ConfigError
 from chainer_vae.cli import midi, music
 from chainer_vae.model.apply import encode
@@ -35,18 +35,16 @@ def _pair_problem(text):
 @dataclasses.dataclass(frozen=True)
 class PathsConfig(music.MusicConfig):
     """Interpolations and long pieces from paths in the latent space of Fig. 5's model."""
-    pair: str = flag("", "test windows A,B to interpolate between (indices into the test set); empty: the "
+    pair: str = option("", "test windows A,B to interpolate between (indices into the test set); empty: the "
                          "first test window of the first class and of the last class", _pair_problem)
-    interp_steps: int = flag(5, "windows on the interpolation path, both ends included",
+    interp_steps: int = option(5, "windows on the interpolation path, both ends included",
                              lambda v: None if v >= 2 else "must be at least 2")
-    long_windows: int = flag(6, "windows (100 steps each) in the long piece", ">=1")
-    long_path: str = flag("walk", "the long piece's path: walk (a slow random walk on the prior) or chain "
+    long_windows: int = option(6, "windows (100 steps each) in the long piece", at_least_one)
+    long_path: str = option("walk", "the long piece's path: walk (a slow random walk on the prior) or chain "
                                   "(spherical interpolations between prior samples, --interp-steps per leg)",
                           choices=("walk", "chain"))
-    walk_step: float = flag(0.3, "random-walk step s: z' = sqrt(1 - s^2) z + s e (small: slow change)", "0..1")
+    walk_step: float = option(0.3, "random-walk step s: z' = sqrt(1 - s^2) z + s e (small: slow change)", fraction)
 
-    NOT_IN_RUN_ID = music.MusicConfig.NOT_IN_RUN_ID + (
-        "pair", "interp_steps", "long_windows", "long_path", "walk_step")
 
     def smoke_config(self):
         return dataclasses.replace(super().smoke_config(), interp_steps=3, long_windows=2)

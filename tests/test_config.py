@@ -50,3 +50,36 @@ def test_bad_flag_from_the_command_line_is_one_line(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip() == "error: --decoder gru: choose from mlp, conv, lstm"
     assert not list(tmp_path.iterdir())
+
+
+def _all_configs():
+    import glob
+    import importlib.util
+    from chainer_vae.cli import flags, midi, mnist, music
+    classes = [flags.RunConfig, flags.TrainConfig, mnist.MnistConfig, midi.MidiConfig, music.MusicConfig]
+    for path in sorted(glob.glob(os.path.join(ROOT, "experiments", "*.py"))):
+        spec = importlib.util.spec_from_file_location("script_" + os.path.basename(path)[:-3], path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        classes += [c for c in vars(module).values()
+                    if isinstance(c, type) and dataclasses.is_dataclass(c) and c.__module__ == module.__name__]
+    return classes
+
+
+def test_every_field_says_whether_it_is_part_of_the_run_identity():
+    for cls in _all_configs():
+        for f in dataclasses.fields(cls):
+            assert f.metadata.get("run_id") in (True, False, "unless default"), (cls.__name__, f.name)
+            assert f.metadata.get("help"), (cls.__name__, f.name)
+
+
+def test_the_paper_runs_keep_their_committed_identity():
+    # A change to how the identity is computed must not orphan the committed runs (or retrain them).
+    import json
+    from chainer_vae.cli.midi import MidiConfig
+    from chainer_vae.cli.mnist import MnistConfig
+    for config, name, result in ((MnistConfig(), "mnist", "fig4_mnist_loss.json"),
+                                 (MidiConfig(), "midi_bach_lute", "fig5_midi_loss_bach_lute.json")):
+        with open(os.path.join(ROOT, "results", result)) as f:
+            run = json.load(f)["run"]
+        assert config.run_id(name, run["data_fingerprint"]) == run["run_id"], result

@@ -1,13 +1,18 @@
 """Command-line flags from a frozen dataclass of hyper-parameters, one per experiment.
 
-Every field becomes ``--field-name`` (booleans get ``--x`` / ``--no-x``); ``flag()`` declares a
-field with its help sentence and the check its value must pass.  All checks run when the config
-is built, and the ``--device`` is tried, before a script loads any data: a bad value is one line
-on stderr and exit status 2.  ``--smoke`` applies the class's ``smoke_config()``: a few hundred
-examples and one or two epochs, the quick mode the tests run.
+Every field becomes ``--field-name`` (booleans get ``--x`` / ``--no-x``) and is declared with
+one of two functions, so whether it is part of a run's identity is said on the field itself:
 
-What is trained is declared once, in ``TrainConfig``; a run is built from its config alone
-(``runs.fit``), and the run's identity hashes exactly those fields plus the data's fingerprint.
+* ``setting(...)``: it changes what is trained (the seed, the networks, the schedule, the data
+  settings).  A run's folder in ``runs/`` hashes every setting plus the data's fingerprint.
+* ``option(...)``: it does not (where to write, which device, what to sample or draw from a
+  trained model): changing it never retrains.
+
+Each declaration carries its --help sentence and its check (one of the small functions below,
+or ``choices``).  All checks run when the config is built, and the ``--device`` is tried, before
+a script loads any data: a bad value is one line on stderr and exit status 2.  ``--smoke``
+applies the class's ``smoke_config()``: a few hundred examples and one or two epochs, the quick
+mode the tests run.
 """
 import argparse
 import dataclasses
@@ -18,17 +23,58 @@ import os
 
 from chainer_vae.errors import ConfigError, UserError
 
+SEEDS = 2 ** 32  # NumPy's RandomState takes seeds in 0 .. 2**32 - 1
 
-def flag(default, help, check=None, choices=None, no_help=None):
-    """A dataclass field with its --help sentence and its check.
 
-    Booleans show the switch away from their default: ``--x`` (help) when False by default,
-    ``--no-x`` (no_help) when True.
-    check: ">0", ">=0", ">=1", "0..1" (0 < x <= 1), "file", "dir" or a callable returning an
-    error text or None; floats must also be finite.  choices: the allowed strings.
-    """
+def _field(default, help, check, choices, no_help, run_id):
     return dataclasses.field(default=default, metadata={"help": help, "check": check, "choices": choices,
-                                                        "no_help": no_help})
+                                                        "no_help": no_help, "run_id": run_id})
+
+
+def setting(default, help, check=None, choices=None, no_help=None, omit_default=False):
+    """A field that changes what is trained: part of the run's identity.
+
+    omit_default: left out of the identity while at its default, so that runs trained before
+    the setting existed (which all had the default) keep their folders.
+    Booleans show the switch away from their default: ``--x`` (help) when False by default,
+    ``--no-x`` (no_help) when True.  check: a function of the value returning the problem (a
+    short text) or None; floats must also be finite.  choices: the allowed values (or a function
+    returning them)."""
+    return _field(default, help, check, choices, no_help, "unless default" if omit_default else True)
+
+
+def option(default, help, check=None, choices=None, no_help=None):
+    """A field that does not change what is trained (see ``setting`` for the arguments)."""
+    return _field(default, help, check, choices, no_help, False)
+
+
+# ----------------------------------------------------------------------------- checks
+def positive(v):
+    return None if v > 0 else "must be greater than 0"
+
+
+def non_negative(v):
+    return None if v >= 0 else "must be 0 or more"
+
+
+def at_least_one(v):
+    return None if v >= 1 else "must be at least 1"
+
+
+def fraction(v):
+    return None if 0 < v <= 1 else "must be in (0, 1]"
+
+
+def seed_range(v):
+    return None if 0 <= v < SEEDS else "must be in 0 .. 2**32-1"
+
+
+def existing_file(v):
+    return None if not v or os.path.isfile(v) else "no such file"
+
+
+def existing_dir(v):
+    return None if not v or os.path.isdir(v) else "no such folder"
 
 
 def _problem(value, check, choices):
@@ -36,23 +82,7 @@ def _problem(value, check, choices):
         return "choose from %s" % ", ".join(map(str, choices))
     if isinstance(value, float) and not math.isfinite(value):
         return "must be a finite number"
-    if check is None:
-        return None
-    if callable(check):
-        return check(value)
-    if check == ">0" and not value > 0:
-        return "must be greater than 0"
-    if check == ">=0" and not value >= 0:
-        return "must be 0 or more"
-    if check == ">=1" and not value >= 1:
-        return "must be at least 1"
-    if check == "0..1" and not 0 < value <= 1:
-        return "must be in (0, 1]"
-    if check == "dir" and value and not os.path.isdir(value):
-        return "no such folder"
-    if check == "file" and value and not os.path.isfile(value):
-        return "no such file"
-    return None
+    return check(value) if check is not None else None
 
 
 def lr_schedule_problem(text):
@@ -76,23 +106,21 @@ def _communicators():
 
 @dataclasses.dataclass(frozen=True)
 class RunConfig:
-    """Where and how a script runs: none of these change what is trained (NOT_IN_RUN_ID)."""
-    device: str = flag("@numpy", "where to compute: -1 or @numpy for the CPU, 0 or @cupy:0 for the first GPU")
-    out: str = flag("results", "folder for the figures and JSON; trained models go to <out>/runs/ "
+    """Where and how a script runs: none of these but --smoke change what is trained."""
+    device: str = option("@numpy", "where to compute: -1 or @numpy for the CPU, 0 or @cupy:0 for the first GPU")
+    out: str = option("results", "folder for the figures and JSON; trained models go to <out>/runs/ "
                                "(with --smoke: results/smoke, so a quick run never replaces the real figures)")
-    smoke: bool = flag(False, "quick mode: a few hundred examples and 1-2 epochs (what the tests run); "
+    smoke: bool = setting(False, "quick mode: a few hundred examples and 1-2 epochs (what the tests run); "
                               "writes to results/smoke unless --out is given")
-    progress: bool = flag(True, "progress bar with ETA on stderr",
+    progress: bool = option(True, "progress bar with ETA on stderr",
                           no_help="no progress bar: epoch lines only")
-    resume: bool = flag(True, "continue an interrupted run from its last completed epoch",
+    resume: bool = option(True, "continue an interrupted run from its last completed epoch",
                         no_help="start an interrupted run over instead of continuing it")
-    retrain: bool = flag(False, "train again even if a finished run with the same settings and data exists")
-    tag: str = flag("", "suffix for the output files, to keep a variant beside the default (e.g. alpha5e-5)")
-    communicator: str = flag("", "data-parallel training under mpiexec (README: Training on several machines): "
+    retrain: bool = option(False, "train again even if a finished run with the same settings and data exists")
+    tag: str = option("", "suffix for the output files, to keep a variant beside the default (e.g. alpha5e-5)")
+    communicator: str = option("", "data-parallel training under mpiexec (README: Training on several machines): "
                                  "naive (CPUs) or pure_nccl, flat, non_cuda_aware (one GPU per process, "
                                  "GPU <local rank>); '' = one process", choices=_communicators)
-
-    NOT_IN_RUN_ID = ("device", "out", "progress", "resume", "retrain", "tag", "communicator")
 
     def __post_init__(self):
         # Every flag is checked here, before any data is loaded or a model is built.
@@ -109,8 +137,14 @@ class RunConfig:
         return dataclasses.replace(self, smoke=True)
 
     def identity(self):
-        """The fields that decide what is trained (everything but NOT_IN_RUN_ID)."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in self.NOT_IN_RUN_ID}
+        """The fields that decide what is trained: every ``setting`` (one declared with
+        omit_default only when it is not at its default)."""
+        out = {}
+        for f in dataclasses.fields(self):
+            kind, value = f.metadata["run_id"], getattr(self, f.name)
+            if kind is True or (kind == "unless default" and value != f.default):
+                out[f.name] = value
+        return out
 
     def run_id(self, name, data_fingerprint=""):
         """A folder name for this run: the experiment's name plus a hash of what is trained
@@ -128,22 +162,20 @@ class RunConfig:
 @dataclasses.dataclass(frozen=True)
 class TrainConfig(RunConfig):
     """What is trained, shared by every experiment; subclasses change defaults, not meanings."""
-    seed: int = flag(0, "training seed: initial weights, batch order and z samples", lambda v: (
-        None if 0 <= v < 2 ** 32 else "must be in 0 .. 2**32-1"))
-    encoder: str = flag("mlp", "encoder network: mlp (the paper's), conv or lstm", choices=_kinds)
-    decoder: str = flag("mlp", "decoder network: mlp (the paper's), conv or lstm", choices=_kinds)
-    n_latent: int = flag(2, "size of the latent code z", ">=1")
-    epochs: int = flag(60, "training epochs (the paper's Figs. 4 and 5 show 60)", ">=1")
-    batch_size: int = flag(32, "examples per batch (the authors' iterator used 32)", ">=1")
-    alpha: float = flag(1e-3, "Adam's learning rate, constant over the run (see --lr-schedule)", ">0")
-    lr_schedule: str = flag("", "per-epoch learning rate, e.g. '1e-3:30,1e-5' (1e-3 for epochs 1-30, "
+    seed: int = setting(0, "training seed: initial weights, batch order and z samples", seed_range)
+    encoder: str = setting("mlp", "encoder network: mlp (the paper's), conv or lstm", choices=_kinds)
+    decoder: str = setting("mlp", "decoder network: mlp (the paper's), conv or lstm", choices=_kinds)
+    n_latent: int = setting(2, "size of the latent code z", at_least_one)
+    epochs: int = setting(60, "training epochs (the paper's Figs. 4 and 5 show 60)", at_least_one)
+    batch_size: int = setting(32, "examples per batch (the authors' iterator used 32)", at_least_one)
+    alpha: float = setting(1e-3, "Adam's learning rate, constant over the run (see --lr-schedule)", positive)
+    lr_schedule: str = setting("", "per-epoch learning rate, e.g. '1e-3:30,1e-5' (1e-3 for epochs 1-30, "
                                 "then 1e-5); overrides --alpha when given", lr_schedule_problem)
-    weight_decay: float = flag(5e-4, "L2 weight decay added to the gradients (the authors' WeightDecay(5e-4))",
-                               ">=0")
-    beta: float = flag(1.0, "weight of the KL term (1 is the ELBO of eq. 6)", ">=0")
-    anneal_epochs: int = flag(0, "KL warm-up: beta rises linearly from 0 over this many epochs "
-                                 "(the paper's ref. [6]); 0 = off", ">=0")
-    k: int = flag(1, "samples of z per example in the reconstruction term (the paper: 1)", ">=1")
+    weight_decay: float = setting(5e-4, "L2 weight decay added to the gradients (the authors' WeightDecay(5e-4))", non_negative)
+    beta: float = setting(1.0, "weight of the KL term (1 is the ELBO of eq. 6)", non_negative)
+    anneal_epochs: int = setting(0, "KL warm-up: beta rises linearly from 0 over this many epochs "
+                                 "(the paper's ref. [6]); 0 = off", non_negative)
+    k: int = setting(1, "samples of z per example in the reconstruction term (the paper: 1)", at_least_one)
 
     DATA = None  # "mnist" or "midi": which data the networks are shaped for
 

@@ -4,7 +4,7 @@ import os
 
 from chainer_vae.parallel import mpi
 from chainer_vae.train import runs
-from chainer_vae.cli.flags import TrainConfig, flag, lr_schedule_problem
+from chainer_vae.cli.flags import TrainConfig, at_least_one, existing_dir, lr_schedule_problem, non_negative, option, setting
 from chainer_vae.data.midi.corpus import load_midi_dataset
 
 
@@ -12,13 +12,13 @@ from chainer_vae.data.midi.corpus import load_midi_dataset
 class MidiFolder:
     """Which MIDI data, and how much of it an epoch sees: shared by every script that trains on
     MIDI (Fig. 5, the music scripts, architectures, KL annealing)."""
-    midi_dir: str = flag("", "folder of class sub-folders of .mid files (e.g. the paper's bach_lute); "
-                             "empty: Bach works from music21's own corpus, by mode", "dir")
-    windows_per_epoch: int = flag(0, "train each epoch on this many windows drawn without replacement "
-                                     "(reproducible from --seed); 0: all (the authors'), for big folders", ">=0")
-    test_windows: int = flag(0, "evaluate each epoch on a fixed, seeded sample of this many test windows, and "
+    midi_dir: str = option("", "folder of class sub-folders of .mid files (e.g. the paper's bach_lute); "
+                             "empty: Bach works from music21's own corpus, by mode", existing_dir)
+    windows_per_epoch: int = setting(0, "train each epoch on this many windows drawn without replacement "
+                                     "(reproducible from --seed); 0: all (the authors'), for big folders", non_negative)
+    test_windows: int = setting(0, "evaluate each epoch on a fixed, seeded sample of this many test windows, and "
                                 "the whole test set once after the last epoch; 0: the whole test set every "
-                                "epoch (the authors'), for big folders", ">=0")
+                                "epoch (the authors'), for big folders", non_negative, omit_default=True)
 
     def midi_folder(self):
         """These settings, to pass on to a MidiConfig."""
@@ -34,19 +34,17 @@ class MidiConfig(TrainConfig, MidiFolder):
     15600-1000-500-100-20 MLP encoder and 20-100-500-15600 decoder with ReLU.
     """
     DATA = "midi"
-    # Where the data come from is not what is trained: the data fingerprint is (runs.fit).
-    NOT_IN_RUN_ID = TrainConfig.NOT_IN_RUN_ID + ("midi_dir",)
-    max_songs_per_class: int = flag(0, "at most this many songs per class; 0: all songs of a MIDI folder, "
-                                       "4 from music21's corpus (the paper had 4 per class)", ">=0")
-    windows_per_song: int = flag(200, "evenly spaced windows of 100 steps per song (the authors': 200)", ">=1")
-    split: str = flag("window", "window (the authors': a class's shuffled windows, 4/5 train; windows of one "
+    max_songs_per_class: int = setting(0, "at most this many songs per class; 0: all songs of a MIDI folder, "
+                                       "4 from music21's corpus (the paper had 4 per class)", non_negative)
+    windows_per_song: int = setting(200, "evenly spaced windows of 100 steps per song (the authors': 200)", at_least_one)
+    split: str = setting("window", "window (the authors': a class's shuffled windows, 4/5 train; windows of one "
                                 "song land on both sides) or song (whole songs held out)",
                       choices=("window", "song"))
-    n_latent: int = flag(20, "size of the latent code z (the authors': 20)", ">=1")
+    n_latent: int = setting(20, "size of the latent code z (the authors': 20)", at_least_one)
     # The authors trained in chunks and their last chunk used 1e-5. Measured on the lute data:
     # 1e-5 throughout (the committed script) ends far above Fig. 5; 1e-3 throughout overfits;
     # 1e-3 for 30 epochs then 1e-5 gives the figure's shape.
-    lr_schedule: str = flag("1e-3:30,1e-5", "per-epoch learning rate, e.g. '1e-3:30,1e-5' (1e-3 for epochs "
+    lr_schedule: str = setting("1e-3:30,1e-5", "per-epoch learning rate, e.g. '1e-3:30,1e-5' (1e-3 for epochs "
                                             "1-30, then 1e-5); '' for a constant --alpha (the committed "
                                             "script: --lr-schedule '' --alpha 1e-5)", lr_schedule_problem)
 
@@ -55,14 +53,6 @@ class MidiConfig(TrainConfig, MidiFolder):
 
     def test_examples(self):
         return self.test_windows
-
-    def identity(self):
-        # Unset (the authors' full test pass), it leaves the identity -- and every existing run's
-        # hash -- as it was; set, the curves differ, so the run does.
-        d = super().identity()
-        if not d.get("test_windows"):
-            del d["test_windows"]
-        return d
 
     def smoke_config(self):
         return dataclasses.replace(self, windows_per_song=40, max_songs_per_class=1, epochs=2, smoke=True)

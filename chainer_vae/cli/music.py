@@ -1,6 +1,6 @@
 """What every music script shares: its sampling flags, and writing a piece as MIDI + WAV + piano roll.
 
-The flags here never retrain (NOT_IN_RUN_ID): every music script reuses Fig. 5's model for the
+The flags here are options, never settings: they never retrain; every music script reuses Fig. 5's model for the
 same training settings and data.
 """
 import dataclasses
@@ -10,7 +10,7 @@ import numpy as np
 
 from chainer_vae.figures import rolls
 from chainer_vae.music import audio
-from chainer_vae.cli.flags import flag
+from chainer_vae.cli.flags import existing_file, fraction, non_negative, option, seed_range
 from chainer_vae.data.midi import notestate as M
 from chainer_vae.cli import midi
 from chainer_vae.model.apply import decode_batches, encode
@@ -24,21 +24,19 @@ def _seed_problem(v):
 @dataclasses.dataclass(frozen=True)
 class MusicConfig(midi.MidiConfig):
     """Sampling and output flags shared by the music scripts (none of them retrains)."""
-    sample_seed: int = flag(0, "seed of the sampling: which songs are drawn and which test windows "
-                               "are used (the model is the same for every value)", _seed_problem)
-    threshold: float = flag(0.2, "keep a note where its decoded probability is >= this (the authors': 0.2); "
-                                 "used when --temperature is 0", "0..1")
-    temperature: float = flag(0.0, "0: keep notes by --threshold (the authors' rule); > 0: draw every note "
-                                   "from Bernoulli(sigmoid(logit(p) / T)) at this temperature", ">=0")
-    tempo: float = flag(0.0, "tempo (bpm) of the written files; 0: the training songs' median tempo", ">=0")
-    class_windows: int = flag(2000, "windows per class behind the class statistics (the class means and "
+    sample_seed: int = option(0, "seed of the sampling: which songs are drawn and which test windows "
+                               "are used (the model is the same for every value)", seed_range)
+    threshold: float = option(0.2, "keep a note where its decoded probability is >= this (the authors': 0.2); "
+                                 "used when --temperature is 0", fraction)
+    temperature: float = option(0.0, "0: keep notes by --threshold (the authors' rule); > 0: draw every note "
+                                   "from Bernoulli(sigmoid(logit(p) / T)) at this temperature", non_negative)
+    tempo: float = option(0.0, "tempo (bpm) of the written files; 0: the training songs' median tempo", non_negative)
+    class_windows: int = option(2000, "windows per class behind the class statistics (the class means and "
                                     "spreads; distances to a class's test windows): a seeded sample of at most "
-                                    "this many; 0: all (memory stays bounded; time grows with it)", ">=0")
-    soundfont: str = flag("", "General MIDI .sf2 file for the WAVs; empty: TimGM6mb.sf2, shipped by "
-                              "pretty_midi", "file")
+                                    "this many; 0: all (memory stays bounded; time grows with it)", non_negative)
+    soundfont: str = option("", "General MIDI .sf2 file for the WAVs; empty: TimGM6mb.sf2, shipped by "
+                              "pretty_midi", existing_file)
 
-    NOT_IN_RUN_ID = midi.MidiConfig.NOT_IN_RUN_ID + (
-        "sample_seed", "threshold", "temperature", "tempo", "soundfont", "class_windows")
 
     def setting(self):
         """The sampling setting of the written files: ('temperature', T) or ('threshold', t)."""
