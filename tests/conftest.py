@@ -10,6 +10,9 @@ if "CHAINER_DATASET_ROOT" not in os.environ and os.path.isdir(os.path.join(SHARE
     os.environ["CHAINER_DATASET_ROOT"] = os.path.join(SHARED, "mnist")
 
 import chainer_vae  # noqa: E402,F401  (compatibility shims before any test imports chainer)
+from chainer_vae.cli import threads  # noqa: E402
+
+threads.limit()  # the scripts' one BLAS thread, for the tests that train in this process
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ import math
 import os
 
 from chainer_vae import parallel
+from chainer_vae.cli import threads
 from chainer_vae.errors import ConfigError, UserError
 
 SEEDS = 2 ** 32  # NumPy's RandomState takes seeds in 0 .. 2**32 - 1
@@ -253,6 +254,7 @@ def parse(cls, argv=None, description=None):
                           "the same run and write the same files; add --communicator naive (CPUs) or "
                           "pure_nccl (GPUs), or start one process" % parallel.launched_processes())
     resolve_device(config.device)  # a missing GPU fails now, not after the data is loaded
+    threads.limit()  # one BLAS thread unless the user chose (cli/threads.py)
     return config
 
 
