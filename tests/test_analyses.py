@@ -1,5 +1,7 @@
 """The pieces of the beyond-the-figures experiments against closed forms: binarization, PCA,
 masks and noise, the classifier, the class-separation measure, and the per-epoch hook."""
+import os
+
 import numpy as np
 import pytest
 
@@ -130,3 +132,11 @@ def test_separation_against_hand_computed_values():
     # centroids (0, 1) and (4, 1), grand mean (2, 1): between 4 * 4 = 16, within 4 * 1 = 4.
     assert s["between_within"] == pytest.approx(4.0) and s["nearest_centroid_accuracy"] == 1.0
     np.testing.assert_allclose(s["spread"], [2.0, 1.0])
+
+
+def test_kept_codes_past_epoch_999_load_by_their_epoch(tmp_path):
+    for epoch in (7, 1234):
+        os.makedirs(os.path.dirname(posterior.path(str(tmp_path), epoch)), exist_ok=True)
+        np.save(posterior.path(str(tmp_path), epoch), np.full((3, 2), epoch, np.float32))
+    kept = posterior.load(str(tmp_path))
+    assert sorted(kept) == [7, 1234] and kept[1234][0, 0] == 1234
