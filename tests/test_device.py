@@ -274,3 +274,18 @@ def test_gpu_encode_decode_return_host_arrays():
     mu = apply.encode(model, np.zeros((5, 784), np.float32))
     assert isinstance(mu, np.ndarray) and mu.shape == (5, 2)
     assert isinstance(apply.decode(model, mu), np.ndarray)
+
+
+def test_readme_gpu_commands_work_pasted():
+    # Issue 25: a bare `python` after `.venv/bin/pip install` ran the system Python.
+    import re
+    with open(os.path.join(ROOT, "README.md")) as f:
+        section = f.read().split("\n## GPU\n", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+    active = False
+    for line in block.splitlines():
+        command = line.split("#", 1)[0]
+        active = active or ". .venv/bin/activate" in command
+        if re.search(r"(^|&& |; )(python|pip) ", command.strip()):
+            assert active or ".venv/bin/" in command, line
+    assert re.search(r"\d+(\.\d+)? GB of downloads", section) and "make gpu-check" in section
