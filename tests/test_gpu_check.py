@@ -73,6 +73,9 @@ def test_per_epoch_times_from_the_runs_histories(quick):
         ("midi", "conv/conv"), ("midi", "lstm/lstm"), ("mnist", "conv/conv"), ("mnist", "lstm/lstm")]
     assert all(len(r["seconds_per_epoch"]) == r["epochs"] == 1 for r in rows)
     assert "passed" in parts["gpu_tests"]["summary"]
+    for data, m in parts["step_profile"]["run"]["models"].items():
+        assert [r["batch"] for r in m["rows"]] == [8, 32] and all(r["ms_per_step"] > 0 for r in m["rows"])
+        assert isinstance(m["launch_bound"], bool) and m["rows"][0]["profile_top"]
 
 
 def test_comparisons(quick):

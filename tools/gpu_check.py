@@ -4,6 +4,8 @@ Each part is a child process of the project's own scripts, trained into a fresh 
 (--out; nothing there is reused), in this order:
 
   gpu_tests          pytest tests/test_device.py (its GPU tests run where CuPy sees a GPU)
+  step_profile       tools/step_profile.py: ms per training step of the paper's MLPs at batch
+                     32, 128 and 512 (flat in the batch = launch-bound), with a cProfile of batch 32
   fig4               experiments/fig4_mnist_loss.py at full size (60 epochs)
   fig5_lute          experiments/fig5_midi_loss.py --midi-dir <the lute folder> (60 epochs)
   arch_cudnn_never   experiments/architectures.py --pairs conv/conv,lstm/lstm --epochs 1 on MNIST
@@ -46,7 +48,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-PARTS = ("gpu_tests", "fig4", "fig5_lute", "arch_cudnn_never", "arch_cudnn_auto", "one_rank")
+PARTS = ("gpu_tests", "step_profile", "fig4", "fig5_lute", "arch_cudnn_never", "arch_cudnn_auto", "one_rank")
 MARKER = ".gpu_check"  # a scratch folder holding it was made by this tool and may be emptied
 
 # Relative tolerances on the last epoch's losses and KL terms.
@@ -148,7 +150,12 @@ def plan(args, info):
     tests = [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", os.path.join("tests", "test_device.py")]
     if args.quick:  # the GPU tests (skipped on a CPU) and the no-GPU sentences, not the script run
         tests += ["-k", "gpu and not script"]
-    parts = [("gpu_tests", tests, {}, None),
+    profile = [py, "tools/step_profile.py", "--device", str(args.device),
+               "--json", os.path.join(out, "step_profile", "step_profile.json")]
+    if args.quick:
+        profile += ["--steps", "3", "--batches", "8,32"]
+    os.makedirs(os.path.join(out, "step_profile"), exist_ok=True)
+    parts = [("gpu_tests", tests, {}, None), ("step_profile", profile, {}, None),
              ("fig4", [py, "experiments/fig4_mnist_loss.py"] + common + ["--out", os.path.join(out, "fig4")], {}, None),
              ("fig5_lute", [py, "experiments/fig5_midi_loss.py"] + midi + common
               + ["--out", os.path.join(out, "fig5_lute")], {}, no_midi)]
@@ -295,6 +302,8 @@ def add_results(record, args, results):
     folder = os.path.join(args.out, name)
     if name == "gpu_tests":
         record.update(pytest_result(record["log"]))
+    elif name == "step_profile":
+        record["run"] = {"models": _load(os.path.join(folder, "step_profile.json"))["models"]}
     elif name in ("fig4", "fig5_lute", "one_rank"):
         stem = "fig5_midi_loss" if name == "fig5_lute" else "fig4_mnist_loss"
         r = figure_result(folder, stem)

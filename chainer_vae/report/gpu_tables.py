@@ -36,6 +36,10 @@ def _verdict(c):
 
 def _times(r):
     run = r.get("run") or {}
+    if "models" in run:
+        return "; ".join("%s %s ms per step at batch %s%s" % (
+            data, "/".join("%.2f" % x["ms_per_step"] for x in m["rows"]), "/".join(str(x["batch"]) for x in m["rows"]),
+            " (launch-bound)" if m["launch_bound"] else "") for data, m in run["models"].items())
     if "rows" in run:
         return "; ".join("%s %s %s s" % (x["data"], x["pair"], _s(x["median_seconds_per_epoch"], "%.2f"))
                          for x in run["rows"])
