@@ -26,7 +26,7 @@ times, the comparisons and the goals; and the `gpu_check` block of REPRODUCE.md 
 full GPU run only; --reproduce FILE to choose). Exit status 0 when every part ran and every
 comparison held, 1 otherwise, 2 when the device cannot be used (one line naming why).
 
-    python tools/gpu_check.py                         # on a GPU machine: ~10 minutes on one H100/H200
+    python tools/gpu_check.py                         # on a GPU machine (meant to fit 10 minutes on one H100/H200)
     python tools/gpu_check.py --device -1 --quick     # the same parts on the CPU, tiny (what the test runs)
 
 On a lent GPU machine whose own Python has NumPy 2 and CuPy 14 (this project needs NumPy 1.26
