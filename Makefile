@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 PYTHON ?= $(shell for p in python3.11 python3.12 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info[:2] not in ((3, 11), (3, 12)))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: setup fig2 fig3 fig4 fig5 music architectures figures report test bench clean
+.PHONY: setup fig2 fig3 fig4 fig5 music architectures figures report test gpu-check bench clean
 
 setup: $(VENV)/.installed
 
@@ -45,6 +45,17 @@ report: setup
 
 test: setup $(VENV)/.installed-mpi
 	$(PY) -m pytest -q $(ARGS)
+
+# The GPU check (README: GPU; tools/gpu_check.py --help): CuPy with the CUDA 12 wheels, plus the
+# optional cuDNN 8 (conv/LSTM with cuDNN) and NCCL (--communicator pure_nccl) wheels and MPI;
+# about 2.9 GB of downloads once. On a CPU (no installs): .venv/bin/python tools/gpu_check.py --device -1 --quick
+GPU_EXTRAS := nvidia-cudnn-cu12==8.9.7.29 "nvidia-nccl-cu12>=2.16.5,<3"
+$(VENV)/.installed-gpu: $(VENV)/.installed-mpi requirements-gpu.txt
+	PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(PY) -m pip install -q -r requirements-gpu.txt $(GPU_EXTRAS)
+	touch $@
+
+gpu-check: $(VENV)/.installed-gpu
+	$(PY) tools/gpu_check.py $(ARGS)
 
 # Benchmarks (BENCHMARKS.md): ours vs PyTorch and music21, in their own venv with PyTorch.
 # `make bench ARGS=--quick` for a fast check; BENCH_THREADS sets BLAS/torch threads for both sides.

@@ -19,11 +19,16 @@ RTLD_GLOBAL), so CuPy's own loads by soname find them without LD_LIBRARY_PATH. C
 CuPy while it is imported, so this too must run first.
 CuPy 13 is newer than the ``cupy<8`` that Chainer 7.8.1 names; the mismatch is known and
 harmless for what this project uses, so the noisy version warning is turned off.
+cuDNN and NCCL are optional: without them ``import chainer`` makes CuPy and Chainer print three
+multi-line warnings (23 lines in all, on every start, even of a CPU run). Those three are
+silenced here (``OPTIONAL_LIBRARY_WARNINGS``), and ``chainer_vae.device`` says once, in one line,
+what is missing and what it costs when a GPU is used.
 """
 import importlib
 import os
 import sys
 import types
+import warnings
 
 APPLIED = []  # names of the stubs installed, for `python -m chainer_vae.compat` and the tests
 
@@ -75,13 +80,32 @@ def _stub_pkg_resources():
     sys.modules["pkg_resources"] = mod
 
 
-# Load order matters: later libraries link against earlier ones.
+# Load order matters: later libraries link against earlier ones. cuDNN 8 (optional, the
+# nvidia-cudnn-cu12 8.9 wheel): CuPy 13 looks for it only by soname, and libcudnn.so.8 opens its
+# sub-libraries by soname too, so they are preloaded first.
 CUDA_WHEEL_LIBS = (
     ("cuda_runtime", "libcudart.so.12"), ("cuda_nvrtc", "libnvrtc.so.12"),
     ("nvjitlink", "libnvJitLink.so.12"), ("cublas", "libcublasLt.so.12"),
     ("cublas", "libcublas.so.12"), ("curand", "libcurand.so.10"), ("cufft", "libcufft.so.11"),
     ("cusparse", "libcusparse.so.12"), ("cusolver", "libcusolver.so.11"),
+    ("cudnn", "libcudnn_ops_infer.so.8"), ("cudnn", "libcudnn_ops_train.so.8"),
+    ("cudnn", "libcudnn_cnn_infer.so.8"), ("cudnn", "libcudnn_cnn_train.so.8"),
+    ("cudnn", "libcudnn_adv_infer.so.8"), ("cudnn", "libcudnn_adv_train.so.8"),
+    ("cudnn", "libcudnn.so.8"),
 )
+
+# The warnings CuPy (cupy/_environment.py) and Chainer (chainer/backends/cuda.py) give at
+# `import chainer` when the optional cuDNN, NCCL or cuTENSOR libraries are absent: each is
+# matched from the start of its text, so no other warning is hidden.
+OPTIONAL_LIBRARY_WARNINGS = (
+    r"\s*(cudnn|nccl|cutensor) library could not be loaded",
+    r"cuDNN is not enabled",
+)
+
+
+def silence_optional_library_warnings():
+    for pattern in OPTIONAL_LIBRARY_WARNINGS:
+        warnings.filterwarnings("ignore", message=pattern, category=UserWarning)
 
 
 def preload_cuda_wheels():
@@ -109,6 +133,7 @@ def preload_cuda_wheels():
 
 
 def apply():
+    silence_optional_library_warnings()
     if "chainer" in sys.modules:
         return
     os.environ.setdefault("CHAINER_WARN_VERSION_MISMATCH", "0")

@@ -1,7 +1,30 @@
-"""--device: Chainer's specifiers (-1, @numpy, 0, @cupy:0), with one clear sentence when unusable."""
+"""--device: Chainer's specifiers (-1, @numpy, 0, @cupy:0), with one sentence naming the cause when unusable.
+
+A GPU that cannot be used is one line naming the first cause found, in this order:
+
+1. no NVIDIA driver: no /dev/nvidia* device and no loadable libcuda.so.1 (looked at before CuPy
+   is imported, so no CUDA error code stands in for it);
+2. CuPy is not installed (``pip install -r requirements-gpu.txt``), or does not import;
+3. the driver is too old for CuPy's CUDA 12 wheels (both CUDA versions named);
+4. no GPU with that number (how many there are);
+5. a first computation on the GPU fails (CUDA's error).
+
+CuPy's and Chainer's warnings about the optional cuDNN and NCCL libraries are silenced at import
+(``chainer_vae.compat``); once a GPU is usable, what is missing and what it costs is one line on
+stderr instead (``optional_libraries``).
+"""
+import ctypes
+import glob
+import os
+import sys
+
 import chainer
 
 from chainer_vae.errors import DeviceError
+
+INSTALL = "pip install -r requirements-gpu.txt"
+CUDA_ERROR_INSUFFICIENT_DRIVER = 35
+CUDA_ERROR_NO_DEVICE = 100
 
 
 def _normalise(spec):
@@ -13,29 +36,143 @@ def _normalise(spec):
     return "@numpy" if n < 0 else "@cupy:%d" % n
 
 
+def _first_line(e):
+    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+
+
+def cuda_version(v):
+    """CUDA's integer version (12090) as text ('12.9')."""
+    return "%d.%d" % (v // 1000, v % 1000 // 10)
+
+
+def driver_files():
+    """The NVIDIA driver's device nodes on this machine (/dev/nvidia0, /dev/nvidiactl, ...; WSL's /dev/dxg)."""
+    return sorted(glob.glob("/dev/nvidia*") + glob.glob("/dev/dxg"))
+
+
+def libcuda_loads():
+    """Whether the driver's user-space library, libcuda.so.1, can be loaded."""
+    try:
+        ctypes.CDLL("libcuda.so.1")
+        return True
+    except OSError:
+        return False
+
+
+def driver_problem():
+    """'no NVIDIA driver ...' when this machine has none (no device node, no libcuda), else None."""
+    if driver_files() or libcuda_loads():
+        return None
+    return ("this machine has no NVIDIA driver (no /dev/nvidia* device, and libcuda.so.1 does not "
+            "load): CUDA cannot run here")
+
+
+def _too_old(driver, runtime):
+    """The driver-too-old sentence, naming the driver's CUDA version and the wheels' (0: unknown)."""
+    wheels = "CuPy's CUDA %s wheels" % (cuda_version(runtime) if runtime else "12")
+    if driver and runtime and driver // 1000 == runtime // 1000:  # same major, still refused
+        need = "CUDA %s" % cuda_version(runtime)
+    else:
+        need = "CUDA %d.x" % (runtime // 1000 if runtime else 12)
+    have = "it supports CUDA %s, and " % cuda_version(driver) if driver else ""
+    return ("the NVIDIA driver is too old: %s%s need %s (a driver >= 525); update the driver"
+            % (have, wheels, need))
+
+
+def _versions(runtime):
+    """(driver's CUDA version, CuPy's runtime version) as integers; 0 where unknown."""
+    out = []
+    for name in ("driverGetVersion", "runtimeGetVersion"):
+        try:
+            out.append(int(getattr(runtime, name)()))
+        except Exception:
+            out.append(0)
+    return out
+
+
 def _cupy_problem(index):
     """Why CuPy device `index` cannot be used, or None when it can."""
+    problem = driver_problem()
+    if problem:
+        return problem
     try:
         import cupy
-    except Exception as e:  # ImportError, or a missing CUDA library at import
-        return ("CuPy is not importable (%s); install the GPU extras with "
-                "`pip install -r requirements-gpu.txt`" % (str(e).splitlines()[0] if str(e) else type(e).__name__))
+    except ModuleNotFoundError as e:
+        if (e.name or "cupy").split(".")[0] == "cupy":
+            return "CuPy is not installed (%s)" % INSTALL
+        return "CuPy does not import (%s); reinstall with `%s`" % (_first_line(e), INSTALL)
+    except Exception as e:  # a CUDA library missing at import, a NumPy it was not built for
+        return "CuPy does not import (%s); reinstall with `%s`" % (_first_line(e), INSTALL)
+    runtime = cupy.cuda.runtime
+    driver, wheels = _versions(runtime)
+    if driver and wheels and driver // 1000 < wheels // 1000:
+        return _too_old(driver, wheels)
     try:
-        count = cupy.cuda.runtime.getDeviceCount()
+        count = runtime.getDeviceCount()
     except Exception as e:
-        return "CUDA is not usable (%s)" % (str(e).splitlines()[0],)
+        status = getattr(e, "status", None)
+        if status == CUDA_ERROR_INSUFFICIENT_DRIVER or "InsufficientDriver" in str(e):
+            if not driver:  # libcuda is there, but no driver answers (e.g. a container's stub)
+                return ("no NVIDIA driver answers (cudaDriverGetVersion reports none, though "
+                        "libcuda.so.1 or /dev/nvidia* exists): is the kernel module loaded?")
+            return _too_old(driver, wheels)
+        if status == CUDA_ERROR_NO_DEVICE or "NoDevice" in str(e):
+            return "the NVIDIA driver sees no GPU on this machine (%s)" % _first_line(e)
+        return "CUDA is not usable (%s)" % _first_line(e)
+    if count == 0:
+        return "the NVIDIA driver sees no GPU on this machine"
     if index >= count:
-        return "this machine has %d CUDA device(s)" % count
+        return "this machine has no GPU %d: it has %d (%s)" % (
+            index, count, "GPU 0" if count == 1 else "GPUs 0 to %d" % (count - 1))
     try:
         with cupy.cuda.Device(index):
             (cupy.arange(4, dtype=cupy.float32) * 2).sum().item()  # loads the CUDA runtime and compiler
     except Exception as e:
-        return "a first computation on GPU %d failed (%s)" % (index, str(e).splitlines()[0])
+        return "a first computation on GPU %d failed (%s)" % (index, _first_line(e))
     return None
 
 
+def optional_libraries():
+    """{'cudnn': bool, 'nccl': bool}: which optional CUDA libraries CuPy/Chainer loaded (after
+    ``import chainer`` with CuPy present)."""
+    from chainer.backends import cuda
+    found = {"cudnn": getattr(cuda, "cudnn", None) is not None, "nccl": False}
+    try:
+        import cupy.cuda.nccl as nccl
+        found["nccl"] = bool(getattr(nccl, "available", False))
+    except Exception:
+        pass
+    return found
+
+
+def optional_libraries_note(found=None):
+    """One line saying which optional libraries are missing and what that costs, or None."""
+    found = optional_libraries() if found is None else found
+    parts = []
+    if not found["cudnn"]:
+        parts.append("cuDNN not found: conv/LSTM networks run on Chainer's own CUDA kernels "
+                     "(same results, slower; the paper's MLPs do not use it)")
+    if not found["nccl"]:
+        parts.append("NCCL not found: --communicator pure_nccl is unavailable (pip install nvidia-nccl-cu12)")
+    return ("note: " + "; ".join(parts) + ".") if parts else None
+
+
+_NOTED = []
+
+
+def _note_once(stream=None):
+    """Print optional_libraries_note() once per process (on rank 0 only under mpiexec)."""
+    if _NOTED:
+        return
+    _NOTED.append(True)
+    rank = os.environ.get("OMPI_COMM_WORLD_RANK", os.environ.get("PMI_RANK", "0"))
+    note = optional_libraries_note()
+    if note and rank == "0":
+        (stream or sys.stderr).write(note + "\n")
+
+
 def resolve_device(spec="@numpy"):
-    """Return a chainer.backend.Device for a Chainer device specifier, or raise DeviceError."""
+    """Return a chainer.backends.Device for a Chainer device specifier, or raise DeviceError."""
     name = _normalise(spec)
     if name.startswith("@cupy"):
         try:
@@ -45,10 +182,11 @@ def resolve_device(spec="@numpy"):
         problem = _cupy_problem(index)
         if problem:
             raise DeviceError("--device %s asks for GPU %d, but %s." % (spec, index, problem))
+        _note_once()
     elif name.startswith("@intel64") or name.startswith("native"):
         raise DeviceError("--device %s: only NumPy (-1, @numpy) and CuPy (0, @cupy:0) are supported" % spec)
     try:
         return chainer.get_device(name)
     except Exception as e:
         raise DeviceError("--device %s: not a usable device (%s); use -1, @numpy, 0 or @cupy:0"
-                          % (spec, str(e).splitlines()[0] if str(e) else type(e).__name__))
+                          % (spec, _first_line(e)))

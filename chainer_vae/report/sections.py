@@ -12,7 +12,8 @@ from chainer_vae import files
 DASH = "—"
 # The paper's figures and the comparison have their own sections; any other results/*.json is
 # a beyond-paper experiment, shown with the .png and .md of the same name.
-KNOWN = ("fig2_mnist_samples", "fig3_mnist_latent", "fig4_mnist_loss", "fig5_midi_loss", "architectures")
+KNOWN = ("fig2_mnist_samples", "fig3_mnist_latent", "fig4_mnist_loss", "fig5_midi_loss", "architectures",
+         "gpu_check")
 
 
 def _rel(results, path):

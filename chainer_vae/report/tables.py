@@ -111,6 +111,10 @@ def blocks(results):
     from chainer_vae.report.music_tables import music_blocks  # it imports load from here
     out.update(music_blocks(results))
     out.update(claims.blocks(results))
+    gpu = load(results, "gpu_check.json")  # tools/gpu_check.py (make gpu-check)
+    if gpu:
+        from chainer_vae.report.gpu_tables import gpu_block
+        out["gpu_check"] = gpu_block(gpu)
     return out
 
 
