@@ -275,8 +275,10 @@ class _Run:
         self.epoch_bar.start(epoch)
         sums = train_epoch(model, self.optimizer, self.x_train, s.batch_size, progress=self.epoch_bar.train,
                            n_examples=s.examples_per_epoch, par=self.par, forward=self.forward)
-        # each rank's mean of its batch means -> the global batches' mean (MPI)
-        means = self.par.mean([float(v) / self.n_batches for v in sums])
+        # one read-back (a GPU sync) for the three sums; under MPI each rank's mean of its batch
+        # means -> the global batches' mean
+        totals = chainer.backend.CpuDevice().send(model.xp.stack(sums))
+        means = self.par.mean([float(v) / self.n_batches for v in totals])
         row = {"epoch": epoch, "alpha": self.optimizer.alpha, "beta": model.beta,
                "train": {k: float(m) for k, m in zip(TERMS, means)},
                "test": evaluate(model, self.x_test, par=self.par, on_chunk=self.epoch_bar.test)}
