@@ -96,20 +96,25 @@ class FusedMLP(function_node.FunctionNode):
 
     def backward(self, indexes, grad_outputs):
         _first_order_only("FusedMLP")
+        grads = self.grad_arrays([None if g is None else g.array for g in grad_outputs], 0 in indexes)
+        return tuple(None if grads[i] is None else chainer.Variable(grads[i]) for i in indexes)
+
+    def grad_arrays(self, gys, to_x):
+        """The gradients (arrays) of x and every (W, b) for the heads' output gradients ``gys``
+        (arrays or None); that of x only when ``to_x``."""
         ws, hs, L = self._ws, self._hs, self.n_layers
         grads = [None] * (1 + 2 * len(ws))
         gh = None
-        for j, gy in enumerate(grad_outputs):
+        for j, gy in enumerate(gys):
             if gy is None:
                 continue
-            gy = gy.array
             k = 1 + 2 * (L + j)
             grads[k] = gy.T.dot(hs[L]).astype(gy.dtype, copy=False)    # LinearGradWeight
             grads[k + 1] = gy.sum(axis=0)
             g = gy.dot(ws[L + j]).astype(gy.dtype, copy=False)       # LinearGradData
             gh = g if gh is None else gh + g
         if gh is None:  # no head received a gradient
-            return tuple(None for _ in indexes)
+            return grads
         for i in range(L - 1, -1, -1):
             y = hs[i + 1]
             if self.act == "tanh":
@@ -118,11 +123,11 @@ class FusedMLP(function_node.FunctionNode):
                 ga = gh * (y > 0)                                      # ReLUGrad2
             grads[1 + 2 * i] = ga.T.dot(hs[i]).astype(ga.dtype, copy=False)
             grads[2 + 2 * i] = ga.sum(axis=0)
-            if i > 0 or 0 in indexes:
+            if i > 0 or to_x:
                 gh = ga.dot(ws[i]).astype(ga.dtype, copy=False)
-        if 0 in indexes:
+        if to_x:
             grads[0] = gh.reshape(self.x_shape)
-        return tuple(None if grads[i] is None else chainer.Variable(grads[i]) for i in indexes)
+        return grads
 
 
 # --------------------------------------------------------------------------- loss terms
@@ -153,18 +158,21 @@ class BernoulliNLL(function_node.FunctionNode):
         return numpy.asarray(t.sum(), dtype=y.dtype),
 
     def backward(self, indexes, grad_outputs):
+        _first_order_only("bernoulli_nll")
+        return chainer.Variable(self.grad_array(grad_outputs[0].array)),
+
+    def grad_array(self, g):
         # (sigmoid(y) - x) * g as Chainer's chain rule writes it: softplus' (1 - 1 / (1 + exp(y)))
         # * g, plus the product rule's x * (-g).
-        _first_order_only("bernoulli_nll")
         y = self._y
-        g = numpy.broadcast_to(grad_outputs[0].array, y.shape)
+        g = numpy.broadcast_to(g, y.shape)
         s = numpy.exp(y)
         s += 1
         numpy.divide(1, s, out=s)
         numpy.subtract(1, s, out=s)
         s *= g
         s += self.x * -g
-        return chainer.Variable(s.astype(y.dtype, copy=False)),
+        return s.astype(y.dtype, copy=False)
 
 
 def gaussian_kl_divergence(mu, ln_var):
@@ -188,15 +196,74 @@ class GaussianKL(function_node.FunctionNode):
         return numpy.asarray(t.sum(), dtype=mu.dtype),
 
     def backward(self, indexes, grad_outputs):
-        # d/dmu = g * 0.5 * mu * 2 (as g*0.5*mu + g*0.5*mu); d/dln_var = g * 0.5 * (exp(ln_var) - 1)
         _first_order_only("gaussian_kl_divergence")
+        grads = self.grad_arrays(grad_outputs[0].array)
+        return tuple(chainer.Variable(g) for i, g in enumerate(grads) if i in indexes)
+
+    def grad_arrays(self, g):
+        # d/dmu = g * 0.5 * mu * 2 (as g*0.5*mu + g*0.5*mu); d/dln_var = g * 0.5 * (exp(ln_var) - 1)
         mu = self._mu
-        h = numpy.broadcast_to(grad_outputs[0].array * mu.dtype.type(0.5), mu.shape)
+        h = numpy.broadcast_to(g * mu.dtype.type(0.5), mu.shape)
         gmu = h * mu
         gmu += gmu
         g_ln_var = h * self._var
         g_ln_var -= h
-        return tuple(chainer.Variable(g) for i, g in enumerate((gmu, g_ln_var)) if i in indexes)
+        return gmu, g_ln_var
+
+
+# --------------------------------------------------------------------------- the whole objective
+class VAEStep(function_node.FunctionNode):
+    """``VAELoss.forward`` with k = 1 and ``F.gaussian`` sampling as one graph node: the encoder's
+    FusedMLP, eq. 8's draw (F.gaussian's own: NumPy's standard normals, then mu + exp(ln_var / 2)
+    * eps), the decoder's FusedMLP, BernoulliNLL, GaussianKL, and eq. 6's ``reconstr / batch +
+    beta * kl / batch`` as Chainer's MulConstant and Add nodes compute them.  inputs: the encoder's
+    then the decoder's (W, b) pairs; outputs: loss, reconstr, kl_penalty (per example).  The
+    backward is those nodes' backward in the chain rule's order: one node instead of nine."""
+
+    def __init__(self, model, x):
+        enc, dec = model.encoder, model.decoder
+        self.x, self.beta, self.n_enc = x, model.beta, 2 * (len(enc.layers) + 2)
+        self.enc = FusedMLP(len(enc.layers), _ACTIVATIONS[enc.activation], x.shape, True)
+        self.dec = FusedMLP(len(dec.layers), _ACTIVATIONS[dec.activation], None, False)
+        self.nll, self.kl = BernoulliNLL(x), GaussianKL()
+
+    def forward_cpu(self, inputs):
+        x, f32 = self.x, self.x.dtype.type
+        mu, ln_var = self.enc.forward((x,) + inputs[:self.n_enc])
+        self.eps = numpy.random.standard_normal(ln_var.shape).astype(mu.dtype, copy=False)
+        self.noise = numpy.exp(ln_var * f32(0.5)) * self.eps             # Gaussian.forward_cpu
+        z = numpy.asarray(mu + self.noise)
+        self.dec.x_shape = z.shape
+        logits, = self.dec.forward((z,) + inputs[self.n_enc:])
+        self.flat = logits.shape
+        nll, = self.nll.forward_cpu((logits.reshape(x.shape),))
+        kl, = self.kl.forward_cpu((mu, ln_var))
+        inv = f32(1. / len(x))
+        reconstr = numpy.asarray(inv * nll)                              # MulConstant(1 / (k batch))
+        kl_penalty = numpy.asarray(inv * kl)                             # MulConstant(1 / batch)
+        return numpy.asarray(reconstr + numpy.asarray(f32(self.beta) * kl_penalty)), reconstr, kl_penalty
+
+    def backward(self, indexes, grad_outputs):
+        # Chainer's backward of each node above, each constant as its MulConstant applies it (in
+        # the array's dtype); where two nodes feed one variable their gradients are added (a + b
+        # in either order: the same bits).
+        _first_order_only("VAEStep")
+        f32 = self.x.dtype.type
+        g_loss, g_rec, g_kl = (None if g is None else g.array for g in grad_outputs)
+        g_rec = _added(g_loss, g_rec)                                       # Add
+        g_kl = _added(None if g_loss is None else f32(self.beta) * g_loss, g_kl)  # MulConstant(beta)
+        inv = f32(1. / len(self.x))
+        dec_grads = self.dec.grad_arrays([self.nll.grad_array(inv * g_rec).reshape(self.flat)], True)
+        gz = dec_grads[0]
+        gmu, glv = self.kl.grad_arrays(inv * g_kl)
+        gmu = gz + gmu                                                      # Gaussian: dz/dmu = 1
+        glv = (gz * self.noise) * f32(0.5) + glv                            # dz/dln_var = noise / 2
+        grads = self.enc.grad_arrays([gmu, glv], False)[1:] + dec_grads[1:]
+        return tuple(chainer.Variable(grads[i]) for i in indexes)
+
+
+def _added(a, b):
+    return b if a is None else (a if b is None else a + b)
 
 
 # --------------------------------------------------------------------------- the fused model
@@ -209,6 +276,12 @@ class FusedVAE:
 
     def __call__(self, x):
         m = self.model
+        if m.k == 1 and m.sample is F.gaussian and _one_node_fits(m, x):
+            params = [p for link in _links(m.encoder, (m.encoder.mu, m.encoder.ln_var)) + _links(m.decoder, (m.decoder.out,))
+                      for p in (link.W, link.b)]
+            m.loss, m.reconstr, m.kl_penalty = VAEStep(m, _array(x)).apply(params)
+            chainer.report({"loss": m.loss, "reconstr": m.reconstr, "kl_penalty": m.kl_penalty}, m)
+            return m.loss
         batch = len(x)
         mu, ln_var = _fused_mlp(m.encoder, x, (m.encoder.mu, m.encoder.ln_var)) or m.encoder(x)
         reconstr = None
@@ -224,6 +297,20 @@ class FusedVAE:
         m.loss = m.reconstr + m.beta * m.kl_penalty
         chainer.report({"loss": m.loss, "reconstr": m.reconstr, "kl_penalty": m.kl_penalty}, m)
         return m.loss
+
+
+def _links(chain, heads):
+    return list(chain.layers) + list(heads)
+
+
+def _one_node_fits(model, x):
+    """VAEStep's conditions: data x and every parameter NumPy arrays of x's float dtype, with biases."""
+    xa = _array(x)
+    if type(xa) is not numpy.ndarray or xa.dtype.kind != "f" or (isinstance(x, chainer.Variable) and x.requires_grad):
+        return False
+    links = _links(model.encoder, (model.encoder.mu, model.encoder.ln_var)) + _links(model.decoder, (model.decoder.out,))
+    return all(link.b is not None and type(link.W.array) is numpy.ndarray and link.W.dtype == xa.dtype
+               for link in links)
 
 
 def applies(model, x):
