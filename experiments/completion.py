@@ -35,7 +35,7 @@ def main(argv=None):
     run, data = mnist.train(config)
     x, y = mnist.host_rows(data.test_x), data.test_y
     side, _, channels = shape = mnist.image_shape(data)
-    classifier = judge.train(data.train_x, data.train_y, seed=config.seed)
+    classifier = judge.cached(data.train_x, data.train_y, seed=config.seed)
     mean_image = mnist.host_rows(data.train_x, mnist.FIT_ROWS, config.seed).mean(axis=0)
     reconstruct = lambda a: decode(run.model, encode(run.model, a))  # noqa: E731
     full = reconstruct(x)

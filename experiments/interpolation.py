@@ -31,7 +31,7 @@ class InterpolationConfig(mnist.MnistConfig):
 def main(argv=None):
     config = cfg.parse(InterpolationConfig, argv, __doc__)
     run, data = mnist.train(config)
-    classifier = judge.train(data.train_x, data.train_y, seed=config.seed)
+    classifier = judge.cached(data.train_x, data.train_y, seed=config.seed)
     digits = np.unique(data.test_y)
     firsts = np.array([np.flatnonzero(data.test_y == d)[0] for d in digits])
     z_first = encode(run.model, data.test_x[firsts])
