@@ -382,3 +382,21 @@ def test_the_shipped_judge_is_the_default_mnist_classifier(mnist_root):
     data = mnist_cli.load_data(config)
     path = os.path.join(ROOT, "models", "judge-%s.npz" % judge.key(data.train_x, data.train_y, 0))
     assert os.path.exists(path) and shipped.sha256(path) in open(os.path.join(ROOT, "models", "README.md")).read()
+
+
+def test_the_architectures_table_on_an_image_folder(shapes, tmp_path):
+    run("architectures", tmp_path, "--data", "mnist", "--pairs", "mlp/mlp,conv/conv", "--image-dir", shapes,
+        "--channels", 3)
+    text = (tmp_path / "architectures_shapes.md").read_text()
+    assert "| images_shapes | mlp / mlp |" in text and "| images_shapes | conv / conv |" in text
+    assert "- images_shapes: shapes: 48 images in 3 classes, size 28, channels 3" in text
+    rows = files.read_json(str(tmp_path / "architectures_shapes.json"))["rows"]
+    assert [r["parameters"] > 0 and r["run_id"].startswith("images_shapes-smoke-") for r in rows] == [True, True]
+    assert not (tmp_path / "architectures.md").exists()  # MNIST's table is not touched
+
+
+def test_a_music_script_refuses_an_image_run_before_reading_any_song(trained, tmp_path):
+    (mlp, *_) = run_dir(trained)
+    with pytest.raises(ConfigError, match=r"was trained on an image folder, this command uses MIDI$"):
+        run("generate_music", tmp_path, "--from-run", mlp)
+    assert not list(tmp_path.iterdir())

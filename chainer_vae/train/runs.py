@@ -148,7 +148,7 @@ def check_from_run(config, name):
     missing = [f for f, p in paths.items() if not os.path.isfile(p)]
     if missing:
         raise ConfigError("%s: no %s there (a finished run's folder holds model.npz, history.json and run.json)"
-                          % (flag, " or ".join(missing)))
+                          % (flag, ", ".join(missing)))
     if config.retrain:
         raise ConfigError("%s: --retrain trains, --from-run never does; pass one of them" % flag)
     try:
