@@ -400,3 +400,15 @@ def test_a_music_script_refuses_an_image_run_before_reading_any_song(trained, tm
     with pytest.raises(ConfigError, match=r"was trained on an image folder, this command uses MIDI$"):
         run("generate_music", tmp_path, "--from-run", mlp)
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
+                    reason="chromium is not installed")
+def test_the_own_data_explorer_draws_in_chromium(trained, shapes, tmp_path):
+    import browser
+    from chainer_vae.report import page
+    run("fig3_mnist_latent", trained, "--image-dir", shapes, "--channels", 3)
+    path, _ = page.build(str(trained))
+    record = browser.check(path, str(tmp_path))
+    assert record["errors"] == [] and record["broken_images"] == []
+    assert record["own_explorers"] == ["0,0"]  # mounted, in colour, and drew its first image

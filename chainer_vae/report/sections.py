@@ -137,6 +137,16 @@ OWN_FIGURES = (("fig4_mnist_loss_%s.png", "loss and KL per epoch (as Fig. 4)"),
                ("fig3_mnist_latent_%s.png", "test-set latent means by class (as Fig. 3)"))
 
 
+def _explorer_run(path):
+    """The run id an explorer/data_<folder>.js was exported from (its first key), or None."""
+    import re
+    with open(path) as f:
+        f.readline()
+        head = f.read(400)
+    found = re.search(r'"run_id":"([^"]*)"', head)
+    return found.group(1) if found else None
+
+
 def own_images(results):
     """One entry per run on a folder of your own images (a fig4_mnist_loss_<x>.json of an
     ``images_`` run): its description, run, classes, figures and explorer, when they exist."""
@@ -151,6 +161,8 @@ def own_images(results):
                    if os.path.exists(os.path.join(results, name % suffix))]
         tag = d.get("image_tag", suffix)
         explorer = os.path.join(results, "explorer", "data_%s.js" % tag)
+        if os.path.exists(explorer) and _explorer_run(explorer) != run.get("run_id"):
+            explorer = ""  # the folder's explorer is of another of its runs (another --tag)
         summary = d.get("summary") or {}
         final = (summary.get("final") or {}).get("test") or {}
         out.append({"suffix": suffix, "tag": tag, "json": _rel(results, path),
@@ -159,6 +171,6 @@ def own_images(results):
                     "epochs": summary.get("epochs", DASH),
                     "test_loss": _number(final.get("loss")) or DASH, "test_kl": _number(final.get("kl_penalty")) or DASH,
                     "figures": figures,
-                    "explorer": _rel(results, explorer) if os.path.exists(explorer) else None,
+                    "explorer": _rel(results, explorer) if explorer and os.path.exists(explorer) else None,
                     "skipped": sum(str(line).startswith("skipped") for line in d.get("conversion_report", []))})
     return out
