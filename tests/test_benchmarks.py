@@ -30,7 +30,7 @@ SCRIPTS = {
     "bench_nets.py": ["conv midi", "run_lstm / NStepLSTM"],
     "bench_commits.py": ["mnist epoch", "midi epoch", "this checkout"],
     "bench_loglik.py": ["ours, chunks of 50", "largest difference between sides"],
-    "bench_image_folder.py": ["cold build", "warm rebuild", "cache on disk"],
+    "bench_image_folder.py": ["cold build", "warm rebuild", "cache on disk", "train: fig4_mnist_loss.py --image-dir"],
 }
 
 
