@@ -18,7 +18,7 @@ import numpy as np
 
 from chainer_vae.figures import curves
 from chainer_vae.cli import flags as cfg
-from chainer_vae.parallel import mpi
+from chainer_vae import parallel
 from chainer_vae import files, report
 from chainer_vae.cli.flags import at_least_one, existing_dir, option, positive, seed_range
 from chainer_vae.model import KINDS
@@ -97,7 +97,7 @@ def main(argv=None):
     datasets = config.data.split(",")
     pairs = [tuple(p.strip().split("/")) for p in config.pairs.split(",") if p.strip()]
     rows = [run_pair(config, d, e, dec) for d in datasets for e, dec in pairs]
-    if not mpi.is_root():  # under MPI only rank 0 writes the results
+    if not parallel.is_root():  # under MPI only rank 0 writes the results
         return
     stem = config.stem("architectures", mnist.folder_tag(config.image_dir) if config.image_dir else "")
     curves.test_curves(rows, datasets, stem + ".png")

@@ -14,7 +14,7 @@ explorer/data_<folder>.js); --from-run DIR draws a run trained elsewhere.
 """
 from chainer_vae.figures import curves
 from chainer_vae.cli import flags as cfg
-from chainer_vae.parallel import mpi
+from chainer_vae import parallel
 from chainer_vae import files, report
 from chainer_vae.train import runs
 from chainer_vae.cli import mnist
@@ -23,7 +23,7 @@ from chainer_vae.cli import mnist
 def main(argv=None):
     config = cfg.parse(mnist.MnistConfig, argv, __doc__)
     run, data = mnist.train(config)
-    if not mpi.is_root():  # under MPI only rank 0 writes the results
+    if not parallel.is_root():  # under MPI only rank 0 writes the results
         return
     stem = config.stem("fig4_mnist_loss", data.tag)
     title = "Fig. 4 - %s VAE (%s/%s, latent %d, alpha %s): %s" % (
