@@ -18,6 +18,9 @@ Each measurement runs in a fresh child process (``common.run_child``: peak RSS b
 3. the parts of a warm rebuild: listing, stat of every file, reading + hashing every file
    (content keys cost this much more than size + mtime keys would), and ``read_image`` of
    2,000 files in one process (the pool's per-core ceiling).
+4. train: ``experiments/fig4_mnist_loss.py --image-dir <folder> --epochs 1`` on the warm cache
+   (``--train-epochs``; 0 skips it): the whole script -- load, one epoch of the paper's MLP over
+   the 80 % train split, the test pass, the figure -- with the peak RSS of its process tree.
 The files are in the OS page cache (written just before, or by an earlier run): a cold disk
 adds its read time to the hashing.
 """
@@ -184,6 +187,7 @@ def main(argv=None):
     p = common.parser(__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=100000, help="images in the folder (default 100,000)")
     p.add_argument("--write-folder", type=int, default=0, help=argparse_hidden())
+    p.add_argument("--train-epochs", type=int, default=1, help="epochs of the training step (0: skip it)")
     args = p.parse_args(argv)
     if args.write_folder:
         write_folder(args.write_folder)
@@ -192,13 +196,23 @@ def main(argv=None):
     folder, source = make_folder(n)
     print("image folder: %d PNGs of 28 x 28 grey (%s), %.1f MB; %s"
           % (n, source, du(folder) / 1e6, common.machine(THREADS)), flush=True)
-    cache = os.path.join(FOLDERS, "cache-n%d" % n)
-    shutil.rmtree(cache, ignore_errors=True)
+    home = os.path.join(FOLDERS, "cache-n%d" % n)  # $CHAINER_VAE_CACHE of the training step
+    cache = os.path.join(home, "images")
+    shutil.rmtree(home, ignore_errors=True)
     cold = child(folder, cache, "cold")
     size = du(cache)
     warm = child(folder, cache, "warm")
     parts = child(folder, cache, "parts")
-    shutil.rmtree(cache, ignore_errors=True)
+    train = None
+    if args.train_epochs:
+        out = os.path.join(home, "results")
+        train = {}
+        train["rss_tree_mb"], train["wall_s"], text = common.run_child(
+            [sys.executable, os.path.join(common.ROOT, "experiments", "fig4_mnist_loss.py"), "--image-dir", folder, "--epochs",
+             str(args.train_epochs), "--no-progress", "--out", out] + (["--smoke"] if args.quick else []),
+            env=dict(os.environ, CHAINER_VAE_CACHE=home))
+        train["epoch_lines"] = [line for line in text.splitlines() if line.startswith("epoch")]
+    shutil.rmtree(home, ignore_errors=True)
     print(cold["summary"])
     print("peak RSS is each child's VmHWM (its own pages, file-mapped ones included); workers' "
           "peak: ru_maxrss of the largest pool worker (its inherited shared pages included); "
@@ -217,7 +231,12 @@ def main(argv=None):
     print("warm rebuild's parts: list the folder %.2f s, stat every file %.2f s, read + BLAKE2b every "
           "file (%.1f MB) %.2f s; read_image in one process: %.0f images/s"
           % (parts["scan_s"], parts["stat_s"], parts["bytes"] / 1e6, parts["hash_s"], parts["serial_per_s"]))
-    return {"n": n, "cold_s": cold["load_s"], "warm_s": warm["load_s"], "cache_mb": size / 1e6,
+    if train is not None:
+        print("train: fig4_mnist_loss.py --image-dir (%d epoch%s, the paper's MLP, batch 32) %.0f s in all, "
+              "peak RSS of the process tree %.0f MB; %s"
+              % (args.train_epochs, "s" * (args.train_epochs != 1), train["wall_s"], train["rss_tree_mb"],
+                 "; ".join(train["epoch_lines"])))
+    return {"n": n, "cold_s": cold["load_s"], "train_rss_mb": train and train["rss_tree_mb"], "warm_s": warm["load_s"], "cache_mb": size / 1e6,
             "cold_rss_mb": cold["rss_self_mb"], "cold_workers_rss_mb": cold["rss_workers_mb"],
             "warm_rss_mb": warm["rss_self_mb"], "hash_s": parts["hash_s"], "stat_s": parts["stat_s"]}
 

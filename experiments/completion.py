@@ -9,6 +9,8 @@ mnist_completion.json: per mask, the squared error on the hidden pixels of the r
 of a baseline that fills them from the mean training image, and the fraction of images a
 logistic-regression classifier (trained on the training images) labels correctly from the
 original, the damaged input and the reconstruction.  Reuses Fig. 4's model (any --n-latent).
+With --image-dir DIR: the same on your own images (halves and a centred square of half the
+side; a hidden pixel hides all its channels), mnist_completion_<folder>.*.
 """
 import dataclasses
 
@@ -31,15 +33,18 @@ class CompletionConfig(mnist.MnistConfig):
 def main(argv=None):
     config = cfg.parse(CompletionConfig, argv, __doc__)
     run, data = mnist.train(config)
-    x, y = data.test_x, data.test_y
-    classifier = judge.train(data.train_x, data.train_y, seed=config.seed)
-    mean_image = data.train_x.mean(axis=0)
+    x, y = mnist.host_rows(data.test_x), data.test_y
+    side, _, channels = shape = mnist.image_shape(data)
+    classifier = judge.cached(data.train_x, data.train_y, seed=config.seed)
+    mean_image = mnist.host_rows(data.train_x, mnist.FIT_ROWS, config.seed).mean(axis=0)
     reconstruct = lambda a: decode(run.model, encode(run.model, a))  # noqa: E731
     full = reconstruct(x)
     firsts = np.array([np.flatnonzero(y == d)[0] for d in np.unique(y)])
     rows, labels, results = [], [], {}
     for kind in corrupt.MASKS:
-        hidden = corrupt.mask(kind, len(x), seed=config.mask_seed)
+        hidden = corrupt.mask(kind, len(x), seed=config.mask_seed, side=side, square=side // 2)
+        if channels > 1:  # a hidden pixel hides its every channel (rows are channel-last)
+            hidden = np.repeat(hidden, channels, axis=1)
         damaged = corrupt.hide(x, hidden)
         recon = reconstruct(damaged)
         err = {"vae": corrupt.mse(recon, x, hidden), "mean_image": corrupt.mse(np.broadcast_to(mean_image, x.shape), x, hidden),
@@ -55,12 +60,13 @@ def main(argv=None):
         labels += ["%s: input" % kind, "reconstruction", "original"]
     stem = config.stem("mnist_completion", data.tag)
     grids.labelled_rows(rows, labels, stem + ".png", "completion: damaged test digit, the VAE's reconstruction, "
-                          "the original; %d epochs, latent %d: %s" % (len(run.history), config.n_latent, mnist.label(run, data)))
+                          "the original; %d epochs, latent %d: %s" % (len(run.history), config.n_latent, mnist.label(run, data)),
+                        shape=shape)
     files.write_json(stem + ".json", {
         "title": "Completion illusion (Sec. 4)", "data_description": data.description,
         "run_id": run.info["run_id"], "data_fingerprint": run.info["data_fingerprint"],
         "n_latent": config.n_latent, "epochs": len(run.history), "n_test": int(len(x)),
-        "masks": results})
+        "masks": results, **mnist.provenance(data)})
     print("wrote %s.png and %s.json" % (stem, stem))
     report.refresh(config.out)
 

@@ -6,6 +6,8 @@ The paper argues a VAE beats PCA because its maps are not linear; this measures 
 Writes <out>/mnist_denoising_z<n>.png (PSNR against the clean image per noise level) and .json
 (MSE and PSNR of the noisy input, the VAE's and the PCA's reconstructions, per level, on every
 test image).  Reuses Fig. 4's model; --n-latent 20 trains (once) a 20-D model to compare at 20.
+With --image-dir DIR: on your own images (noise on every channel value; the PCA fitted on at most
+20,000 training images), mnist_denoising_z<n>_<folder>.*.
 """
 import dataclasses
 
@@ -40,8 +42,9 @@ class DenoisingConfig(mnist.MnistConfig):
 def main(argv=None):
     config = cfg.parse(DenoisingConfig, argv, __doc__)
     run, data = mnist.train(config)
-    x = data.test_x
-    pca = PCA(data.train_x, config.n_latent)
+    x = mnist.host_rows(data.test_x)
+    fit_rows = mnist.host_rows(data.train_x, mnist.FIT_ROWS, config.seed)
+    pca = PCA(fit_rows, config.n_latent)
     methods = {"noisy input": lambda a: a, "VAE": lambda a: decode(run.model, encode(run.model, a)),
                "PCA": lambda a: np.clip(pca.reconstruct(a), 0, 1)}
     results, panels = {}, []
@@ -72,8 +75,8 @@ def main(argv=None):
         "data_fingerprint": run.info["data_fingerprint"], "n_latent": config.n_latent,
         "epochs": len(run.history), "n_test": int(len(x)), "pca_components": config.n_latent,
         "pca_explained_variance_fraction": float(pca.explained_variance.sum()
-                                                 / data.train_x.var(axis=0, ddof=1).sum()),
-        "noise": results})
+                                                 / fit_rows.var(axis=0, ddof=1).sum()),
+        "noise": results, **mnist.provenance(data)})
     print("wrote %s.png and %s.json" % (stem, stem))
     report.refresh(config.out)
 

@@ -8,6 +8,8 @@ norm.ppf(linspace(0.05, 0.95, 15)), as in the original code, so equal prior mass
 It also writes fig2_mnist_manifold_codes.png: the same 15x15 grid spread evenly over the range
 the test codes occupy (their 0.5th to 99.5th percentile on each axis), where every digit's codes
 are; a logistic-regression classifier names the digit of every decode of both grids (the JSON).
+With --image-dir DIR: the same for a folder of your own images (grey or colour), written as
+fig2_mnist_*_<folder>.png and fig2_mnist_samples_<folder>.json, "digit" read as "class".
 """
 from statistics import NormalDist
 
@@ -34,12 +36,13 @@ def main(argv=None):
         return
     label = "%d epochs, %s" % (len(run.history), mnist.label(run, data))
     stem = lambda name: config.stem(name, data.tag)  # noqa: E731
+    shape, n_classes = mnist.image_shape(data), len(mnist.classes(data))
 
     # The manifold: rows go down in z[1] so the picture reads like a plot with y up.
     q = np.array([NormalDist().inv_cdf(p) for p in np.linspace(0.05, 0.95, GRID)], dtype=np.float32)
     z = np.array([[zx, zy] for zy in q[::-1] for zx in q], dtype=np.float32)
     grids.image_grid(decode(run.model, z), GRID, GRID, stem("fig2_mnist_manifold") + ".png",
-                        "Fig. 2 - decodes over norm.ppf(linspace(0.05, 0.95, 15))^2: " + label)
+                        "Fig. 2 - decodes over norm.ppf(linspace(0.05, 0.95, 15))^2: " + label, shape=shape)
 
     # The same grid over where the test codes are: the faithful grid's +-1.645 misses digits
     # whose codes sit further out (REPRODUCE.md, Fig. 2).
@@ -49,15 +52,15 @@ def main(argv=None):
     z_codes = np.array([[zx, zy] for zy in gy[::-1] for zx in gx], dtype=np.float32)
     grids.image_grid(decode(run.model, z_codes), GRID, GRID, stem("fig2_mnist_manifold_codes") + ".png",
                         "decodes over the test codes' range z[0] in [%.2f, %.2f], z[1] in [%.2f, %.2f]: %s"
-                        % (lo[0], hi[0], lo[1], hi[1], label))
-    classifier = judge.train(data.train_x, data.train_y, seed=config.seed)
-    seen = lambda z: np.bincount(classifier.predict(decode(run.model, z)), minlength=10).tolist()  # noqa: E731
+                        % (lo[0], hi[0], lo[1], hi[1], label), shape=shape)
+    classifier = judge.cached(data.train_x, data.train_y, seed=config.seed)
+    seen = lambda z: np.bincount(classifier.predict(decode(run.model, z)), minlength=n_classes).tolist()  # noqa: E731
     inside = np.all(np.abs(mu) <= q[-1], axis=1)
 
     rng = np.random.RandomState(config.seed)
     z_prior = rng.standard_normal((100, 2)).astype(np.float32)
     grids.image_grid(decode(run.model, z_prior), 10, 10, stem("fig2_mnist_prior_samples") + ".png",
-                        "decodes of z ~ N(0, I): " + label)
+                        "decodes of z ~ N(0, I): " + label, shape=shape)
 
     # One test example per digit and its reconstruction from mu. (The original indexed the test
     # set with digit*1600, out of range for 400 per class; we take each digit's first example.)
@@ -65,7 +68,8 @@ def main(argv=None):
     recon = decode(run.model, encode(run.model, data.test_x[firsts]))
     pairs = np.concatenate([data.test_x[firsts], recon])
     grids.image_grid(pairs, 2, len(firsts), stem("fig2_mnist_per_digit") + ".png",
-                        "top: first test image of each digit; bottom: decoded from its mu")
+                        "top: first test image of each %s; bottom: decoded from its mu"
+                     % ("class" if config.image_dir else "digit"), shape=shape)
     files.write_json(stem("fig2_mnist_samples") + ".json", {
         "figure": "Fig. 2", "data": data.source, "data_description": data.description,
         "data_fingerprint": run.info["data_fingerprint"], "run_id": run.info["run_id"],
@@ -77,7 +81,7 @@ def main(argv=None):
         "test_codes_inside_faithful_grid_per_digit": [
             float(inside[data.test_y == d].mean()) for d in np.unique(data.test_y)],
         "per_digit_reconstruction_bernoulli_nll": [
-            float(v) for v in reconstruction_nll(run.model, data.test_x[firsts])]})
+            float(v) for v in reconstruction_nll(run.model, data.test_x[firsts])], **mnist.provenance(data)})
     print("wrote %s.json and its four PNGs" % stem("fig2_mnist_samples"))
     report.refresh(config.out)  # results/index.html follows the new results
 

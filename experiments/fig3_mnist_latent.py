@@ -1,7 +1,8 @@
 """Fig. 3: the test set's latent codes (posterior means) in the 2-D latent space, coloured by digit.
 
 Reuses Fig. 4's model for the same settings and data (trains it if missing) and writes
-<out>/fig3_mnist_latent.png and .json (per-digit centroids, the codes' mean and spread).
+<out>/fig3_mnist_latent.png and .json (per-digit centroids, the codes' mean and spread); with
+--image-dir DIR, fig3_mnist_latent_<folder>.* coloured by class (the sub-folders).
 """
 import numpy as np
 
@@ -21,14 +22,16 @@ def main(argv=None):
     mu = encode(run.model, data.test_x)
     stem = config.stem("fig3_mnist_latent", data.tag)
     grids.latent_scatter(mu, data.test_y, stem + ".png", "Fig. 3 - test-set latent means after %d epochs: %s"
-                            % (len(run.history), mnist.label(run, data)))
+                            % (len(run.history), mnist.label(run, data)),
+                         classes=mnist.classes(data) if config.image_dir else None)
     centroids = {int(d): mu[data.test_y == d].mean(axis=0).round(3).tolist() for d in np.unique(data.test_y)}
     files.write_json(stem + ".json", {
         "figure": "Fig. 3", "data": data.source, "data_description": data.description,
         "data_fingerprint": run.info["data_fingerprint"], "run_id": run.info["run_id"],
         "epochs": len(run.history), "mu_mean": mu.mean(axis=0).tolist(), "mu_std": mu.std(axis=0).tolist(),
-        "class_centroids": centroids})
+        "class_centroids": centroids, **mnist.provenance(data)})
     print("wrote %s.png and %s.json" % (stem, stem))
+    mnist.own_explorer(config, run, data, mu)
     report.refresh(config.out)  # results/index.html follows the new results
 
 

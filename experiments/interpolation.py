@@ -8,6 +8,7 @@ image of each digit, the decodes at evenly spaced points of the line between the
 second image; last row: the decode of each class's mean training code) and
 mnist_interpolation.json: the digit a logistic-regression classifier (trained on the training
 images) sees at every step, and whether each class-mean decode is read as its own class.
+With --image-dir DIR: between the classes (sub-folders) of your images, mnist_interpolation_<folder>.*.
 """
 import dataclasses
 
@@ -30,7 +31,7 @@ class InterpolationConfig(mnist.MnistConfig):
 def main(argv=None):
     config = cfg.parse(InterpolationConfig, argv, __doc__)
     run, data = mnist.train(config)
-    classifier = judge.train(data.train_x, data.train_y, seed=config.seed)
+    classifier = judge.cached(data.train_x, data.train_y, seed=config.seed)
     digits = np.unique(data.test_y)
     firsts = np.array([np.flatnonzero(data.test_y == d)[0] for d in digits])
     z_first = encode(run.model, data.test_x[firsts])
@@ -56,7 +57,7 @@ def main(argv=None):
     stem = config.stem("mnist_interpolation", data.tag)
     title = ("straight lines between test digits' codes (ends: the test images), last row: decodes of each "
              "class's mean code; %d epochs, latent %d: %s" % (len(run.history), config.n_latent, mnist.label(run, data)))
-    grids.labelled_rows(rows, labels, stem + ".png", title)
+    grids.labelled_rows(rows, labels, stem + ".png", title, shape=mnist.image_shape(data))
     files.write_json(stem + ".json", {
         "title": "Interpolation and class generation (Sec. 1)", "data_description": data.description,
         "run_id": run.info["run_id"], "data_fingerprint": run.info["data_fingerprint"],
@@ -64,7 +65,8 @@ def main(argv=None):
         "classifier_test_accuracy": float(np.mean(classifier.predict(data.test_x) == data.test_y)),
         "lines": lines, "lines_with_both_ends_correct": int(sum(line["ends_correct"] for line in lines)),
         "class_mean_codes": means.tolist(), "class_mean_classified": generated_seen.tolist(),
-        "class_means_correct": int(np.sum(generated_seen == digits)), "classes": int(len(digits))})
+        "class_means_correct": int(np.sum(generated_seen == digits)), "classes": int(len(digits)),
+        **mnist.provenance(data, classes_key="class_names")})
     print("wrote %s.png and %s.json" % (stem, stem))
     report.refresh(config.out)
 

@@ -8,7 +8,8 @@ not a log-probability) and the test set binarized once with a fixed seed (a log-
 comparable with the literature's dynamically binarized MNIST).  Writes
 <out>/mnist_loglik_<encoder>-<decoder>_z<n>[_dynbin][_<tag>].json (mean and standard error over the test
 images of the estimate and of the k-sample ELBO, the estimate at k = 1, 10, 100, 1000, 5000, and
-the seconds it took) and .png (the estimate against k).
+the seconds it took) and .png (the estimate against k).  With --image-dir DIR: your own images'
+test set (every channel value a Bernoulli, README: Your own images), mnist_loglik_*_<folder>.*.
 """
 import dataclasses
 import time
@@ -74,7 +75,7 @@ def main(argv=None):
         "epochs": len(run.history), "k": config.iw_samples, "iw_seed": config.iw_seed,
         "test_images": subset, "n_images": int(len(rows)), "binarization_seed": binarize.TEST_SEED,
         "machine": runs.machine(), "device": config.device,
-        "last_epoch_test_loss": run.history[-1]["test"]["loss"], "scores": scores})
+        "last_epoch_test_loss": run.history[-1]["test"]["loss"], "scores": scores, **mnist.provenance(data)})
     print("wrote %s.png and %s.json" % (stem, stem))
     report.refresh(config.out)
 

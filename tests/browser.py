@@ -45,7 +45,9 @@ PROBE = """<script>(function () {
     p.textContent = JSON.stringify({errors: errors, broken_images: broken, scroll_width: d.scrollWidth,
       client_width: d.clientWidth, height: d.scrollHeight, images: document.images.length,
       audio: document.querySelectorAll("audio").length, wide_boxes: wide, decoded: decoded,
-      explorer: document.getElementById("explorer") ? document.getElementById("explorer").getAttribute("data-decoded") : null});
+      explorer: document.getElementById("explorer") ? document.getElementById("explorer").getAttribute("data-decoded") : null,
+      own_explorers: Array.from(document.querySelectorAll("[data-own-explorer]")).map(function (e) {
+        return e.getAttribute("data-decoded"); })});
     document.body.appendChild(p);
   }, 500); });
 })();</script>"""

@@ -32,7 +32,7 @@ SCRIPTS = {
     "bench_nets.py": ["conv midi", "run_lstm / NStepLSTM"],
     "bench_commits.py": ["mnist epoch", "midi epoch", "this checkout"],
     "bench_loglik.py": ["ours, chunks of 50", "largest difference between sides"],
-    "bench_image_folder.py": ["cold build", "warm rebuild", "cache on disk"],
+    "bench_image_folder.py": ["cold build", "warm rebuild", "cache on disk", "train: fig4_mnist_loss.py --image-dir"],
 }
 
 
@@ -57,6 +57,7 @@ CHECKS = {
     "bench_nets.py": [(r"LSTM mnist: run_lstm / NStepLSTM \(median of rounds\)", lambda r: r < 1)],
     "bench_commits.py": [(r"mnist epoch, .*? ratio \(median of rounds\)", lambda r: 0.3 < r < 3)],
     "bench_kernels.py": [(r"a fresh gradient alone \(subtract from the rows above\)\s+[0-9.]+ us", lambda r: r < 1)],
+    "bench_image_folder.py": [(r"peak RSS of the process tree", lambda mb: 30 < mb < 1024)],  # trains in <= 1 GB
 }
 
 

@@ -181,8 +181,18 @@ class TrainConfig(RunConfig):
     anneal_epochs: int = setting(0, "KL warm-up: beta rises linearly from 0 over this many epochs "
                                  "(the paper's ref. [6]); 0 = off", non_negative)
     k: int = setting(1, "samples of z per example in the reconstruction term (the paper: 1)", at_least_one)
+    from_run: str = option("", "use the finished run in this folder (model.npz, history.json, run.json: "
+                               "e.g. trained on a GPU cluster) and never train; refused in one line when its "
+                               "networks or data kind do not fit this command's settings", existing_dir)
 
     DATA = None  # "mnist" or "midi": which data the networks are shaped for
+    # The settings a run's networks are built from: a --from-run model must have this command's.
+    SHAPE_SETTINGS = ("encoder", "decoder", "n_latent")
+
+    def image(self):
+        """(size, channels) of the images the networks take when not the data kind's own shape
+        (an image folder; model/__init__.py), else None."""
+        return None
 
     def schedule(self):
         """The learning rate per epoch as a parsed schedule, from --lr-schedule or --alpha."""

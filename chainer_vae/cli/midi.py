@@ -94,6 +94,8 @@ def describe(data):
 
 def train(config, name="midi"):
     """Train (or reuse the finished run of) the MIDI VAE for ``config``; returns (run, data)."""
+    if config.from_run:  # a run trained elsewhere that does not fit is refused before any data is read
+        runs.check_from_run(config, name + ("_" + data_tag(config) if config.midi_dir else ""))
     with parallel.current().root_first():  # under MPI: rank 0 converts and caches, the others then map it
         data = load_data(config)
     tag = data_tag(config)

@@ -22,40 +22,77 @@ def _view(codes, epochs):
     return VIEW_MARGIN * max(VIEW_MIN, extent)
 
 
-def latent_scatter(mu, labels, path, title):
-    """Fig. 3: the test set's posterior means in the 2-D latent space, coloured by digit."""
+def _class_colours(n):
+    """(colour map, vmin, vmax) of n classes: tab10 up to 10 (the digits'), tab20 up to 20,
+    else a continuous map."""
+    cmap = "tab10" if n <= 10 else "tab20" if n <= 20 else "viridis"
+    top = {"tab10": 10, "tab20": 20}.get(cmap, n)
+    return cmap, -0.5, top - 0.5
+
+
+def latent_scatter(mu, labels, path, title, classes=None):
+    """Fig. 3: the test set's posterior means in the 2-D latent space, coloured by digit (or by
+    class: ``classes`` the names, index = label)."""
     fig, ax = plt.subplots(figsize=(7, 6))
-    points = ax.scatter(mu[:, 0], mu[:, 1], c=labels, cmap="tab10", s=4, vmin=-0.5, vmax=9.5)
-    cbar = fig.colorbar(points, ax=ax, ticks=range(10))
-    cbar.set_label("digit")
+    if classes is None:  # the paper's digits: a colour bar of tab10
+        points = ax.scatter(mu[:, 0], mu[:, 1], c=labels, cmap="tab10", s=4, vmin=-0.5, vmax=9.5)
+        cbar = fig.colorbar(points, ax=ax, ticks=range(10))
+        cbar.set_label("digit")
+    else:  # an image folder's classes: a legend of their names (a colour bar beyond 20)
+        cmap, lo, hi = _class_colours(len(classes))
+        points = ax.scatter(mu[:, 0], mu[:, 1], c=labels, cmap=cmap, s=4, vmin=lo, vmax=hi)
+        if len(classes) <= 20:
+            colours = plt.get_cmap(cmap)
+            from matplotlib.lines import Line2D
+            ax.legend(handles=[Line2D([], [], marker="o", ls="", ms=4, color=colours(i), label=str(c))
+                               for i, c in enumerate(classes)], title="class", fontsize=7, title_fontsize=7,
+                      loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
+        else:
+            fig.colorbar(points, ax=ax).set_label("class index")
     ax.set_xlabel("z[0]")
     ax.set_ylabel("z[1]")
     ax.set_title(wrap(title, 80), fontsize=9)
     return save(fig, path, dpi=110)
 
 
-def image_grid(images, rows, cols, path, title, side=28):
-    """Tile rows*cols images of side x side pixels (Fig. 2's manifold, prior samples)."""
-    images = np.asarray(images).reshape(rows, cols, side, side)
-    canvas = images.transpose(0, 2, 1, 3).reshape(rows * side, cols * side)
+def _shape(side, shape):
+    """(height, width, channels) of one image: ``shape`` when given, else side x side grey."""
+    return (side, side, 1) if shape is None else tuple(shape)
+
+
+def _show(ax, canvas):
+    """A (H, W, 1) canvas in grey, (H, W, 3) in colour (values in [0, 1])."""
+    if canvas.shape[2] == 1:
+        ax.imshow(canvas[:, :, 0], cmap="gray", vmin=0, vmax=1)
+    else:
+        ax.imshow(np.clip(canvas, 0, 1))
+
+
+def image_grid(images, rows, cols, path, title, side=28, shape=None):
+    """Tile rows*cols images of side x side pixels (Fig. 2's manifold, prior samples); ``shape``
+    (height, width, channels): rows of an image folder (channel-last, colour when 3)."""
+    h, w, c = _shape(side, shape)
+    images = np.asarray(images).reshape(rows, cols, h, w, c)
+    canvas = images.transpose(0, 2, 1, 3, 4).reshape(rows * h, cols * w, c)
     fig, ax = plt.subplots(figsize=(cols * 0.5 + 1, rows * 0.5 + 1))
-    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1)
+    _show(ax, canvas)
     ax.set_axis_off()
     ax.set_title(wrap(title, max(40, cols * 6)), fontsize=8)
     return save(fig, path, dpi=110)
 
 
-def labelled_rows(rows, labels, path, title, side=28):
-    """Rows of images (each (n, side*side), n equal), a label at the left of each row."""
+def labelled_rows(rows, labels, path, title, side=28, shape=None):
+    """Rows of images (each (n, side*side), n equal), a label at the left of each row; ``shape``
+    as image_grid's."""
+    h, w, ch = _shape(side, shape)
     n = len(rows[0])
-    canvas = np.ones((len(rows) * (side + 2), n * (side + 2)))
+    canvas = np.ones((len(rows) * (h + 2), n * (w + 2), ch))
     for r, row in enumerate(rows):
         for c, img in enumerate(row):
-            canvas[r * (side + 2):r * (side + 2) + side, c * (side + 2):c * (side + 2) + side] = \
-                np.asarray(img).reshape(side, side)
+            canvas[r * (h + 2):r * (h + 2) + h, c * (w + 2):c * (w + 2) + w] = np.asarray(img).reshape(h, w, ch)
     fig, ax = plt.subplots(figsize=(n * 0.55 + 1.6, len(rows) * 0.55 + 0.8))
-    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1)
-    ax.set_yticks([r * (side + 2) + side / 2 for r in range(len(rows))])
+    _show(ax, canvas)
+    ax.set_yticks([r * (h + 2) + h / 2 for r in range(len(rows))])
     ax.set_yticklabels(labels, fontsize=7)
     ax.set_xticks([])
     ax.set_title(wrap(title, max(50, n * 7)), fontsize=8)

@@ -3,6 +3,11 @@
 ``make_encoder(kind, data, n_latent)`` / ``make_decoder(kind, data, n_latent)`` where
 kind is one of KINDS and data is "mnist" (x: (B, 784), a 28x28 image) or "midi"
 (x: (B, 100, 156), a window of note-states). Decoders return logits with x's size per example.
+
+``image=(size, channels)`` shapes the "mnist" networks for an image folder instead of 28 x 28 grey
+(x: (B, size * size * channels), channel-last rows): the MLP and LSTM read it as (size,
+size * channels) -- rows of pixels, R G B within a pixel -- and the conv pair as ``channels``
+input channels of size x size.  ``None`` (or (28, 1)) is MNIST's own shape.
 """
 from chainer_vae.errors import ConfigError
 from chainer_vae.model import conv, lstm, mlp
@@ -23,11 +28,20 @@ def _check(data):
         raise ConfigError("unknown data %r (choose from %s)" % (data, ", ".join(DATA)))
 
 
-def make_encoder(kind, data, n_latent):
+def shape(kind, data, image=None):
+    """The per-example shape a network of ``kind`` is built for (module docstring)."""
     _check(data)
-    return _module(kind).make_encoder(data, DATA[data], n_latent)
+    if image is None or tuple(image) == (28, 1):
+        return DATA[data]
+    if data != "mnist":
+        raise ConfigError("image shapes are for the image networks (data 'mnist'), not %r" % data)
+    size, channels = image
+    return (size, size, channels) if kind == "conv" and channels > 1 else (size, size * channels)
 
 
-def make_decoder(kind, data, n_latent):
-    _check(data)
-    return _module(kind).make_decoder(data, DATA[data], n_latent)
+def make_encoder(kind, data, n_latent, image=None):
+    return _module(kind).make_encoder(data, shape(kind, data, image), n_latent)
+
+
+def make_decoder(kind, data, n_latent, image=None):
+    return _module(kind).make_decoder(data, shape(kind, data, image), n_latent)

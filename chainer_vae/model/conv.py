@@ -26,7 +26,10 @@ worth sharing are in time: the same rhythm or chord shape recurs at any step):
   Each of the 25 positions after two strides covers 10 steps; the dense layer then sees the
   whole window.  128 channels: 0.49M parameters (the paper's MIDI MLP has 24M).
 
-Decoders return flat logits (B, shape[0] * shape[1]) like the MLPs; the loss applies the sigmoid.
+Colour images (shape (H, W, C), x: (B, H*W*C) channel-last rows, an image folder with
+``--channels 3``): the same networks with C input (encoder) and output (decoder) channels.
+
+Decoders return flat logits (B, prod(shape)) like the MLPs; the loss applies the sigmoid.
 """
 import chainer
 import chainer.functions as F
@@ -43,8 +46,12 @@ def _down(n):
 
 def _layout(ndim, shape):
     """(channels of x, spatial sizes, size after both strides, flat size at c2 = 1) for x's shape:
-    ndim 2 reads an image as one channel; ndim 1 reads (T, F) as F channels along T."""
-    channels, spatial = (1, tuple(shape)) if ndim == 2 else (shape[1], tuple(shape[:1]))
+    ndim 2 reads an image (H, W) as one channel and (H, W, C) as C channels; ndim 1 reads (T, F)
+    as F channels along T."""
+    if ndim == 2:
+        channels, spatial = (shape[2] if len(shape) == 3 else 1), tuple(shape[:2])
+    else:
+        channels, spatial = shape[1], tuple(shape[:1])
     small = tuple(_down(_down(s)) for s in spatial)
     flat = 1
     for s in small:
@@ -74,7 +81,9 @@ class ConvEncoder(chainer.Chain):
 
     def forward(self, x):
         batch = len(x)
-        if self.ndim == 2:
+        if self.ndim == 2 and len(self.shape) == 3:  # (B, H, W, C) -> (B, C, H, W)
+            h = F.transpose(F.reshape(x, (batch,) + self.shape), (0, 3, 1, 2))
+        elif self.ndim == 2:
             h = F.reshape(x, (batch, 1) + self.shape)
         else:  # (B, T, F) -> (B, F, T): features are channels, convolve along time
             h = F.transpose(F.reshape(x, (batch,) + self.shape), (0, 2, 1))
@@ -109,7 +118,9 @@ class ConvDecoder(chainer.Chain):
         h = self.deconv2(h)
         if self.ndim == 1:  # (B, F, T) -> (B, T, F)
             h = F.transpose(h, (0, 2, 1))
-        return F.reshape(h, (batch, self.shape[0] * self.shape[1]))
+        elif len(self.shape) == 3:  # (B, C, H, W) -> (B, H, W, C)
+            h = F.transpose(h, (0, 2, 3, 1))
+        return F.reshape(h, (batch, h[0].size if batch else 0))
 
 
 NDIM = {"mnist": 2, "midi": 1}

@@ -58,16 +58,19 @@ def captioned(results, pattern, titled, caption):
 
 def context(results, explorer_meta, explorer_reason):
     blocks = tables.blocks(results)
+    own = sections.own_images(results)  # runs on your own image folders: their own section
+    theirs = {p for o in own for p, _ in o["figures"]}
+    mnist = lambda found: [(p, c) for p, c in found if p not in theirs]  # noqa: E731
     return {
         "blocks": {k: render_markdown(v) for k, v in blocks.items()},
         "images": {
-            "fig4": captioned(results, "fig4_mnist_loss*.png", tables.FIG4_RUNS, "Fig. 4: loss and KL per epoch"),
-            "fig3": captioned(results, "fig3_mnist_latent*.png", (), "Fig. 3: test-set latent means by digit"),
-            "fig2": _fig2(results),
+            "fig4": mnist(captioned(results, "fig4_mnist_loss*.png", tables.FIG4_RUNS, "Fig. 4: loss and KL per epoch")),
+            "fig3": mnist(captioned(results, "fig3_mnist_latent*.png", (), "Fig. 3: test-set latent means by digit")),
+            "fig2": mnist(_fig2(results)),
             "fig5": captioned(results, "fig5_midi_loss*.png", tables.FIG5_RUNS, "Fig. 5: loss and KL per epoch"),
             "architectures": captioned(results, "architectures.png", (), "test loss per epoch of each encoder/decoder pair"),
         },
-        "explorer": explorer_meta, "explorer_reason": explorer_reason,
+        "explorer": explorer_meta, "explorer_reason": explorer_reason, "own": own,
         "music": sections.music(results), "others": sections.others(results),
         "runs": sections.run_rows(results), "reused": sections.reused(results),
         "dash": sections.DASH, "claims": claims.TITLES,
@@ -79,7 +82,7 @@ def build(results="results"):
     notes = []
     meta, reason = explorer.refresh(results)
     script = os.path.join(results, "explorer", "explorer.js")
-    if meta:
+    if meta or any(o["explorer"] for o in sections.own_images(results)):
         with files.atomic_path(script) as tmp:
             shutil.copyfile(SCRIPT, tmp)
     else:

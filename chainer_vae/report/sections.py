@@ -128,3 +128,50 @@ def others(results):
                     "images": images(results, stem + ".png"), "markdown": text,
                     "numbers": statistics(d) if isinstance(d, dict) else []})
     return out
+
+
+OWN_FIGURES = (("fig4_mnist_loss_%s.png", "loss and KL per epoch (as Fig. 4)"),
+               ("fig2_mnist_manifold_%s.png", "decodes of the 15x15 latent grid (as Fig. 2)"),
+               ("fig2_mnist_manifold_codes_%s.png", "the grid over the test codes' range"),
+               ("fig2_mnist_prior_samples_%s.png", "decodes of z ~ N(0, I)"),
+               ("fig2_mnist_per_digit_%s.png", "each class's first test image and its reconstruction"),
+               ("fig3_mnist_latent_%s.png", "test-set latent means by class (as Fig. 3)"))
+
+
+def _explorer_run(path):
+    """The run id an explorer/data_<folder>.js was exported from (its first key), or None."""
+    import re
+    with open(path) as f:
+        f.readline()
+        head = f.read(400)
+    found = re.search(r'"run_id":"([^"]*)"', head)
+    return found.group(1) if found else None
+
+
+def own_images(results):
+    """One entry per run on a folder of your own images (a fig4_mnist_loss_<x>.json of an
+    ``images_`` run): its description, run, classes, figures and explorer, when they exist."""
+    out = []
+    for path in sorted(glob.glob(os.path.join(results, "fig4_mnist_loss_*.json"))):
+        d = files.read_json(path)
+        run = d.get("run") if isinstance(d, dict) else None
+        if not isinstance(run, dict) or not str(run.get("run_id", "")).startswith("images_"):
+            continue
+        suffix = os.path.basename(path)[len("fig4_mnist_loss_"):-len(".json")]
+        figures = [(_rel(results, os.path.join(results, name % suffix)), caption) for name, caption in OWN_FIGURES
+                   if os.path.exists(os.path.join(results, name % suffix))]
+        tag = d.get("image_tag", suffix)
+        explorer = os.path.join(results, "explorer", "data_%s.js" % tag)
+        if os.path.exists(explorer) and _explorer_run(explorer) != run.get("run_id"):
+            explorer = ""  # the folder's explorer is of another of its runs (another --tag)
+        summary = d.get("summary") or {}
+        final = (summary.get("final") or {}).get("test") or {}
+        out.append({"suffix": suffix, "tag": tag, "json": _rel(results, path),
+                    "description": d.get("data_description", DASH), "run_id": run.get("run_id", DASH),
+                    "fingerprint": run.get("data_fingerprint", DASH), "classes": d.get("classes") or [],
+                    "epochs": summary.get("epochs", DASH),
+                    "test_loss": _number(final.get("loss")) or DASH, "test_kl": _number(final.get("kl_penalty")) or DASH,
+                    "figures": figures,
+                    "explorer": _rel(results, explorer) if explorer and os.path.exists(explorer) else None,
+                    "skipped": sum(str(line).startswith("skipped") for line in d.get("conversion_report", []))})
+    return out

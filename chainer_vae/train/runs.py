@@ -16,11 +16,12 @@ import chainer
 import numpy as np
 
 from chainer_vae import files, parallel
-from chainer_vae.train import loop
+from chainer_vae.train import loop, shipped
 from chainer_vae.data import fingerprint
 from chainer_vae.device import resolve_device
 from chainer_vae.model import make_decoder, make_encoder
 from chainer_vae.model.vae import VAELoss
+from chainer_vae.errors import ConfigError
 
 
 @dataclasses.dataclass
@@ -45,8 +46,9 @@ def machine():
 def build_model(config):
     """The VAE a config describes, with its seeded initial weights."""
     np.random.seed(config.seed)
-    return VAELoss(make_encoder(config.encoder, config.DATA, config.n_latent),
-                   make_decoder(config.decoder, config.DATA, config.n_latent),
+    image = config.image()  # an image folder's (size, channels); None: the data kind's own shape
+    return VAELoss(make_encoder(config.encoder, config.DATA, config.n_latent, image),
+                   make_decoder(config.decoder, config.DATA, config.n_latent, image),
                    beta=config.beta, k=config.k)
 
 
@@ -78,6 +80,8 @@ def fit(config, name, train_x, test_x, data_description, on_epoch=None):
     s = settings(config, run_dir)
     par = s.parallel
     model = build_model(config)
+    if config.from_run:  # a run trained elsewhere: checked against this config, never trained
+        return from_run(config, name, data_fp, model, s.device)
     if par.is_root and config.retrain and os.path.isdir(run_dir):
         _say("--retrain: discarding %s and training again" % run_dir)
         shutil.rmtree(run_dir)
@@ -90,6 +94,13 @@ def fit(config, name, train_x, test_x, data_description, on_epoch=None):
         _say("reusing the finished run %s (%d epochs on data %s); --retrain trains it again"
              % (run_dir, len(history), data_fp))
         return Run(model, history, run_dir, info)
+    found = None if config.retrain else shipped.find(run_id)
+    if found is not None:  # the checkout's own trained model of these very settings and data
+        loop.load_model(found.model_path, model)
+        model.to_device(s.device)
+        s.device.use()
+        _say(shipped.announce(found))
+        return Run(model, found.history, os.path.dirname(found.model_path), found.info)
 
     started = time.perf_counter()
     history = loop.train(model, train_x, test_x, s,
@@ -116,6 +127,82 @@ def fit(config, name, train_x, test_x, data_description, on_epoch=None):
             os.remove(snapshot)  # the finished model supersedes it (the MIDI one is ~280 MB)
     par.barrier()  # returns on every rank once the run is on disk
     return Run(model, history, run_dir, info)
+
+
+def data_kind(run_name):
+    """'mnist', 'images' or 'midi': the kind of data a run's name (its folder's prefix) says."""
+    head = run_name.split("-", 1)[0]
+    return head.split("_", 1)[0]
+
+
+KIND_NAMES = {"mnist": "MNIST", "images": "an image folder", "midi": "MIDI"}
+
+
+def check_from_run(config, name):
+    """(run.json, history) of the finished run in ``config.from_run``, or a ConfigError naming
+    the first mismatch: a missing file, the kind of data (the run name's prefix), a network
+    setting (SHAPE_SETTINGS).  Other settings (epochs, rate, seed) may differ.  Needs no data,
+    so a script calls it before loading any."""
+    where = config.from_run
+    flag = "--from-run %s" % where
+    paths = {f: os.path.join(where, f) for f in ("model.npz", "history.json", "run.json")}
+    missing = [f for f, p in paths.items() if not os.path.isfile(p)]
+    if missing:
+        raise ConfigError("%s: no %s there (a finished run's folder holds model.npz, history.json and run.json)"
+                          % (flag, ", ".join(missing)))
+    if config.retrain:
+        raise ConfigError("%s: --retrain trains, --from-run never does; pass one of them" % flag)
+    try:
+        info = files.read_json(paths["run.json"])
+        history = files.read_json(paths["history.json"])
+        theirs = dict(info["config"])
+        their_id = info["run_id"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ConfigError("%s: run.json or history.json is not a run's record (%s)" % (flag, e)) from None
+    if data_kind(their_id) != data_kind(name):
+        kind = lambda k: KIND_NAMES.get(k, k)  # noqa: E731
+        raise ConfigError("%s: run %s was trained on %s, this command uses %s"
+                          % (flag, their_id, kind(data_kind(their_id)), kind(data_kind(name))))
+    defaults = {f.name: f.default for f in dataclasses.fields(config)}
+    for key in config.SHAPE_SETTINGS:
+        want, got = getattr(config, key), theirs.get(key, defaults[key])
+        if want != got:
+            raise ConfigError("%s: run %s has %s %s, this command %s (pass --%s %s)"
+                              % (flag, their_id, key.replace("_", " "), got, want, key.replace("_", "-"), got))
+    return info, history
+
+
+def from_run(config, name, data_fp, model, device):
+    """The finished run in ``config.from_run`` (trained elsewhere, check_from_run), loaded into
+    ``model`` (built from ``config``); a weight whose name or shape differs is refused in one
+    line.  Data with another fingerprint (of the same kind) is noted, not refused."""
+    info, history = check_from_run(config, name)
+    where, their_id = config.from_run, info["run_id"]
+    flag = "--from-run %s" % where
+    path = os.path.join(where, "model.npz")
+    try:
+        with np.load(path) as npz:
+            stored = {k: npz[k].shape for k in npz.files}
+    except (OSError, ValueError) as e:
+        raise ConfigError("%s: model.npz cannot be read (%s)" % (flag, e)) from None
+    wanted = {key.lstrip("/"): p.shape for key, p in model.namedparams()}
+    for key in sorted(set(wanted) | set(stored)):
+        if key not in stored:
+            raise ConfigError("%s: model.npz has no %s (this command's networks need it)" % (flag, key))
+        if key not in wanted:
+            raise ConfigError("%s: model.npz has %s, which this command's networks do not have" % (flag, key))
+        if tuple(stored[key]) != tuple(wanted[key]):
+            raise ConfigError("%s: model.npz's %s is %s, this command's networks need %s"
+                              % (flag, key, tuple(stored[key]), tuple(wanted[key])))
+    loop.load_model(path, model)
+    model.to_device(device)
+    device.use()
+    _say("using the run %s (--from-run: run %s, %d epochs on data %s); nothing is trained"
+         % (where, their_id, len(history), info.get("data_fingerprint")))
+    if info.get("data_fingerprint") != data_fp:
+        _say("note: run %s was trained on data %s; this command's data is %s (%s all the same)"
+             % (their_id, info.get("data_fingerprint"), data_fp, KIND_NAMES.get(data_kind(name), name)))
+    return Run(model, history, where, info)
 
 
 def summary(history):

@@ -30,6 +30,7 @@ keyed by the files' bytes (``images/cache.py``).
 """
 import dataclasses
 import os
+import re
 
 import numpy as np
 
@@ -58,6 +59,12 @@ class ImageData:
     @property
     def image_shape(self):
         return (self.size, self.size, self.channels)
+
+    @property
+    def tag(self):
+        """The folder's name in file-name characters: what its outputs and runs are named after
+        (``fig4_mnist_loss_<tag>.png``, ``runs/images_<tag>-...``), as MnistData.tag names the fallback's."""
+        return re.sub(r"[^A-Za-z0-9._-]+", "-", self.source).strip("-.") or "images"
 
     def fingerprint(self):
         """The data fingerprint runs.fit computes for (train_x, test_x): it hashes the stored

@@ -72,6 +72,8 @@ def _host(a):
 
 
 def _host_index(index):
+    if isinstance(index, list):  # positions as a list, as NumPy takes them
+        return np.asarray(index, dtype=np.int64)
     return index if isinstance(index, (slice, int, np.integer, np.ndarray)) else _host(index)
 
 
