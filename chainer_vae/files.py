@@ -24,6 +24,26 @@ def cache_dir(kind):
     return os.path.join(os.path.expanduser("~"), ".cache", "chainer_vae", kind)
 
 
+def short_path(path):
+    """``path`` as a run's console lines show it: ``./x`` in the checkout, ``../x`` beside it,
+    ``~/x`` under the home folder, else as it is (long absolute paths never go into results)."""
+    path = os.path.abspath(os.fspath(path))
+    bases = ([(CHECKOUT, "."), (os.path.dirname(CHECKOUT), "..")] if CHECKOUT else []) + [
+        (os.path.expanduser("~"), "~")]
+    for base, prefix in bases:
+        if path == base:
+            return prefix
+        if path.startswith(base.rstrip(os.sep) + os.sep):
+            return prefix + path[len(base.rstrip(os.sep)):]
+    return path
+
+
+def say_source(line):
+    """A run's one line naming where its data came from (stderr, before training starts)."""
+    import sys
+    print(line, file=sys.stderr, flush=True)
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path beside ``path``; move it into place only if the block succeeds."""

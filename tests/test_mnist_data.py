@@ -240,10 +240,12 @@ def test_real_mnist_names_its_source_in_one_short_line(mnist_root, capsys):
 
 
 def test_short_paths():
+    from chainer_vae import files
     beside = os.path.dirname(mnist.CHECKOUT)
-    assert mnist.short_path(os.path.join(beside, "shared", "data")) == os.path.join("..", "shared", "data")
-    assert mnist.short_path(os.path.join(mnist.CHECKOUT, "x")) == os.path.join(".", "x")
-    assert mnist.short_path(os.path.join(os.path.expanduser("~"), "d")).startswith(("~", "..", "."))
+    assert files.short_path(os.path.join(beside, "shared", "data")) == os.path.join("..", "shared", "data")
+    assert files.short_path(os.path.join(mnist.CHECKOUT, "x")) == os.path.join(".", "x")
+    assert files.short_path(beside) == ".."
+    assert files.short_path(os.path.join(os.path.expanduser("~"), "d")).startswith(("~", "..", "."))
 
 
 def test_unknown_dataset_is_a_user_error():

@@ -20,7 +20,6 @@ short paths (``~``, ``../shared``): the same line whether ``make`` or you start 
 import gzip
 import hashlib
 import os
-import sys
 import time
 import urllib.request
 import warnings
@@ -190,26 +189,16 @@ def shared_dir():
     return os.path.join(os.path.dirname(CHECKOUT), "shared", "data", "mnist")
 
 
-def short_path(path):
-    """``path`` as a run's first line shows it: ``../x`` beside the checkout, ``~/x`` under home."""
-    path = os.path.abspath(path)
-    beside, home = os.path.dirname(CHECKOUT), os.path.expanduser("~")
-    for base, prefix in ((CHECKOUT, "."), (beside, ".."), (home, "~")):
-        if path == base or path.startswith(base.rstrip(os.sep) + os.sep):
-            return prefix + path[len(base):] if path != base else prefix
-    return path
-
-
 def _where_cached(cache_dir, root):
     """In words, where a valid cache was found (no long paths: the line is a run's first)."""
     top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(cache_dir))))  # <root>/pfnet/chainer/mnist
     if root is None and os.path.abspath(top) == os.path.abspath(shared_dir()):
-        return "the shared data folder beside this checkout (%s)" % short_path(top)
+        return "the shared data folder beside this checkout (%s)" % files.short_path(top)
     if root is not None:
-        return "Chainer's cache layout under %s" % short_path(top)
+        return "Chainer's cache layout under %s" % files.short_path(top)
     if os.environ.get("CHAINER_DATASET_ROOT"):
-        return "Chainer's cache at $CHAINER_DATASET_ROOT (%s)" % short_path(top)
-    return "Chainer's cache at %s" % short_path(top)
+        return "Chainer's cache at $CHAINER_DATASET_ROOT (%s)" % files.short_path(top)
+    return "Chainer's cache at %s" % files.short_path(top)
 
 
 def _load_split(cache_dirs, split, mirrors, progress, root=None):
@@ -240,16 +229,11 @@ def _load_real(root, per_class_train, per_class_test, mirrors, progress):
     te = paper_subset(*test, per_class_test)
     a, b = ("all" if n is None else n for n in (per_class_train, per_class_test))
     where = where_train if where_train == where_test else "train: %s; test: %s" % (where_train, where_test)
-    say_source("MNIST: %s (%s + %s digits; this run uses %s train / %s test)" % (
+    files.say_source("MNIST: %s (%s + %s digits; this run uses %s train / %s test)" % (
         where, format(len(train[0]), ","), format(len(test[0]), ","), format(len(tr[0]), ","), format(len(te[0]), ",")))
     # No folder in the description: it goes into committed figures and JSON (portable text).
     text = f"MNIST, first {a}/{b} per class: {len(tr[0])} train, {len(te[0])} test"
     return tr, te, "mnist", text
-
-
-def say_source(line):
-    """A run's line naming its data source (stderr, before training starts)."""
-    print(line, file=sys.stderr, flush=True)
 
 
 def load_mnist(dataset="auto", per_class_train=1600, per_class_test=400, root=None,
@@ -272,7 +256,7 @@ def load_mnist(dataset="auto", per_class_train=1600, per_class_test=400, root=No
             warnings.warn(f"real MNIST unavailable: {e}")
     if got is None:
         got = fallback.load(root, per_class_train, per_class_test, progress)
-        say_source("MNIST: the 5,000 digits shipped in chainer_vae/data/mnist_5k.npz (no real MNIST "
+        files.say_source("MNIST: the 5,000 digits shipped in chainer_vae/data/mnist_5k.npz (no real MNIST "
                    "found or downloadable; this run uses %s)" % got[3].split(": ", 1)[1])
     (trx, try_), (tex, tey), source, text = got
     return MnistData(trx.astype(np.float32) / np.float32(255), try_.astype(np.int32),
