@@ -17,7 +17,7 @@ from chainer_vae.figures import grids
 from chainer_vae.cli import flags as cfg
 from chainer_vae.evaluation import judge
 from chainer_vae.parallel import mpi
-from chainer_vae import files, report
+from chainer_vae import files
 from chainer_vae.errors import ConfigError
 from chainer_vae.cli import mnist
 from chainer_vae.model.apply import decode, encode, reconstruction_nll
@@ -79,7 +79,6 @@ def main(argv=None):
         "per_digit_reconstruction_bernoulli_nll": [
             float(v) for v in reconstruction_nll(run.model, data.test_x[firsts])]})
     print("wrote %s.json and its four PNGs" % stem("fig2_mnist_samples"))
-    report.refresh(config.out)  # results/index.html follows the new results
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import numpy as np
 from chainer_vae.figures import grids
 from chainer_vae.cli import flags as cfg
 from chainer_vae.parallel import mpi
-from chainer_vae import files, report
+from chainer_vae import files
 from chainer_vae.cli import mnist
 from chainer_vae.model.apply import encode
 
@@ -29,7 +29,6 @@ def main(argv=None):
         "epochs": len(run.history), "mu_mean": mu.mean(axis=0).tolist(), "mu_std": mu.std(axis=0).tolist(),
         "class_centroids": centroids})
     print("wrote %s.png and %s.json" % (stem, stem))
-    report.refresh(config.out)  # results/index.html follows the new results
 
 
 if __name__ == "__main__":

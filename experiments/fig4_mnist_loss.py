@@ -11,7 +11,7 @@ fig4_mnist_loss_mlxtend5k.* instead, beside the real-MNIST figure.  Figs. 2 and 
 from chainer_vae.figures import curves
 from chainer_vae.cli import flags as cfg
 from chainer_vae.parallel import mpi
-from chainer_vae import files, report
+from chainer_vae import files
 from chainer_vae.train import runs
 from chainer_vae.cli import mnist
 
@@ -29,7 +29,6 @@ def main(argv=None):
         "figure": "Fig. 4", "data": data.source, "data_description": data.description,
         "run": run.info, "summary": runs.summary(run.history), "history": run.history})
     print("wrote %s.png and %s.json" % (stem, stem))
-    report.refresh(config.out)  # results/index.html follows the new results
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ reuses the model.
 from chainer_vae.figures import curves
 from chainer_vae.cli import flags as cfg
 from chainer_vae.parallel import mpi
-from chainer_vae import files, report
+from chainer_vae import files
 from chainer_vae.train import runs
 from chainer_vae.cli import midi
 
@@ -34,7 +34,6 @@ def main(argv=None):
         "classes": data.classes, "songs": data.songs, "conversion_report": data.report,
         "run": run.info, "summary": runs.summary(run.history), "history": run.history})
     print("wrote %s.png and %s.json" % (stem, stem))
-    report.refresh(config.out)  # results/index.html follows the new results
 
 
 if __name__ == "__main__":
