@@ -77,9 +77,19 @@ def read_json(path):
         return json.load(f)
 
 
+# Metadata that matplotlib writes unless told not to, per format: the matplotlib version (PNG,
+# SVG, PDF) and the time of writing (PDF, SVG).  Without them equal figures are equal bytes, so
+# a rerun that draws the same numbers leaves a committed PNG unchanged.
+DETERMINISTIC_METADATA = {"png": {"Software": None}, "svg": {"Creator": None, "Date": None},
+                          "pdf": {"Creator": None, "Producer": None, "CreationDate": None}}
+
+
 def save_figure(fig, path, **kwargs):
+    fmt = os.path.splitext(path)[1].lstrip(".").lower() or "png"
+    if fmt in DETERMINISTIC_METADATA:
+        kwargs.setdefault("metadata", DETERMINISTIC_METADATA[fmt])
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=os.path.splitext(path)[1].lstrip(".") or "png", **kwargs)
+        fig.savefig(tmp, format=fmt, **kwargs)
 
 
 def move_aside(path):

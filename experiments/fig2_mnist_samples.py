@@ -8,6 +8,7 @@ norm.ppf(linspace(0.05, 0.95, 15)), as in the original code, so equal prior mass
 It also writes fig2_mnist_manifold_codes.png: the same 15x15 grid spread evenly over the range
 the test codes occupy (their 0.5th to 99.5th percentile on each axis), where every digit's codes
 are; a logistic-regression classifier names the digit of every decode of both grids (the JSON).
+A JSON there that this run reproduces within the tolerance is kept with its PNGs (--rewrite).
 """
 from statistics import NormalDist
 
@@ -17,7 +18,7 @@ from chainer_vae.figures import grids
 from chainer_vae.cli import flags as cfg
 from chainer_vae.evaluation import judge
 from chainer_vae.parallel import mpi
-from chainer_vae import files
+from chainer_vae import outputs
 from chainer_vae.errors import ConfigError
 from chainer_vae.cli import mnist
 from chainer_vae.model.apply import decode, encode, reconstruction_nll
@@ -38,35 +39,22 @@ def main(argv=None):
     # The manifold: rows go down in z[1] so the picture reads like a plot with y up.
     q = np.array([NormalDist().inv_cdf(p) for p in np.linspace(0.05, 0.95, GRID)], dtype=np.float32)
     z = np.array([[zx, zy] for zy in q[::-1] for zx in q], dtype=np.float32)
-    grids.image_grid(decode(run.model, z), GRID, GRID, stem("fig2_mnist_manifold") + ".png",
-                        "Fig. 2 - decodes over norm.ppf(linspace(0.05, 0.95, 15))^2: " + label)
-
     # The same grid over where the test codes are: the faithful grid's +-1.645 misses digits
     # whose codes sit further out (REPRODUCE.md, Fig. 2).
     mu = encode(run.model, data.test_x)
     lo, hi = np.percentile(mu, 0.5, axis=0), np.percentile(mu, 99.5, axis=0)
     gx, gy = (np.linspace(lo[i], hi[i], GRID, dtype=np.float32) for i in (0, 1))
     z_codes = np.array([[zx, zy] for zy in gy[::-1] for zx in gx], dtype=np.float32)
-    grids.image_grid(decode(run.model, z_codes), GRID, GRID, stem("fig2_mnist_manifold_codes") + ".png",
-                        "decodes over the test codes' range z[0] in [%.2f, %.2f], z[1] in [%.2f, %.2f]: %s"
-                        % (lo[0], hi[0], lo[1], hi[1], label))
     classifier = judge.train(data.train_x, data.train_y, seed=config.seed)
     seen = lambda z: np.bincount(classifier.predict(decode(run.model, z)), minlength=10).tolist()  # noqa: E731
     inside = np.all(np.abs(mu) <= q[-1], axis=1)
-
     rng = np.random.RandomState(config.seed)
     z_prior = rng.standard_normal((100, 2)).astype(np.float32)
-    grids.image_grid(decode(run.model, z_prior), 10, 10, stem("fig2_mnist_prior_samples") + ".png",
-                        "decodes of z ~ N(0, I): " + label)
-
     # One test example per digit and its reconstruction from mu. (The original indexed the test
     # set with digit*1600, out of range for 400 per class; we take each digit's first example.)
     firsts = [int(np.flatnonzero(data.test_y == d)[0]) for d in np.unique(data.test_y)]
-    recon = decode(run.model, encode(run.model, data.test_x[firsts]))
-    pairs = np.concatenate([data.test_x[firsts], recon])
-    grids.image_grid(pairs, 2, len(firsts), stem("fig2_mnist_per_digit") + ".png",
-                        "top: first test image of each digit; bottom: decoded from its mu")
-    files.write_json(stem("fig2_mnist_samples") + ".json", {
+
+    _, kept = outputs.write_result(stem("fig2_mnist_samples") + ".json", {
         "figure": "Fig. 2", "data": data.source, "data_description": data.description,
         "data_fingerprint": run.info["data_fingerprint"], "run_id": run.info["run_id"],
         "epochs": len(run.history), "grid_quantiles": q.tolist(), "per_digit_test_indices": firsts,
@@ -77,8 +65,26 @@ def main(argv=None):
         "test_codes_inside_faithful_grid_per_digit": [
             float(inside[data.test_y == d].mean()) for d in np.unique(data.test_y)],
         "per_digit_reconstruction_bernoulli_nll": [
-            float(v) for v in reconstruction_nll(run.model, data.test_x[firsts])]})
-    print("wrote %s.json and its four PNGs" % stem("fig2_mnist_samples"))
+            float(v) for v in reconstruction_nll(run.model, data.test_x[firsts])]}, rewrite=config.rewrite)
+
+    pngs = {name: stem(name) + ".png" for name in ("fig2_mnist_manifold", "fig2_mnist_manifold_codes",
+                                                  "fig2_mnist_prior_samples", "fig2_mnist_per_digit")}
+    draw = set(outputs.to_draw(kept, *pngs.values()))
+    if pngs["fig2_mnist_manifold"] in draw:
+        grids.image_grid(decode(run.model, z), GRID, GRID, pngs["fig2_mnist_manifold"],
+                         "Fig. 2 - decodes over norm.ppf(linspace(0.05, 0.95, 15))^2: " + label)
+    if pngs["fig2_mnist_manifold_codes"] in draw:
+        grids.image_grid(decode(run.model, z_codes), GRID, GRID, pngs["fig2_mnist_manifold_codes"],
+                         "decodes over the test codes' range z[0] in [%.2f, %.2f], z[1] in [%.2f, %.2f]: %s"
+                         % (lo[0], hi[0], lo[1], hi[1], label))
+    if pngs["fig2_mnist_prior_samples"] in draw:
+        grids.image_grid(decode(run.model, z_prior), 10, 10, pngs["fig2_mnist_prior_samples"],
+                         "decodes of z ~ N(0, I): " + label)
+    if pngs["fig2_mnist_per_digit"] in draw:
+        recon = decode(run.model, encode(run.model, data.test_x[firsts]))
+        grids.image_grid(np.concatenate([data.test_x[firsts], recon]), 2, len(firsts), pngs["fig2_mnist_per_digit"],
+                         "top: first test image of each digit; bottom: decoded from its mu")
+    print("wrote %s.json and its four PNGs%s" % (stem("fig2_mnist_samples"), " (kept)" if kept else ""))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Fig. 4: train and test loss (left) and KL divergence (right) of the paper's MNIST VAE per epoch.
 
 Trains the paper's model once (or reuses the finished run for the same settings and data, in
-<out>/runs/) and writes <out>/fig4_mnist_loss.png and .json (the curves, the run's settings, data
-fingerprint, machine and times).  Runs on the shipped fallback digits (chainer_vae/data/mnist_5k.npz) write
+<out>/runs/) and writes <out>/fig4_mnist_loss.png and .json (the curves, the run's settings and data
+fingerprint) and <out>/records/fig4_mnist_loss.json (machine, versions, times).  A JSON already there
+for the same run that this run reproduces within the tolerance is kept (--rewrite replaces it).  Runs on the shipped fallback digits (chainer_vae/data/mnist_5k.npz) write
 fig4_mnist_loss_mlxtend5k.* instead, beside the real-MNIST figure.  Figs. 2 and 3 reuse the model.
 
     python experiments/fig4_mnist_loss.py                 # the paper's setup
@@ -11,9 +12,17 @@ fig4_mnist_loss_mlxtend5k.* instead, beside the real-MNIST figure.  Figs. 2 and 
 from chainer_vae.figures import curves
 from chainer_vae.cli import flags as cfg
 from chainer_vae.parallel import mpi
-from chainer_vae import files
+from chainer_vae import outputs
 from chainer_vae.train import runs
 from chainer_vae.cli import mnist
+
+
+def title(result):
+    """The figure's title, from the result JSON alone (so a kept JSON draws the same figure)."""
+    c, run = result["run"]["config"], result["run"]
+    return "Fig. 4 - MNIST VAE (%s/%s, latent %d, alpha %s): %s (data %s)" % (
+        c["encoder"], c["decoder"], c["n_latent"], c.get("lr_schedule") or "%g" % c["alpha"],
+        result["data_description"], run["data_fingerprint"])
 
 
 def main(argv=None):
@@ -22,13 +31,15 @@ def main(argv=None):
     if not mpi.is_root():  # under MPI only rank 0 writes the results
         return
     stem = config.stem("fig4_mnist_loss", data.tag)
-    title = "Fig. 4 - MNIST VAE (%s/%s, latent %d, alpha %s): %s" % (
-        config.encoder, config.decoder, config.n_latent, config.alpha_label(), mnist.label(run, data))
-    curves.loss_and_kl(run.history, stem + ".png", title)
-    files.write_json(stem + ".json", {
+    info, record = outputs.split_run(run.info, run.history)
+    history = outputs.history(run.history)  # the summary is of the numbers as stored
+    result, kept = outputs.write_result(stem + ".json", {
         "figure": "Fig. 4", "data": data.source, "data_description": data.description,
-        "run": run.info, "summary": runs.summary(run.history), "history": run.history})
-    print("wrote %s.png and %s.json" % (stem, stem))
+        "run": info, "summary": runs.summary(history), "history": history},
+        record, rewrite=config.rewrite)
+    # Drawn from the JSON as written (or kept): equal numbers give a byte-identical PNG.
+    curves.loss_and_kl(result["history"], stem + ".png", title(result))
+    print("wrote %s.png and %s.json%s" % (stem, stem, " (kept)" if kept else ""))
 
 
 if __name__ == "__main__":

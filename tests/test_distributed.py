@@ -95,8 +95,8 @@ def test_two_ranks_follow_the_one_process_run_and_only_rank_0_writes(tmp_path, m
     assert any(p.endswith("model.npz") for p in written) and any(p.endswith("run.json") for p in written)
     # Rank 0 is the one that speaks: one set of epoch lines, not two.
     assert (proc.stdout + proc.stderr).count("epoch   2/2") == 1
-    with open(tmp_path / "out" / "fig4_mnist_loss.json") as f:
-        assert json.load(f)["run"]["mpi"] == {"communicator": "naive", "processes": 2}
+    with open(tmp_path / "out" / "records" / "fig4_mnist_loss.json") as f:  # how it ran: the record
+        assert json.load(f)["mpi"] == {"communicator": "naive", "processes": 2}
 
 
 @needs_mpi
