@@ -286,3 +286,16 @@ def test_the_browser_check_catches_a_broken_page(tmp_path):
     assert record["broken_images"] == ["gone.png"] and record["scroll_width"] > browser.WIDTH
     assert any("boom" in e for e in record["errors"]) and any("undefinedFunction" in e for e in record["errors"])
     assert any("gone.png" in e for e in record["errors"])
+
+
+def test_literature_rows_are_cited_from_the_files_they_were_read_from():
+    from chainer_vae.report import claims
+    rows = claims.anchors([{"model": "mlp-mlp_z50", "trained_on": "none", "n_images": 1000,
+                            "scores": {"binarized": {"log_px": {"mean": -96.28}}}}])
+    who, value, note = rows[0]
+    assert value == "-86.76" and "50 units" in who and "dynamically binarized" in who
+    assert "nbip/IWAE README (commit 3a5e38b)" in note and "yburda/iwae README and experiments.py" in note
+    assert "-86.47" in note and "-86.35" in note and "59,600 training images" in note
+    assert "mlp-mlp_z50 (log p(x) of the binarized test set -96.28, 1000 test images: 9.5 nats below)" in note
+    assert rows[1][1] == "-85.33" and rows[2][1] == "about 2 nats lower" and "3.5 nats" in rows[2][2]
+    assert not any("verified" in r[2] for r in rows)
