@@ -1,4 +1,4 @@
-"""What each of chainer_vae.train.fused's forms (and train/optim.py's fused Adam) saves: loop epochs of the
+"""What each of chainer_vae.train.fused's forms (and train/optim.py's fused Adam) saves: training epochs of the
 paper's model with each switched on alone, interleaved, as ratios to all of them on.
 
     python benchmarks/bench_speed.py --data mnist     # 8,000 MNIST examples, 5 rounds
@@ -16,14 +16,15 @@ warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
 
 import chainer_vae  # noqa: E402,F401  (compatibility shims before chainer)
 import chainer  # noqa: E402
+import chainer.functions as F  # noqa: E402
 import numpy as np  # noqa: E402
 
 import bench_midi_epoch  # noqa: E402
 import bench_mnist_epoch  # noqa: E402
 import peers  # noqa: E402
-from chainer_vae.train import fused as speed, loop, optim  # noqa: E402
+from chainer_vae.train import fused, loop, optim  # noqa: E402
 
-# name -> (fused MLPs, fused loss terms, sparse first layer, fused Adam); "all" is what loop uses
+# name -> (fused MLPs, fused loss terms, sparse first layer, fused Adam); "all" is what training uses
 VARIANTS = {
     "all (training's)": (True, True, True, True),
     "no fused MLP": (False, True, True, True),
@@ -34,6 +35,25 @@ VARIANTS = {
 }
 
 
+class Partial(fused.FusedVAE):
+    """fused.FusedVAE with its fused MLPs and fused loss nodes each switched on or off."""
+
+    def __init__(self, model, mlps, loss):
+        super().__init__(model)
+        self.mlps, self.loss = mlps, loss
+
+    def __call__(self, x):
+        saved = fused._fused_mlp, fused.bernoulli_nll, fused.gaussian_kl_divergence
+        if not self.mlps:
+            fused._fused_mlp = lambda chain, x, heads: None  # FusedVAE then calls the chains
+        if not self.loss:
+            fused.bernoulli_nll, fused.gaussian_kl_divergence = F.bernoulli_nll, F.gaussian_kl_divergence
+        try:
+            return super().__call__(x)
+        finally:
+            fused._fused_mlp, fused.bernoulli_nll, fused.gaussian_kl_divergence = saved
+
+
 def contender(bench, x, batch, alpha, mlps, loss, sparse, adam):
     model = bench.chainer_model()
     if adam:
@@ -41,20 +61,16 @@ def contender(bench, x, batch, alpha, mlps, loss, sparse, adam):
         opt.setup(model)
     else:
         opt = peers.original_optimizer(model, alpha, 5e-4)
-    if mlps:
-        model.encoder.__class__ = speed.FastMLPEncoder
-        model.decoder.__class__ = speed.FastMLPDecoder
-    if loss:
-        model.__class__ = speed.FastVAELoss
     x_dev = chainer.get_device("@numpy").send(x)
+    forward = Partial(model, mlps, loss)
 
     def epoch():
-        saved = speed.SPARSE_MIN_INPUTS
-        speed.SPARSE_MIN_INPUTS = saved if sparse else float("inf")
+        saved = fused.SPARSE_MIN_INPUTS
+        fused.SPARSE_MIN_INPUTS = saved if sparse else float("inf")
         try:
-            return float(loop.train_epoch(model, opt, x_dev, batch)[0])
+            return float(loop.train_epoch(model, opt, x_dev, batch, forward=forward)[0])
         finally:
-            speed.SPARSE_MIN_INPUTS = saved
+            fused.SPARSE_MIN_INPUTS = saved
     return epoch
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from chainer_vae.figures import curves
 from chainer_vae.cli import flags as cfg
-from chainer_vae.parallel import mpi
+from chainer_vae import parallel
 from chainer_vae import files
 from chainer_vae.cli.flags import at_least_one, option, positive, seed_range
 from chainer_vae.model import KINDS
@@ -86,7 +86,7 @@ def main(argv=None):
     datasets = config.data.split(",")
     pairs = [tuple(p.strip().split("/")) for p in config.pairs.split(",") if p.strip()]
     rows = [run_pair(config, d, e, dec) for d in datasets for e, dec in pairs]
-    if not mpi.is_root():  # under MPI only rank 0 writes the results
+    if not parallel.is_root():  # under MPI only rank 0 writes the results
         return
     stem = config.stem("architectures")
     curves.test_curves(rows, datasets, stem + ".png")

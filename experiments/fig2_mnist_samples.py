@@ -17,7 +17,7 @@ import numpy as np
 from chainer_vae.figures import grids
 from chainer_vae.cli import flags as cfg
 from chainer_vae.evaluation import judge
-from chainer_vae.parallel import mpi
+from chainer_vae import parallel
 from chainer_vae import outputs
 from chainer_vae.errors import ConfigError
 from chainer_vae.cli import mnist
@@ -31,7 +31,7 @@ def main(argv=None):
     if config.n_latent != 2:
         raise ConfigError("--n-latent %d: Fig. 2's manifold needs a 2-D latent space" % config.n_latent)
     run, data = mnist.train(config)
-    if not mpi.is_root():  # under MPI only rank 0 writes the results
+    if not parallel.is_root():  # under MPI only rank 0 writes the results
         return
     label = "%d epochs, %s" % (len(run.history), mnist.label(run, data))
     stem = lambda name: config.stem(name, data.tag)  # noqa: E731

@@ -8,7 +8,7 @@ import numpy as np
 
 from chainer_vae.figures import grids
 from chainer_vae.cli import flags as cfg
-from chainer_vae.parallel import mpi
+from chainer_vae import parallel
 from chainer_vae import outputs
 from chainer_vae.cli import mnist
 from chainer_vae.model.apply import encode
@@ -17,7 +17,7 @@ from chainer_vae.model.apply import encode
 def main(argv=None):
     config = cfg.parse(mnist.MnistConfig, argv, __doc__)
     run, data = mnist.train(config)
-    if not mpi.is_root():  # under MPI only rank 0 writes the results
+    if not parallel.is_root():  # under MPI only rank 0 writes the results
         return
     mu = encode(run.model, data.test_x)
     stem = config.stem("fig3_mnist_latent", data.tag)

@@ -11,7 +11,7 @@ fig4_mnist_loss_mlxtend5k.* instead, beside the real-MNIST figure.  Figs. 2 and 
 """
 from chainer_vae.figures import curves
 from chainer_vae.cli import flags as cfg
-from chainer_vae.parallel import mpi
+from chainer_vae import parallel
 from chainer_vae import outputs
 from chainer_vae.train import runs
 from chainer_vae.cli import mnist
@@ -28,7 +28,7 @@ def title(result):
 def main(argv=None):
     config = cfg.parse(mnist.MnistConfig, argv, __doc__)
     run, data = mnist.train(config)
-    if not mpi.is_root():  # under MPI only rank 0 writes the results
+    if not parallel.is_root():  # under MPI only rank 0 writes the results
         return
     stem = config.stem("fig4_mnist_loss", data.tag)
     info, record = outputs.split_run(run.info, run.history)

@@ -12,7 +12,7 @@ reuses the model.
 """
 from chainer_vae.figures import curves
 from chainer_vae.cli import flags as cfg
-from chainer_vae.parallel import mpi
+from chainer_vae import parallel
 from chainer_vae import outputs
 from chainer_vae.train import runs
 from chainer_vae.cli import midi
@@ -31,7 +31,7 @@ def title(result):
 def main(argv=None):
     config = cfg.parse(midi.MidiConfig, argv, __doc__)
     run, data = midi.train(config)
-    if not mpi.is_root():  # under MPI only rank 0 writes the results
+    if not parallel.is_root():  # under MPI only rank 0 writes the results
         return
     stem = config.stem("fig5_midi_loss", midi.data_tag(config))
     info, record = outputs.split_run(run.info, run.history)

@@ -22,7 +22,7 @@ import numpy as np
 
 from chainer_vae.figures import rolls
 from chainer_vae.cli import flags as cfg
-from chainer_vae.parallel import mpi
+from chainer_vae import parallel
 from chainer_vae import files
 from chainer_vae.music import sampling, stats as music_stats
 from chainer_vae.cli.flags import non_negative, option
@@ -103,15 +103,10 @@ def statistics(config, run, data, shape):
 
 def main(argv=None):
     config = cfg.parse(MusicConfig, argv, __doc__)
-    run, data = midi.train(config)
-    if not mpi.is_root():  # under MPI only rank 0 writes the results
+    session = music.setup(config)
+    if not parallel.is_root():  # under MPI only rank 0 writes the results
         return
-    out = config.stem("music", midi.data_tag(config))
-    shape = music.window_shape(data)
-    setting = config.setting()
-    rng = np.random.RandomState(config.sample_seed)
-    write = music.Writer(config, data, out)
-    label = sampling.label(setting)
+    run, data, out, shape, setting, rng, write, label = session
 
     z = rng.standard_normal((config.n_songs, config.n_latent)).astype(np.float32)
     for i, song in enumerate(music.decode_notes(run.model, z, shape, setting, rng)):

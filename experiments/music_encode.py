@@ -63,31 +63,32 @@ def windows_of(matrix, window, limit):
 def main(argv=None):
     config = cfg.parse(EncodeConfig, argv, __doc__)
     song = read_song(config.encode) if config.encode else None  # a bad file fails before any training
-    run, data, out, shape, setting, rng, write, label = music.setup(config)
+    session = music.setup(config)
+    run, data, write = session.run, session.data, session.write
 
     path, name = song_path(config, data)
     matrix, info = song or read_song(path)
     write.tempo = config.tempo or info.tempo_bpm  # the song's own tempo
     stem = "encoded_" + re.sub(r"[^A-Za-z0-9_.-]+", "_", os.path.splitext(name)[0])
-    windows = windows_of(matrix, shape[1], config.max_windows)
+    windows = windows_of(matrix, session.shape[1], config.max_windows)
     mu = encode(run.model, windows)
-    rebuilt = music.decode_notes(run.model, mu, shape, setting, rng)
-    starts = [i * shape[1] for i in range(len(windows))]
+    rebuilt = music.decode_notes(run.model, mu, session.shape, session.setting, session.rng)
+    starts = [i * session.shape[1] for i in range(len(windows))]
     marks = [str(i + 1) for i in range(len(windows))]
     write.piece(windows.reshape(-1, windows.shape[-1]), stem + "_original",
-                "%s as read: %d windows of %d steps" % (name, len(windows), shape[1]), "your song",
+                "%s as read: %d windows of %d steps" % (name, len(windows), session.shape[1]), "your song",
                 boundaries=starts, boundary_labels=marks)
     write.piece(rebuilt.reshape(-1, rebuilt.shape[-1]), stem + "_reconstruction",
-                "%s rebuilt from its windows' latent codes, %s" % (name, label), "its reconstruction",
+                "%s rebuilt from its windows' latent codes, %s" % (name, session.label), "its reconstruction",
                 boundaries=starts, boundary_labels=marks)
 
     stats, train_mu, _ = music.class_means(run.model, data, config.class_windows, config.sample_seed + 3,
                                            config.progress)
     present = [i for i, s in enumerate(stats) if s is not None]
     nearest = latent.nearest_class(mu, np.array([stats[i][0] for i in present]))
-    files.write_json(os.path.join(out, stem + ".json"), {
+    files.write_json(os.path.join(session.out, stem + ".json"), {
         **midi.provenance(run, data), "song": name, "song_steps": int(len(matrix)),
-        "song_tempo_bpm": info.tempo_bpm, "window_steps": int(shape[1]), "sampling": label,
+        "song_tempo_bpm": info.tempo_bpm, "window_steps": int(session.shape[1]), "sampling": session.label,
         "windows": [{"start_step": s, "latent_code": [round(float(v), 4) for v in z],
                      "nearest_class_mean": data.classes[present[k]]}
                     for s, z, k in zip(starts, mu, nearest)],

@@ -50,7 +50,8 @@ class GenresConfig(music.MusicConfig):
 
 def main(argv=None):
     config = cfg.parse(GenresConfig, argv, __doc__)
-    run, data, out, shape, setting, rng, write, label = music.setup(config)
+    session = music.setup(config)
+    run, data, write = session.run, session.data, session.write
     classes = list(data.classes)
     if config.attribute:
         a_name, b_name = (c.strip() for c in config.attribute.split(","))
@@ -63,7 +64,7 @@ def main(argv=None):
                                                  config.progress)
     test_rows = music.per_class_sample(data.test_y, len(classes), config.class_windows, config.sample_seed + 4)
     test_y = np.full(len(data.test_x), -1)
-    test_y[test_rows] = np.asarray(data.test_y)[test_rows]  # -1: a test window left out of the sample
+    test_y[test_rows] = np.asarray(data.test_y)[test_rows]  # -1: a test window left session.out of the sample
     real_pcs = {c: music_stats.features(data.test_x.subset(np.flatnonzero(test_y == i)))["pitch_classes"]
                 for i, c in enumerate(classes) if (test_y == i).any()}
     styles = {}
@@ -71,11 +72,11 @@ def main(argv=None):
         if stats[i] is None:
             continue
         mean, spread = stats[i]
-        z = (mean + spread * rng.standard_normal((config.stat_windows, config.n_latent))).astype(np.float32)
-        notes = music.decode_notes(run.model, z, shape, setting, rng)
+        z = (mean + spread * session.rng.standard_normal((config.stat_windows, config.n_latent))).astype(np.float32)
+        notes = music.decode_notes(run.model, z, session.shape, session.setting, session.rng)
         for k in range(min(config.n_per_class, len(notes))):
             write.piece(notes[k], "style_%s_%02d" % (cls, k),
-                        "in the style of class %s: z ~ N(class mean, class spread), %s" % (cls, label),
+                        "in the style of class %s: z ~ N(class mean, class spread), %s" % (cls, session.label),
                         "style of %s" % cls, **{"class": cls})
         styles[cls] = {"latent_mean_norm": round(float(np.linalg.norm(mean)), 3),
                        "latent_spread_mean": round(float(spread.mean()), 3),
@@ -89,19 +90,19 @@ def main(argv=None):
     a_mu = encode(run.model, data.test_x.subset(a_test))
     shifted = []
     for s in strengths:  # every class-A test window, shifted, decoded and measured a batch at a time
-        notes = music.decode_note_batches(run.model, a_mu + s * vector, shape, setting, rng)
+        notes = music.decode_note_batches(run.model, a_mu + s * vector, session.shape, session.setting, session.rng)
         shifted.append({"strength": s, "pitch_class_distance": {
             r: round(music_stats.pitch_class_distance(notes, real_pcs[r]), 4) for r in (a_name, b_name) if r in real_pcs}})
     piece = music.decode_notes(run.model, a_mu[:1] + np.array(strengths, np.float32)[:, None] * vector,
-                               shape, setting, rng)
+                               session.shape, session.setting, session.rng)
     write.piece(piece.reshape(-1, piece.shape[-1]), "attribute_%s_to_%s" % (a_name, b_name),
                 "test window %d (class %s) + strength x (mean %s - mean %s), %s" % (
-                    a_test[0], a_name, b_name, a_name, label), "attribute vector",
-                boundaries=[i * shape[1] for i in range(len(strengths))],
+                    a_test[0], a_name, b_name, a_name, session.label), "attribute vector",
+                boundaries=[i * session.shape[1] for i in range(len(strengths))],
                 boundary_labels=["x%g" % s for s in strengths], strengths=strengths)
 
-    files.write_json(os.path.join(out, "genres.json"), {
-        **midi.provenance(run, data), "sample_seed": config.sample_seed, "sampling": label,
+    files.write_json(os.path.join(session.out, "genres.json"), {
+        **midi.provenance(run, data), "sample_seed": config.sample_seed, "sampling": session.label,
         "windows_per_class_measured": config.stat_windows, "styles": styles,
         "class_statistics_from": {"train_windows": int(len(train_y)), "test_windows": int(len(test_rows)),
                                   "at_most_per_class": config.class_windows or "all"},

@@ -72,36 +72,37 @@ def joined(windows):
 
 def main(argv=None):
     config = cfg.parse(PathsConfig, argv, __doc__)
-    run, data, out, shape, setting, rng, write, label = music.setup(config)
+    session = music.setup(config)
+    run, data, write = session.run, session.data, session.write
 
     a, b = pick_pair(config, data)
     names = ["%d (%s)" % (j, data.classes[int(data.test_y[j])]) for j in (a, b)]
     za, zb = encode(run.model, data.test_x[np.array([a, b])])
     for kind, path in (("linear", latent.lerp(za, zb, config.interp_steps)),
                        ("spherical", latent.slerp(za, zb, config.interp_steps))):
-        notes, starts = joined(music.decode_notes(run.model, path, shape, setting, rng))
+        notes, starts = joined(music.decode_notes(run.model, path, session.shape, session.setting, session.rng))
         marks = ["A"] + ["%.2f" % t for t in np.linspace(0, 1, config.interp_steps)[1:-1]] + ["B"]
         write.piece(notes, "interpolation_" + kind,
                     "%s interpolation from test window %s to %s, %d windows, %s" % (
-                        kind, names[0], names[1], config.interp_steps, label),
+                        kind, names[0], names[1], config.interp_steps, session.label),
                     "%s interpolation" % kind, boundaries=starts, boundary_labels=marks,
                     step_distances=[round(float(d), 3) for d in np.linalg.norm(np.diff(path, axis=0), axis=1)])
 
     if config.long_path == "walk":
-        path = latent.random_walk(rng, config.long_windows, config.n_latent, config.walk_step)
+        path = latent.random_walk(session.rng, config.long_windows, config.n_latent, config.walk_step)
         how = "slow random walk on the prior (step %g)" % config.walk_step
     else:
         legs = max(1, -(-(config.long_windows - 1) // max(config.interp_steps - 1, 1)))
-        points = rng.standard_normal((legs + 1, config.n_latent))
+        points = session.rng.standard_normal((legs + 1, config.n_latent))
         path = latent.chain(points, max(config.interp_steps - 1, 1))[:config.long_windows]
         how = "chain of spherical interpolations between %d prior samples" % len(points)
-    notes, starts = joined(music.decode_notes(run.model, path, shape, setting, rng))
-    write.piece(notes, "long_" + config.long_path, "%d windows along a %s, %s" % (len(path), how, label),
+    notes, starts = joined(music.decode_notes(run.model, path, session.shape, session.setting, session.rng))
+    write.piece(notes, "long_" + config.long_path, "%d windows along a %s, %s" % (len(path), how, session.label),
                 "long piece", boundaries=starts, boundary_labels=[str(i + 1) for i in range(len(path))],
                 step_distances=[round(float(d), 3) for d in np.linalg.norm(np.diff(path, axis=0), axis=1)])
 
-    files.write_json(os.path.join(out, "paths.json"), {
-        **midi.provenance(run, data), "sample_seed": config.sample_seed, "sampling": label,
+    files.write_json(os.path.join(session.out, "paths.json"), {
+        **midi.provenance(run, data), "sample_seed": config.sample_seed, "sampling": session.label,
         "pair": {"a": names[0], "b": names[1], "latent_distance": round(float(np.linalg.norm(za - zb)), 3)},
         "long_piece": how, "tempo_bpm": write.tempo, "audio": write.audio_info(), "files": write.written})
     print(write.summary())

@@ -53,7 +53,7 @@ def main():
         wrap(os, name, lambda a, k: True)
 
     import chainer_vae  # noqa: F401
-    from chainer_vae.parallel import mpi
+    from chainer_vae import parallel
     from chainer_vae.train import loop
     from chainer_vae.errors import DataError
 
@@ -92,10 +92,10 @@ def main():
     except SystemExit as e:  # main_guard's exit (one process); under MPI an error aborts instead
         status = e.code or 0
     recording[0] = False
-    comm = mpi.communicator()
+    comm = getattr(parallel.current(), "comm", None)  # the ChainerMN communicator under --communicator
     record = {"rank": comm.rank if comm else 0, "steps": steps, "writes": writes}
     records = comm.gather_obj(record) if comm else [record]
-    if mpi.is_root():
+    if parallel.is_root():
         with open(report_path, "w") as f:
             json.dump(records, f)
     sys.exit(status)

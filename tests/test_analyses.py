@@ -1,5 +1,7 @@
 """The pieces of the beyond-the-figures experiments against closed forms: binarization, PCA,
 masks and noise, the classifier, the class-separation measure, and the per-epoch hook."""
+import os
+
 import numpy as np
 import pytest
 
@@ -40,8 +42,8 @@ def test_dynamic_binarization_draws_afresh_from_the_reseeded_generator():
 
 def test_binarized_training_runs_and_the_papers_run_keeps_its_name(tmp_path):
     x, xt = tiny_data()
-    history = training.train(tiny_model(), binarize.Dynamic(x), binarize.fixed(xt), run_dir=str(tmp_path), epochs=1,
-                             device=resolve_device("@numpy"), progress=False)
+    history = training.train(tiny_model(), binarize.Dynamic(x), binarize.fixed(xt), training.Settings(run_dir=str(tmp_path), epochs=1,
+                             device=resolve_device("@numpy"), progress=False))
     assert np.isfinite(history[0]["train"]["loss"])
     # The default leaves the identity as it was: the committed Fig. 4 run keeps its folder name.
     assert "binarize" not in MnistConfig().identity()
@@ -55,8 +57,8 @@ def test_on_epoch_is_called_after_every_epoch_and_codes_are_kept(tmp_path):
     x, xt = tiny_data()
     keep = posterior.keeper(xt)
     seen = []
-    training.train(tiny_model(), x, xt, run_dir=str(tmp_path), epochs=2, device=resolve_device("@numpy"),
-                   progress=False, on_epoch=lambda e, m: (seen.append(e), keep(e, m, str(tmp_path))))
+    training.train(tiny_model(), x, xt, training.Settings(run_dir=str(tmp_path), epochs=2, device=resolve_device("@numpy"),
+                   progress=False), on_epoch=lambda e, m: (seen.append(e), keep(e, m, str(tmp_path))))
     assert seen == [1, 2]
     kept = posterior.load(str(tmp_path))
     assert sorted(kept) == [1, 2] and kept[2].shape == (len(xt), 2) and kept[2].dtype == np.float32
@@ -67,8 +69,8 @@ def test_on_epoch_is_called_after_every_epoch_and_codes_are_kept(tmp_path):
 def _final(tmp_path, x, xt):
     """The model after the same two epochs, trained again (training is deterministic)."""
     model = tiny_model()
-    training.train(model, x, xt, run_dir=str(tmp_path / "again"), epochs=2, device=resolve_device("@numpy"),
-                   progress=False)
+    training.train(model, x, xt, training.Settings(run_dir=str(tmp_path / "again"), epochs=2, device=resolve_device("@numpy"),
+                   progress=False))
     return model
 
 
@@ -130,3 +132,11 @@ def test_separation_against_hand_computed_values():
     # centroids (0, 1) and (4, 1), grand mean (2, 1): between 4 * 4 = 16, within 4 * 1 = 4.
     assert s["between_within"] == pytest.approx(4.0) and s["nearest_centroid_accuracy"] == 1.0
     np.testing.assert_allclose(s["spread"], [2.0, 1.0])
+
+
+def test_kept_codes_past_epoch_999_load_by_their_epoch(tmp_path):
+    for epoch in (7, 1234):
+        os.makedirs(os.path.dirname(posterior.path(str(tmp_path), epoch)), exist_ok=True)
+        np.save(posterior.path(str(tmp_path), epoch), np.full((3, 2), epoch, np.float32))
+    kept = posterior.load(str(tmp_path))
+    assert sorted(kept) == [7, 1234] and kept[1234][0, 0] == 1234

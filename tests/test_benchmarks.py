@@ -1,10 +1,12 @@
-"""Every benchmark's --quick mode runs (how fast is not checked here: see BENCHMARKS.md).
+"""Every benchmark's --quick mode runs, and what it measures holds where it cannot be noise
+(how fast is not checked here: see BENCHMARKS.md).
 
 In the project venv PyTorch is absent: the benchmarks must say the peer is skipped and still
 time ours.  `make bench` runs them in full in .venv-bench, which has PyTorch.
 """
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 
@@ -34,6 +36,30 @@ SCRIPTS = {
 }
 
 
+def number(out, pattern):
+    """The number after ``pattern`` (a regular expression) in a benchmark's output."""
+    match = re.search(pattern + r"\s*([-+0-9.eE]+)", out)
+    assert match, (pattern, out[-2000:])
+    return float(match.group(1))
+
+
+# script -> (pattern, check) pairs on its quick mode's numbers: what must hold even in one noisy
+# round (the fused Adam is ~2x the original-style loop, a cached rerun is 100x a conversion, ...)
+CHECKS = {
+    "bench_mnist_epoch.py": [(r"ratio ours / original-style chainer \(per epoch, median of rounds\):", lambda r: r < 1)],
+    "bench_midi_epoch.py": [(r"ratio ours / original-style chainer \(per epoch, median of rounds\):", lambda r: r < 1)],
+    "bench_speed.py": [(r"ratio all \(training's\) / plain Chainer \(per epoch, median of rounds\):", lambda r: r < 1)],
+    "bench_loglik.py": [(r"largest difference between sides' estimates:", lambda d: d < 0.01)],
+    "bench_midi_convert.py": [(r"speed-up ours vs music21 parse \(total time\):", lambda x: x > 5)],
+    "bench_memory.py": [(r"train Fig. 5 \(--smoke, 1 epoch\)\s+peak RSS", lambda mb: 100 < mb < 1500)],
+    "bench_music_scale.py": [(r"largest peak:", lambda mb: 100 < mb < 2048)],
+    "bench_reproduce.py": [(r"total", lambda seconds: seconds < 300)],
+    "bench_nets.py": [(r"LSTM mnist: run_lstm / NStepLSTM \(median of rounds\)", lambda r: r < 1)],
+    "bench_commits.py": [(r"mnist epoch, .*? ratio \(median of rounds\)", lambda r: 0.3 < r < 3)],
+    "bench_kernels.py": [(r"a fresh gradient alone \(subtract from the rows above\)\s+[0-9.]+ us", lambda r: r < 1)],
+}
+
+
 def test_every_benchmark_is_listed():
     found = {f for f in os.listdir(BENCH) if f.startswith("bench_") and f.endswith(".py")}
     assert found == set(SCRIPTS)
@@ -54,5 +80,8 @@ def test_quick_mode(script, request):
     assert proc.returncode == 0, out
     for line in SCRIPTS[script]:
         assert line in out, (line, out)
+    for pattern, holds in CHECKS.get(script, ()):
+        value = number(out, pattern)
+        assert holds(value), (script, pattern, value)
     if script.endswith("epoch.py"):
         assert ("ratio ours / pytorch" in out) if HAS_TORCH else ("peer skipped" in out), out

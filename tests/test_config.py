@@ -83,3 +83,12 @@ def test_the_paper_runs_keep_their_committed_identity():
         with open(os.path.join(ROOT, "results", result)) as f:
             run = json.load(f)["run"]
         assert config.run_id(name, run["data_fingerprint"]) == run["run_id"], result
+
+
+def test_an_mpi_launch_without_communicator_is_refused(monkeypatch):
+    # mpiexec -n 2 without --communicator: both ranks would train the same run and write the same files
+    monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "2")
+    with pytest.raises(ConfigError, match="2 processes without --communicator"):
+        cfg.parse(MnistConfig, ["--smoke"])
+    monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "1")
+    cfg.parse(MnistConfig, ["--smoke"])  # one process under a launcher is an ordinary run

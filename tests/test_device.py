@@ -92,8 +92,8 @@ def test_gpu_training_matches_cpu_statistically(tmp_path):
     for spec in ("@numpy", "@cupy:0"):
         np.random.seed(0)
         model = VAELoss(make_encoder("mlp", "mnist", 2), make_decoder("mlp", "mnist", 2))
-        h = loop.train(model, x, xt, run_dir=str(tmp_path / spec), epochs=2,
-                           device=resolve_device(spec), progress=False)
+        h = loop.train(model, x, xt, loop.Settings(run_dir=str(tmp_path / spec), epochs=2,
+                           device=resolve_device(spec), progress=False))
         results[spec] = h[-1]["test"]["loss"]
         assert model.device.xp.__name__ == ("numpy" if spec == "@numpy" else "cupy")
     # Different random streams on the two devices: same model and maths, so close, not equal.

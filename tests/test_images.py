@@ -103,8 +103,8 @@ def test_pixels_train_exactly_like_the_float_arrays(tmp_path):
     for tx, ex in ((train, test), (np.asarray(train), np.asarray(test))):
         np.random.seed(0)
         model = VAELoss(make_encoder("mlp", "mnist", 2), make_decoder("mlp", "mnist", 2))
-        h = training.train(model, tx, ex, run_dir=str(tmp_path / str(len(histories))), epochs=2,
-                           device=resolve_device("@numpy"), progress=False)
+        h = training.train(model, tx, ex, training.Settings(run_dir=str(tmp_path / str(len(histories))), epochs=2,
+                           device=resolve_device("@numpy"), progress=False))
         histories.append([(r["train"], r["test"]) for r in h])
     assert histories[0] == histories[1]
     from chainer_vae.model import apply  # the analyses' batched encoder slices Pixels like an array

@@ -79,7 +79,7 @@ def test_a_nan_loss_stops_with_one_line_and_keeps_the_last_good_epoch(tmp_path, 
     monkeypatch.setattr(loop, "evaluate", poisoned)
     model = runs.build_model(small_config(tmp_path))
     with pytest.raises(DivergedError) as info:
-        loop.train(model, x, xt, run_dir=str(tmp_path), epochs=3, device=model.device, progress=False)
+        loop.train(model, x, xt, loop.Settings(run_dir=str(tmp_path), epochs=3, device=model.device, progress=False))
     message = str(info.value)
     assert message.startswith("epoch 2: the test loss became nan") and "\n" not in message
     assert "last good epoch (1)" in message

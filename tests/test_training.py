@@ -10,6 +10,7 @@ from chainer_vae.model import apply
 from chainer_vae.train import loop as training
 from chainer_vae.device import resolve_device
 from chainer_vae.errors import DataError
+from chainer_vae.train.schedules import parse_lr_schedule
 from chainer_vae.model import make_decoder, make_encoder
 from chainer_vae.model.vae import VAELoss
 
@@ -30,12 +31,12 @@ def params(model):
 
 def train(model, run_dir, epochs, **kw):
     x, xt = tiny_data()
-    return training.train(model, x, xt, run_dir=str(run_dir), epochs=epochs,
-                          device=resolve_device("@numpy"), progress=False, **kw)
+    return training.train(model, x, xt, training.Settings(run_dir=str(run_dir), epochs=epochs,
+                          device=resolve_device("@numpy"), progress=False, **kw))
 
 
 def test_history_shape_and_json(tmp_path):
-    history = train(tiny_model(), tmp_path, 2, lr="1e-3:1,1e-4", anneal_epochs=2)
+    history = train(tiny_model(), tmp_path, 2, lr=tuple(parse_lr_schedule("1e-3:1,1e-4")), anneal_epochs=2)
     assert [row["epoch"] for row in history] == [1, 2]
     assert [row["alpha"] for row in history] == [1e-3, 1e-4]
     assert [row["beta"] for row in history] == [0.0, 0.5]
@@ -151,8 +152,8 @@ def test_test_windows_evaluate_a_fixed_sample_each_epoch_and_everything_once_at_
     x, xt = tiny_data()
     model = tiny_model()
     model.sample = lambda mu, ln_var: mu  # z = mu: the test loss is then a function of the data only
-    history = training.train(model, x, xt, run_dir=str(tmp_path), epochs=2, device=resolve_device("@numpy"),
-                             progress=False, test_examples=10, seed=3)
+    history = training.train(model, x, xt, training.Settings(run_dir=str(tmp_path), epochs=2, device=resolve_device("@numpy"),
+                             progress=False, test_examples=10, seed=3))
     sample = training.test_sample(xt, 10, 3)
     assert len(sample) == 10 and training.test_sample(xt, 0, 3) is xt and training.test_sample(xt, 99, 3) is xt
     assert [row["test_examples"] for row in history] == [10, 10]
@@ -169,8 +170,8 @@ def test_a_log_file_sees_the_test_pass_and_an_eta_that_counts_it(tmp_path, monke
     monkeypatch.setattr(training, "Progress", functools.partial(Progress, log_interval=0.0))
     x, xt = tiny_data()
     xt = np.repeat(xt, 160, axis=0)  # 5,120 test rows: two evaluation chunks of at most 4,096
-    training.train(tiny_model(), x, xt, run_dir=str(tmp_path), epochs=1, device=resolve_device("@numpy"),
-                   progress=True, batch_size=32)
+    training.train(tiny_model(), x, xt, training.Settings(run_dir=str(tmp_path), epochs=1, device=resolve_device("@numpy"),
+                   progress=True, batch_size=32))
     err = capsys.readouterr().err
     assert "epoch 1/1 train [" in err and "epoch 1/1 test [" in err, err
     bar = training.EpochBar(None, 1, n_batches=10, batch_size=32, n_test=320)

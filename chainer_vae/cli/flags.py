@@ -21,6 +21,8 @@ import json
 import math
 import os
 
+from chainer_vae import parallel
+from chainer_vae.cli import threads
 from chainer_vae.errors import ConfigError, UserError
 
 SEEDS = 2 ** 32  # NumPy's RandomState takes seeds in 0 .. 2**32 - 1
@@ -121,6 +123,9 @@ class RunConfig:
                                  "the JSON already in --out within the tolerance (by default that JSON and its "
                                  "figures are kept, so a rerun that reproduces leaves git clean: chainer_vae/outputs.py)")
     tag: str = option("", "suffix for the output files, to keep a variant beside the default (e.g. alpha5e-5)")
+    fused: bool = option(True, "train the paper's MLP VAE on a CPU through train/fused.py's fused form of it, "
+                               "where it proves equal to the model on the first batch",
+                         no_help="train the model as written only, never a fused form of it (slower on a CPU)")
     communicator: str = option("", "data-parallel training under mpiexec (README: Training on several machines): "
                                  "naive (CPUs) or pure_nccl, flat, non_cuda_aware (one GPU per process, "
                                  "GPU <local rank>); '' = one process", choices=_communicators)
@@ -244,28 +249,33 @@ def parse(cls, argv=None, description=None):
         config = dataclasses.replace(base, **given)
     except (TypeError, ValueError) as e:
         raise ConfigError(str(e)) from None
-    if config.communicator:  # MPI ranks, their GPUs, only rank 0 speaks (chainer_vae/mpi.py)
+    if config.communicator:  # MPI ranks, their GPUs, only rank 0 speaks (parallel/mpi.py)
         from chainer_vae.parallel import mpi
         config = mpi.setup(config)
+    elif parallel.launched_processes() > 1:
+        raise ConfigError("started by an MPI launcher as %d processes without --communicator: each would train "
+                          "the same run and write the same files; add --communicator naive (CPUs) or "
+                          "pure_nccl (GPUs), or start one process" % parallel.launched_processes())
     resolve_device(config.device)  # a missing GPU fails now, not after the data is loaded
+    threads.limit()  # one BLAS thread unless the user chose (cli/threads.py)
     return config
 
 
 def main_guard(main):
     """Run ``main()``; a UserError becomes one line on stderr and exit status 2, Ctrl-C exit 130.
-    Under MPI the error ends every rank (mpi.abort)."""
-    from chainer_vae.parallel import mpi
+    Under MPI the error ends every rank."""
+    context = parallel.current()
     try:
         return main()
     except UserError as e:
-        mpi.say_error("error: %s" % str(e).replace("\n", " "))
-        mpi.abort(2)
+        context.say_error("error: %s" % str(e).replace("\n", " "))
+        context.abort(2)
     except KeyboardInterrupt:
-        mpi.say_error("\ninterrupted: every completed epoch is saved; rerun the same command to continue.")
-        mpi.abort(130)
+        context.say_error("\ninterrupted: every completed epoch is saved; rerun the same command to continue.")
+        context.abort(130)
     except MemoryError as e:  # one line, not a traceback: what ran out, and what bounds it
         detail = str(e).splitlines()[0] if str(e) else "MemoryError"
-        mpi.say_error("error: out of memory (%s); every completed epoch is saved. For a big MIDI folder, "
+        context.say_error("error: out of memory (%s); every completed epoch is saved. For a big MIDI folder, "
                               "--windows-per-epoch, --test-windows and --stat-windows bound the work "
                               "(README: Big MIDI folders)" % detail)
-        mpi.abort(2)
+        context.abort(2)

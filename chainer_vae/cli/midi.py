@@ -2,7 +2,7 @@
 import dataclasses
 import os
 
-from chainer_vae.parallel import mpi
+from chainer_vae import parallel
 from chainer_vae.train import runs
 from chainer_vae.cli.flags import TrainConfig, at_least_one, existing_dir, lr_schedule_problem, non_negative, option, setting
 from chainer_vae.data.midi.corpus import load_midi_dataset
@@ -94,7 +94,7 @@ def describe(data):
 
 def train(config, name="midi"):
     """Train (or reuse the finished run of) the MIDI VAE for ``config``; returns (run, data)."""
-    with mpi.root_first():  # under MPI: rank 0 converts and caches, the others then map it
+    with parallel.current().root_first():  # under MPI: rank 0 converts and caches, the others then map it
         data = load_data(config)
     tag = data_tag(config)
     run = runs.fit(config, name + ("_" + tag if tag else ""), data.train_x, data.test_x, describe(data))

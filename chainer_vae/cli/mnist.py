@@ -3,7 +3,7 @@ import dataclasses
 
 from chainer_vae.data import binarize
 from chainer_vae.evaluation import posterior
-from chainer_vae.parallel import mpi
+from chainer_vae import parallel
 from chainer_vae.train import runs
 from chainer_vae.cli.flags import TrainConfig, at_least_one, option, setting
 from chainer_vae.data.mnist import load_mnist
@@ -47,9 +47,9 @@ def train(config, name="mnist"):
     """Train (or reuse the finished run of) the MNIST VAE for ``config``; returns (run, data).
 
     ``data`` holds the grey images whatever --binarize says (binarize.fixed(data.test_x) is the
-    binarized test set).  Runs with a 2-D latent space keep the test set's posterior after every
+    binarized test set).  Runs with a 2-D latent space keep the test set's codes after every
     epoch (posterior.py: the posterior's evolution, 32 KB an epoch)."""
-    with mpi.root_first():  # under MPI: rank 0 downloads and caches, the others then read
+    with parallel.current().root_first():  # under MPI: rank 0 downloads and caches, the others then read
         data = load_data(config)
     train_x, test_x, description = data.train_x, data.test_x, data.description
     if config.binarize == "dynamic":

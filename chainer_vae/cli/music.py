@@ -5,6 +5,7 @@ same training settings and data.
 """
 import dataclasses
 import os
+import typing
 
 import numpy as np
 
@@ -130,13 +131,25 @@ def window_shape(data):
     return (-1,) + tuple(data.test_x.shape[1:])
 
 
+class Session(typing.NamedTuple):
+    """What every music script works with (``setup``)."""
+    run: object          # train/runs.py's Run: Fig. 5's model, its history and record
+    data: object         # data/midi/corpus.py's MidiData
+    out: str             # the output folder, <out>/music_<folder name>
+    shape: tuple         # (-1, steps, 156): decoder rows -> windows
+    setting: tuple       # ("threshold", t) or ("temperature", T): how notes are drawn
+    rng: object          # the seeded generator of what is sampled (--sample-seed)
+    write: object        # a Writer into ``out``
+    label: str           # the sampling setting as text, e.g. "threshold=0.2"
+
+
 def setup(config):
     """What every music script starts with: Fig. 5's model (trained if missing) and data, the
     output folder, the window shape, the sampling setting with its seeded generator and label,
-    and a Writer.  Returns (run, data, out, shape, setting, rng, write, label)."""
+    and a Writer."""
     from chainer_vae.music import sampling
     run, data = midi.train(config)
     out = config.stem("music", midi.data_tag(config))
     setting = config.setting()
-    return (run, data, out, window_shape(data), setting, np.random.RandomState(config.sample_seed),
-            Writer(config, data, out), sampling.label(setting))
+    return Session(run, data, out, window_shape(data), setting, np.random.RandomState(config.sample_seed),
+                   Writer(config, data, out), sampling.label(setting))

@@ -35,7 +35,8 @@ def load(run_dir):
     """{epoch: codes} of every epoch a run kept (empty when it kept none)."""
     out = {}
     for p in sorted(glob.glob(os.path.join(run_dir, FOLDER, "epoch_*.npy"))):
-        out[int(os.path.basename(p)[6:9])] = np.load(p)
+        stem = os.path.splitext(os.path.basename(p))[0]        # epoch_007, epoch_1234
+        out[int(stem.split("_", 1)[1])] = np.load(p)
     return out
 
 

@@ -9,7 +9,6 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless: figures are files, never windows
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 
 from chainer_vae import files  # noqa: E402
 

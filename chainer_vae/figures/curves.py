@@ -4,9 +4,13 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless: figures are files, never windows
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 
 from chainer_vae.figures.common import save, wrap  # noqa: E402
+
+
+# A 9-point title in matplotlib's default font fits about 12.5 characters per inch of figure
+# (measured on these figures' titles): wrap there, at most 150 characters a line.
+CHARS_PER_INCH = 12.5
 
 
 def _series(history, split, term):
@@ -77,5 +81,5 @@ def panels(panels, path, title, xlabel, ylabel=None, logx=False):
             ax.set_xscale("log")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    fig.suptitle(wrap(title, min(150, int(12.5 * 5.2 * len(panels)))), fontsize=9)  # ~12.5 characters an inch
+    fig.suptitle(wrap(title, min(150, int(CHARS_PER_INCH * 5.2 * len(panels)))), fontsize=9)
     return save(fig, path)

@@ -11,6 +11,16 @@ from matplotlib import animation  # noqa: E402
 from chainer_vae import files  # noqa: E402
 from chainer_vae.figures.common import save, wrap  # noqa: E402
 
+# The posterior panels share one square view: the 99.9th percentile of |z| over every epoch shown
+# (a few outlying codes do not shrink the rest), at least the prior's +-4 (where N(0, 1) puts all
+# but 6e-5 of its mass), with a 5% margin.
+VIEW_PERCENTILE, VIEW_MIN, VIEW_MARGIN = 99.9, 4.0, 1.05
+
+
+def _view(codes, epochs):
+    extent = float(np.percentile(np.abs(np.concatenate([codes[e] for e in epochs])), VIEW_PERCENTILE))
+    return VIEW_MARGIN * max(VIEW_MIN, extent)
+
 
 def latent_scatter(mu, labels, path, title):
     """Fig. 3: the test set's posterior means in the 2-D latent space, coloured by digit."""
@@ -67,7 +77,7 @@ def _digit_handles():
 
 def latent_panels(codes, labels, epochs, path, title):
     """The test codes after each of ``epochs`` ({epoch: (n, 2)}; 0 = initial weights), one panel each."""
-    lim = 1.05 * max(4.0, float(np.percentile(np.abs(np.concatenate([codes[e] for e in epochs])), 99.9)))
+    lim = _view(codes, epochs)
     fig, axes = plt.subplots(1, len(epochs), figsize=(2.6 * len(epochs), 3.0), squeeze=False)
     for ax, e in zip(axes[0], epochs):
         _scatter(ax, codes[e], labels, lim)
@@ -81,7 +91,7 @@ def latent_panels(codes, labels, epochs, path, title):
 def latent_gif(codes, labels, path, fps=4):
     """An animation of the test codes over every kept epoch."""
     epochs = sorted(codes)
-    lim = 1.05 * max(4.0, float(np.percentile(np.abs(np.concatenate([codes[e] for e in epochs])), 99.9)))
+    lim = _view(codes, epochs)
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
 
     def draw(i):

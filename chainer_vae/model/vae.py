@@ -14,13 +14,10 @@ from chainer_vae.errors import ConfigError
 class VAELoss(chainer.Chain):
     """Loss Chain: ``loss = VAELoss(encoder, decoder)(x)``; reports ``loss``, ``reconstr``, ``kl_penalty``.
 
-    beta: weight of the KL term (1 is the ELBO; the training loop may anneal it from 0 to 1).
+    beta: weight of the KL term (1 is the ELBO; with --anneal-epochs the training loop raises it
+          linearly from 0 to beta).
     k:    samples of z per example for the reconstruction term (the paper uses 1).
     """
-
-    # eq. 6's two terms, each summed over the batch (a subclass may compute the same maths faster)
-    bernoulli_nll = staticmethod(F.bernoulli_nll)
-    gaussian_kl_divergence = staticmethod(F.gaussian_kl_divergence)
 
     def __init__(self, encoder, decoder, beta=1.0, k=1):
         super().__init__()
@@ -28,7 +25,9 @@ class VAELoss(chainer.Chain):
             raise ConfigError("k (samples of z per example) must be >= 1, got %r" % (k,))
         self.beta = beta
         self.k = k
-        self.sample = F.gaussian  # z ~ q(z|x) by eq. 8; distributed.ShardedSampler under MPI
+        # z ~ q(z|x) by eq. 8.  An attribute so that under MPI each rank can take its rows of the
+        # one-process draw (parallel/mpi.py's ShardedSampler); F.gaussian otherwise.
+        self.sample = F.gaussian
         with self.init_scope():
             self.encoder = encoder
             self.decoder = decoder
@@ -42,10 +41,10 @@ class VAELoss(chainer.Chain):
             logits = self.decoder(z)
             if logits.shape != x.shape:  # no reshape node when the decoder already gives x's shape
                 logits = F.reshape(logits, x.shape)
-            nll = self.bernoulli_nll(x, logits)
+            nll = F.bernoulli_nll(x, logits)  # -log p(x|z), summed over the batch
             reconstr = nll if reconstr is None else reconstr + nll
         self.reconstr = reconstr / (self.k * batch)
-        self.kl_penalty = self.gaussian_kl_divergence(mu, ln_var) / batch
+        self.kl_penalty = F.gaussian_kl_divergence(mu, ln_var) / batch  # analytic KL(q(z|x) || N(0, I))
         self.loss = self.reconstr + self.beta * self.kl_penalty  # eq. 6
         chainer.report({"loss": self.loss, "reconstr": self.reconstr,
                         "kl_penalty": self.kl_penalty}, self)

@@ -2,7 +2,7 @@
 
 Every rank runs the same script on the same data (built once: rank 0 first, the others then read
 its caches; MIDI songs are memory-mapped, so a rank pages in only the songs its rows touch).  All
-ranks draw the same per-epoch permutation from the seed (training._reseed); global batch i is
+ranks draw the same per-epoch permutation from the seed (train/loop.py's _reseed); global batch i is
 perm[i*B:(i+1)*B] and rank r trains on its contiguous B/N rows.  The loss is a per-example mean,
 so the mean of the ranks' gradients (chainermn.create_multi_node_optimizer) is the one-process
 gradient, and a run on N ranks follows the one-process run to float rounding:
@@ -17,6 +17,7 @@ silenced at start-up (a crash is still reported, by the rank that had it) and ev
 run folder to resume, so --out must be on a filesystem all ranks share.  An error on any rank
 aborts the whole job (MPI would otherwise wait forever for the rank that left).
 """
+import contextlib
 import dataclasses
 import os
 import sys
@@ -24,59 +25,29 @@ import traceback
 
 import numpy as np
 
+from chainer_vae import parallel
 from chainer_vae.errors import ConfigError
 
 # chainermn.create_communicator's names in Chainer 7.8.1; all but naive keep gradients on GPUs.
 COMMUNICATORS = ("", "naive", "flat", "non_cuda_aware", "pure_nccl")
 GPU_COMMUNICATORS = ("flat", "non_cuda_aware", "pure_nccl")
 
-_comm = None  # this process's communicator (MPI is per process), set by init()
-
-
-def communicator():
-    """The communicator of this process, or None for the ordinary single-process run."""
-    return _comm
-
-
-def is_root(comm=None):
-    comm = comm or _comm
-    return comm is None or comm.rank == 0
-
-
-def init(name):
-    """Create (once per process) the ChainerMN communicator ``name``; one-line errors."""
-    global _comm
-    if _comm is not None:
-        return _comm
-    try:
-        from mpi4py import MPI  # noqa: F401
-    except ImportError as e:
-        raise ConfigError("--communicator %s needs mpi4py and an MPI library: pip install -r "
-                          "requirements-mpi.txt (%s)" % (name, e)) from None
-    import chainermn
-    try:
-        _comm = chainermn.create_communicator(name)
-    except Exception as e:  # noqa: BLE001  e.g. a GPU communicator without CuPy or NCCL
-        raise ConfigError("--communicator %s: cannot be created here (%s: %s)%s" % (
-            name, type(e).__name__, str(e).splitlines()[0] if str(e) else "",
-            "; GPU communicators need CuPy (requirements-gpu.txt)" if name in GPU_COMMUNICATORS else ""))
-    return _comm
-
 
 def setup(config):
-    """What ``--communicator`` does before any data is loaded (config.parse calls it): create the
-    communicator, give each rank its GPU (``comm.intra_rank``: NCCL allows one GPU per rank),
-    silence the ranks other than 0 and check the batch splits evenly.  Returns the config with the
-    rank's device."""
+    """What ``--communicator`` does before any data is loaded (cli.flags.parse calls it): create the
+    communicator and install its context (``parallel.current()``), give each rank its GPU
+    (``comm.intra_rank``: NCCL allows one GPU per rank), silence the ranks other than 0 and check
+    the batch splits evenly.  Returns the config with the rank's device."""
     from chainer_vae.device import resolve_device
-    comm = init(config.communicator)
+    context = parallel.use(MPI(config.communicator))
+    comm = context.comm
     if config.communicator in GPU_COMMUNICATORS:
         config = dataclasses.replace(config, device="@cupy:%d" % comm.intra_rank)
     elif str(config.device).strip() not in ("-1", "@numpy"):
         raise ConfigError("--communicator %s averages gradients on the CPU; use a GPU communicator "
                           "(e.g. pure_nccl) with --device %s" % (config.communicator, config.device))
     resolve_device(config.device)  # before silencing: a rank without its GPU says so itself
-    _abort_on_crash(comm.rank)
+    _abort_on_crash(context)
     if comm.rank != 0:
         _silence()
     batch = getattr(config, "batch_size", None)
@@ -86,80 +57,54 @@ def setup(config):
     return config
 
 
+def _communicator(name):
+    try:
+        from mpi4py import MPI as _  # noqa: F401
+    except ImportError as e:
+        raise ConfigError("--communicator %s needs mpi4py and an MPI library: pip install -r "
+                          "requirements-mpi.txt (%s)" % (name, e)) from None
+    import chainermn
+    try:
+        return chainermn.create_communicator(name)
+    except Exception as e:  # noqa: BLE001  e.g. a GPU communicator without CuPy or NCCL
+        raise ConfigError("--communicator %s: cannot be created here (%s: %s)%s" % (
+            name, type(e).__name__, str(e).splitlines()[0] if str(e) else "",
+            "; GPU communicators need CuPy (requirements-gpu.txt)" if name in GPU_COMMUNICATORS else ""))
+
+
 def _silence():
     """Ranks other than 0 print nothing (their crashes still do: _abort_on_crash)."""
     devnull = open(os.devnull, "w")
     sys.stdout = sys.stderr = devnull
 
 
-def _abort_on_crash(rank):
+def _abort_on_crash(context):
     """An uncaught exception on any rank: its traceback on the terminal, then every rank ends
     (the others would wait forever in their next collective call)."""
+    rank = context.rank
+
     def hook(kind, value, tb):
         text = "".join(traceback.format_exception(kind, value, tb))
         sys.__stderr__.write("rank %d: %s" % (rank, text) if rank else text)
         sys.__stderr__.flush()
-        abort(1)
+        context.abort(1)
     sys.excepthook = hook
 
 
-def say_error(text):
-    """An error line from any rank: rank 0's on its stderr, the others' on the real terminal."""
-    if is_root():
-        print(text, file=sys.stderr)
-    else:
-        sys.__stderr__.write("rank %d: %s\n" % (_comm.rank, text))
-        sys.__stderr__.flush()
-
-
-def abort(code):
-    """End every rank's process: one that exits alone would leave the others waiting forever in
-    their next collective call.  Without MPI (or one rank), just exit."""
-    if _comm is not None and _comm.size > 1:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        _comm.mpi_comm.Abort(code)
-    sys.exit(code)
-
-
-class root_first:
-    """``with root_first(): load()``: rank 0 runs the block first (downloads, converts, writes the
-    caches); the other ranks wait, then run it and find the caches.  No-op without MPI."""
-
-    def __enter__(self):
-        if _comm is not None and _comm.rank != 0:
-            _comm.mpi_comm.Barrier()
-
-    def __exit__(self, *exc):
-        if _comm is not None and _comm.rank == 0 and exc[0] is None:
-            _comm.mpi_comm.Barrier()
-        return False
-
-
-def bcast(comm, value):
-    """Rank 0's value of a decision (e.g. 'a snapshot exists') on every rank."""
-    return value if comm is None else comm.mpi_comm.bcast(value, root=0)
-
-
-def barrier(comm):
-    if comm is not None:
-        comm.mpi_comm.Barrier()
-
-
-def _bounds(comm, n):
+def _bounds(size, n):
     """Contiguous split of n rows: rank r holds rows bounds[r] .. bounds[r+1] (B/N each when
     N divides n)."""
-    return [r * n // comm.size for r in range(comm.size + 1)]
+    return [r * n // size for r in range(size + 1)]
 
 
 class ShardedSampler:
     """model.sample for rank ``comm.rank``: z = mu + exp(ln_var / 2) * eps (F.gaussian), with eps
     the rows of this rank in the draw one process makes for the whole global batch.
 
-    ``rows`` (called by the training loop for every global batch) sets which rows those are."""
+    ``MPI.rows`` (called by the training loop for every global batch) sets which rows those are."""
 
-    def __init__(self, comm):
-        self.comm = comm
+    def __init__(self, comm, single):
+        self.comm, self.single = comm, single
         self.n, self.start = None, 0
 
     def __call__(self, mu, ln_var):
@@ -176,58 +121,88 @@ class ShardedSampler:
         return F.gaussian(mu, ln_var, eps=eps[self.start:self.start + len(mu_a)])
 
 
-def attach(model, comm):
-    """Give model (a VAELoss) the sampler of this rank (``detach`` gives the usual one back)."""
-    sampler = ShardedSampler(comm)
-    sampler.single = model.sample
-    model.sample = sampler
+class MPI(parallel.Local):
+    """Data parallel over the ranks of a ChainerMN communicator (module docstring)."""
 
+    def __init__(self, name):
+        self.name = name
+        self.comm = _communicator(name)
+        self.rank, self.size, self.is_root = self.comm.rank, self.comm.size, self.comm.rank == 0
 
-def detach(model):
-    if isinstance(model.sample, ShardedSampler):
-        model.sample = model.sample.single
+    def rows(self, model, index):
+        """This rank's rows of a global batch ``index`` (positions, or a slice with a stop), and tell
+        the model's sampler where they lie in the global draw."""
+        if isinstance(index, slice):
+            n = index.stop - index.start
+            b = _bounds(self.size, n)
+            mine = slice(index.start + b[self.rank], index.start + b[self.rank + 1])
+        else:
+            n = len(index)
+            b = _bounds(self.size, n)
+            mine = index[b[self.rank]:b[self.rank + 1]]
+        model.sample.n, model.sample.start = n, b[self.rank]
+        return mine
 
+    def attach(self, model):
+        """Give model (a VAELoss) the sampler of this rank (``detach`` gives the usual one back)."""
+        model.sample = ShardedSampler(self.comm, model.sample)
 
-def rows(model, index):
-    """This rank's rows of a global batch ``index`` (positions, or a slice with a stop), and tell
-    the model's sampler where they lie in the global draw."""
-    sampler = model.sample
-    comm = sampler.comm
-    if isinstance(index, slice):
-        n = index.stop - index.start
-        b = _bounds(comm, n)
-        mine = slice(index.start + b[comm.rank], index.start + b[comm.rank + 1])
-    else:
-        n = len(index)
-        b = _bounds(comm, n)
-        mine = index[b[comm.rank]:b[comm.rank + 1]]
-    sampler.n, sampler.start = n, b[comm.rank]
-    return mine
+    def detach(self, model):
+        if isinstance(model.sample, ShardedSampler):
+            model.sample = model.sample.single
 
+    def optimizer(self, optimizer):
+        """chainermn.create_multi_node_optimizer(optimizer): update() averages the gradients over
+        the ranks, then steps.  ``start`` must be called before the first update."""
+        import chainermn
+        return chainermn.create_multi_node_optimizer(optimizer, self.comm)
 
-def multi_node_optimizer(optimizer, comm):
-    """chainermn.create_multi_node_optimizer(optimizer): update() averages the gradients over the
-    ranks, then steps.  ``start`` must be called before the first update."""
-    import chainermn
-    return chainermn.create_multi_node_optimizer(optimizer, comm)
+    def start(self, optimizer):
+        """Before the first update (after a resume loaded the snapshot): rank 0's parameters on
+        every rank, and the multi-node optimizer told about them.  Left alone, its first update()
+        would only broadcast the parameters and skip that batch's step, so a run (and every resumed
+        part of it) would lose a step against the one-process run."""
+        model = optimizer.target
+        self.comm.bcast_data(model)
+        if any(p.array is None for p in model.params()):
+            raise RuntimeError("multi-node training needs every parameter initialised before the first batch")
+        optimizer.is_changed(model)  # records the parameter list: the next update() is a real step
 
+    def bcast(self, value):
+        return self.comm.mpi_comm.bcast(value, root=0)
 
-def start(optimizer, comm):
-    """Before the first update (after a resume loaded the snapshot): rank 0's parameters on every
-    rank, and the multi-node optimizer told about them.  Left alone, its first update() would only
-    broadcast the parameters and skip that batch's step, so a run (and every resumed part of it)
-    would lose a step against the one-process run."""
-    model = optimizer.target
-    comm.bcast_data(model)
-    if any(p.array is None for p in model.params()):
-        raise RuntimeError("multi-node training needs every parameter initialised before the first batch")
-    optimizer.is_changed(model)  # records the parameter list: the next update() is a real step
+    def barrier(self):
+        self.comm.mpi_comm.Barrier()
 
+    def sum(self, values):
+        return np.asarray(self.comm.allreduce_obj(np.asarray(values, dtype=np.float64)))
 
-def mean_over_ranks(comm, values):
-    """Per-rank host numbers -> their mean over the ranks (every rank gets it)."""
-    return np.asarray(comm.allreduce_obj(np.asarray(values, dtype=np.float64))) / comm.size
+    def mean(self, values):
+        return self.sum(values) / self.size
 
+    def say_error(self, text):
+        """An error line from any rank: rank 0's on its stderr, the others' on the real terminal."""
+        if self.is_root:
+            print(text, file=sys.stderr)
+        else:
+            sys.__stderr__.write("rank %d: %s\n" % (self.rank, text))
+            sys.__stderr__.flush()
 
-def sum_over_ranks(comm, values):
-    return np.asarray(comm.allreduce_obj(np.asarray(values, dtype=np.float64)))
+    def abort(self, code):
+        """End every rank's process: one that exits alone would leave the others waiting forever
+        in their next collective call."""
+        if self.size > 1:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            self.comm.mpi_comm.Abort(code)
+        sys.exit(code)
+
+    @contextlib.contextmanager
+    def root_first(self):
+        """Rank 0 runs the block first (downloads, converts, writes the caches); the other ranks
+        wait, then run it and find the caches."""
+        if self.rank != 0:
+            self.barrier()
+        yield
+        if self.rank == 0:
+            self.barrier()

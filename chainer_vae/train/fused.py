@@ -1,31 +1,32 @@
-"""Faster CPU forms of the model's own maths, chosen at one place: ``use_for_cpu(model)``.
+"""A faster CPU form of the paper's MLP VAE, used only where it proves itself equal to the model.
 
-The model files (``nets/mlp.py``, ``vae.py``) are plain Chainer and know nothing of this
-module.  ``training.make_optimizer`` calls ``use_for_cpu`` when it builds the optimizer; for a
-model whose parameters are NumPy arrays it switches these Chains to the subclasses below (same
-parameters, same snapshots; the switch is of the class only):
+``for_training(model, x)`` is what the training loop calls once, before its first epoch.  It
+returns the function each training step calls: ``model`` itself, or ``FusedVAE(model)`` -- the
+same maths in fewer Chainer graph nodes -- *after* checking, on the batch ``x``, that the fused
+form gives the model's own loss, KL and reconstruction term and the same gradient for every
+parameter.  So an edit to ``model/mlp.py`` or ``model/vae.py`` always takes effect: the check
+fails, one line says so, and training runs the model as written.  Nothing is swapped into the
+model (its classes and parameters are untouched); ``--no-fused`` skips the fused form.
 
-* ``MLPEncoder`` / ``MLPDecoder`` -> one graph node each (``FusedMLP``) instead of ~4 per layer:
+What is fused (NumPy arrays only; CuPy, conv and LSTM networks always run plain):
+* an ``MLPEncoder`` / ``MLPDecoder`` -> one graph node each (``FusedMLP``) instead of ~4 per layer:
   the products and the ``tanh`` / ReLU expressions Chainer's ``Linear``, ``Tanh`` and ``ReLU``
-  nodes and their gradient nodes evaluate, in their order (bit-for-bit equal on dense input).
-  A wide first layer (MIDI's 15600 inputs) multiplies over the batch's nonzero input columns
-  only: ``x W^T`` loses exactly the terms ``0 * W[:, j]``, so it is exact for any x.
-* ``VAELoss``'s ``F.bernoulli_nll`` and ``F.gaussian_kl_divergence`` (``reduce='sum'``) -> one
-  node each instead of 4 and 7: Chainer's expressions in Chainer's order (forward bit-for-bit),
-  and the gradient its chain rule produces (equal to rounding).
-
-Only Chainer's per-node bookkeeping is gone; what each saves is measured in BENCHMARKS.md.  The
-nodes are first-order only (double backprop raises); CuPy arrays take the plain path.  The
-Adam update has its own seam, the optimizer (``train/optim.py``).  tests/test_speed.py checks each
-form against the plain one, and three whole training steps against plain Chainer.
+  nodes and their gradient nodes evaluate, in their order.  A wide first layer (MIDI's 15,600
+  inputs) multiplies over the batch's nonzero input columns only: ``x W^T`` loses exactly the
+  terms ``0 * W[:, j]``.
+* ``F.bernoulli_nll`` and ``F.gaussian_kl_divergence`` (``reduce='sum'``) -> one node each instead
+  of 4 and 7: Chainer's expressions in Chainer's order, and the gradient its chain rule produces.
+What each saves is measured in BENCHMARKS.md.  The nodes are first-order only (double backprop
+raises).  tests/test_fused.py checks each node against plain Chainer, and that an edited model
+falls back to its own forward.
 """
 import chainer
 import chainer.functions as F
 import numpy
 from chainer import function_node
 
-from chainer_vae.model import vae
-from chainer_vae.model import mlp
+from chainer_vae.model.mlp import MLPDecoder, MLPEncoder
+from chainer_vae.model.vae import VAELoss
 
 SPARSE_MIN_INPUTS = 1024     # narrower first layers (MNIST's 784) keep the dense product
 SPARSE_MAX_DENSITY = 0.5     # fraction of columns used above which dense is as fast
@@ -37,33 +38,8 @@ def _array(a):
 
 def _first_order_only(name):
     if chainer.config.enable_backprop:  # i.e. backward(enable_double_backprop=True)
-        raise NotImplementedError("speed.%s gives first-order gradients only; build the model "
+        raise NotImplementedError("fused.%s gives first-order gradients only; build the model "
                                   "without chainer_vae.train.fused for double backprop" % name)
-
-
-# --------------------------------------------------------------------------- the seam
-def use_for_cpu(model):
-    """Switch model's MLPs and loss to the faster forms of the same maths when its parameters are
-    NumPy arrays (a CPU run); otherwise leave it as it is.  Returns model."""
-    if model.xp is numpy:
-        for link in model.links():
-            fast = FAST_FORMS.get(type(link))
-            if fast is not None:
-                link.__class__ = fast
-    return model
-
-
-# --------------------------------------------------------------------------- fused MLP
-class FastMLPEncoder(mlp.MLPEncoder):
-    def forward(self, x):
-        out = _fused_mlp(self, x, (self.mu, self.ln_var))
-        return super().forward(x) if out is None else out
-
-
-class FastMLPDecoder(mlp.MLPDecoder):
-    def forward(self, z):
-        out = _fused_mlp(self, z, (self.out,))
-        return super().forward(z) if out is None else out[0]
 
 
 _ACTIVATIONS = {F.tanh: "tanh", F.relu: "relu"}
@@ -223,10 +199,88 @@ class GaussianKL(function_node.FunctionNode):
         return tuple(chainer.Variable(g) for i, g in enumerate((gmu, g_ln_var)) if i in indexes)
 
 
-class FastVAELoss(vae.VAELoss):
-    bernoulli_nll = staticmethod(bernoulli_nll)
-    gaussian_kl_divergence = staticmethod(gaussian_kl_divergence)
+# --------------------------------------------------------------------------- the fused model
+class FusedVAE:
+    """``VAELoss.forward`` (eq. 6, eq. 8) with the fused nodes above; sets and reports the same
+    attributes (``loss``, ``reconstr``, ``kl_penalty``) on the model it was made from."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __call__(self, x):
+        m = self.model
+        batch = len(x)
+        mu, ln_var = _fused_mlp(m.encoder, x, (m.encoder.mu, m.encoder.ln_var)) or m.encoder(x)
+        reconstr = None
+        for _ in range(m.k):
+            z = m.sample(mu, ln_var)
+            logits = (_fused_mlp(m.decoder, z, (m.decoder.out,)) or (m.decoder(z),))[0]
+            if logits.shape != x.shape:
+                logits = F.reshape(logits, x.shape)
+            nll = bernoulli_nll(x, logits)
+            reconstr = nll if reconstr is None else reconstr + nll
+        m.reconstr = reconstr / (m.k * batch)
+        m.kl_penalty = gaussian_kl_divergence(mu, ln_var) / batch
+        m.loss = m.reconstr + m.beta * m.kl_penalty
+        chainer.report({"loss": m.loss, "reconstr": m.reconstr, "kl_penalty": m.kl_penalty}, m)
+        return m.loss
 
 
-FAST_FORMS = {mlp.MLPEncoder: FastMLPEncoder, mlp.MLPDecoder: FastMLPDecoder,
-              vae.VAELoss: FastVAELoss}
+def applies(model, x):
+    """Whether the fused form can compute this model on this batch at all."""
+    return (type(model) is VAELoss and type(model.encoder) is MLPEncoder and type(model.decoder) is MLPDecoder
+            and model.xp is numpy and type(_array(x)) is numpy.ndarray
+            and model.encoder.activation in _ACTIVATIONS and model.decoder.activation in _ACTIVATIONS)
+
+
+def for_training(model, x, say=print):
+    """The loss function for the training steps: ``FusedVAE(model)`` when it applies and proves
+    equal to ``model`` on the batch x (a float32 host array), else ``model``.  The check draws its
+    z samples from a saved NumPy state and restores it, so the run's draws are unchanged."""
+    if not applies(model, x):
+        return model
+    fused = FusedVAE(model)
+    problem = difference(model, fused, x)
+    if problem:
+        say("the model's code is not the one chainer_vae/train/fused.py fuses (%s on the first batch): "
+            "training runs the model as written" % problem)
+        return model
+    return fused
+
+
+# Tolerances of the proof: the forward is Chainer's expressions in Chainer's order (equal to the
+# last bit on dense inputs; the sparse first layer of a MIDI batch sums its products in another
+# order: 5e-6 relative seen in its KL), the gradients are the chain rule's in another order of
+# summation (equal to float32 rounding).  An edit to the model moves them by far more.
+FORWARD_RTOL, GRAD_RTOL = 1e-5, 1e-4
+
+
+def difference(model, fused, x):
+    """None when ``fused`` computes ``model``'s loss terms and gradients on x, else what differs."""
+    state = numpy.random.get_state()
+    plain = _step(model, model, x)
+    numpy.random.set_state(state)
+    fast = _step(model, fused, x)
+    numpy.random.set_state(state)
+    model.cleargrads()
+    for name in ("loss", "reconstr", "kl_penalty"):
+        a, b = plain[name], fast[name]
+        if not numpy.allclose(a, b, rtol=FORWARD_RTOL, atol=0):
+            return "%s %.6g as written, %.6g fused" % (name, a, b)
+    for name, g in plain["grads"].items():
+        h = fast["grads"][name]
+        scale = max(float(numpy.abs(g).max()), 1e-30)
+        if g.shape != h.shape or float(numpy.abs(g - h).max()) > GRAD_RTOL * scale:
+            return "the gradient of %s" % name
+    return None
+
+
+def _step(model, forward, x):
+    model.cleargrads()
+    with chainer.using_config("type_check", False):
+        loss = forward(x)
+        loss.backward()
+    out = {name: float(getattr(model, name).array) for name in ("reconstr", "kl_penalty")}
+    out["loss"] = float(loss.array)  # what the step returns: the value training minimizes
+    out["grads"] = {name: p.grad.copy() for name, p in model.namedparams() if p.grad is not None}
+    return out

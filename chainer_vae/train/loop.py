@@ -1,9 +1,19 @@
-"""The one training loop: Adam + weight decay, per-epoch history, snapshots and resume.
+"""The training loop: Adam + weight decay, per-epoch history, snapshots and resume.
 
-Lean by design (see BENCHMARKS.md): the data is sent to the device once, batches are gathered
-and cast to float32 on the device, the losses are summed on the device and read back once per
-epoch, and Chainer's per-call type checks are off inside the loop.
+``train(model, train_x, test_x, settings)`` runs ``settings.epochs`` epochs.  Each epoch draws a
+fresh permutation and drops the last partial batch (as the authors' iterator did); its train
+loss is the mean of its batch losses, its test loss one pass over the test set (or over a fixed
+sample of it, ``test_examples``).  After every epoch the history goes to
+``run_dir/history.json`` and a snapshot (model, optimizer, history) to ``run_dir/snapshot.npz``
+*before* the epoch's line is printed, so a run killed at any moment resumes from its last
+completed epoch and ends with the history of an uninterrupted run.
+
+Lean by design (BENCHMARKS.md): the data is sent to the device once, batches are gathered and
+cast to float32 on the device, the losses are summed on the device and read back once per epoch,
+and Chainer's per-call type checks are off inside the loop.  On a CPU each step calls the fused
+form of the MLP VAE when it proves equal to the model (``train/fused.py``), else the model.
 """
+import dataclasses
 import json
 import os
 import time
@@ -12,21 +22,46 @@ import chainer
 import numpy as np
 from chainer import serializers
 
-from chainer_vae.parallel import mpi
-from chainer_vae import files
-from chainer_vae.train import fused, optim
+from chainer_vae import files, parallel
 from chainer_vae.data.midi.windows import Windows
-from chainer_vae.errors import ConfigError, DataError, DivergedError
+from chainer_vae.errors import DataError, DivergedError
 from chainer_vae.progress import Progress, duration
-from chainer_vae.train.schedules import beta_at, lr_at, parse_lr_schedule
+from chainer_vae.train import fused, optim
+from chainer_vae.train.schedules import beta_at, lr_at
 
 TERMS = ("loss", "reconstr", "kl_penalty")
+# seed s, epoch e -> NumPy seed (s * 1,000,003 + e) mod 2**32: a prime stride larger than any
+# epoch count, so the epochs of one seed never share a seed.
+SEED_STRIDE = 1_000_003
+# Evaluation chunks: at most 4,096 examples (all of the paper's test sets in one pass) and at
+# most 2**24 input elements (64 MB as float32; a 4,096-window MIDI chunk and its 15,600-wide
+# decoder output took ~1 GB).
+EVAL_MAX_EXAMPLES, EVAL_MAX_ELEMENTS = 4096, 2 ** 24
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """How to train, besides the model and the data (train/runs.py builds it from a config)."""
+    run_dir: str
+    epochs: int
+    device: object                      # a chainer.backend.Device
+    batch_size: int = 32
+    lr: tuple = ((None, 1e-3),)         # a parsed schedule: ((last epoch or None, alpha), ...)
+    weight_decay: float = 5e-4
+    anneal_epochs: int = 0              # the KL weight rises from 0 to the model's beta over these
+    seed: int = 0
+    examples_per_epoch: int = 0         # > 0: each epoch trains on that many, drawn without replacement
+    test_examples: int = 0              # > 0: each epoch's test loss is of a fixed sample of that many
+    fused: bool = True                  # the fused CPU form where it proves equal (train/fused.py)
+    progress: bool = True
+    resume: bool = True
+    parallel: object = dataclasses.field(default_factory=parallel.Local)
 
 
 def _reseed(xp, seed, epoch):
     # One seed per epoch (not one per run): a resumed run draws the same batches and the same
     # z samples as an uninterrupted one, on NumPy and CuPy alike, without saving RNG states.
-    s = (int(seed) * 1000003 + int(epoch)) % (2 ** 32)
+    s = (int(seed) * SEED_STRIDE + int(epoch)) % (2 ** 32)
     np.random.seed(s)
     if xp is not np:
         xp.random.seed(s)
@@ -38,27 +73,26 @@ def _send(device, a):
 
 
 def _batch(x, index):
-    """Rows ``index`` of x as float32: windows cut from packed songs (data/midi/windows.py), or rows
-    of an array (cast on the device)."""
+    """Rows ``index`` of x as float32: windows cut from packed songs (data/midi/windows.py), or
+    rows of an array (cast on the device)."""
     return x.take(index) if isinstance(x, Windows) else x[index].astype(np.float32, copy=False)
 
 
-def eval_batch_size(x, elements=2 ** 24):
-    """Examples per evaluation chunk: at most 4,096 (all of the paper's test sets) and at most
-    ~16 M input elements (64 MB as float32; a 4,096-window MIDI chunk and its 15,600-wide
-    decoder output took ~1 GB)."""
+def eval_batch_size(x):
+    """Examples per evaluation chunk (EVAL_MAX_EXAMPLES, EVAL_MAX_ELEMENTS)."""
     per_example = int(np.prod(x.shape[1:])) or 1
-    return int(max(32, min(4096, elements // per_example)))
+    return int(max(32, min(EVAL_MAX_EXAMPLES, EVAL_MAX_ELEMENTS // per_example)))
 
 
-def evaluate(model, x, batch_size=None, comm=None, on_chunk=None):
+def evaluate(model, x, batch_size=None, par=None, on_chunk=None):
     """Per-example means of loss, reconstr and kl_penalty over x (device array), without backprop.
 
-    The original code evaluated the whole test set in one pass; chunks of `batch_size` (default:
-    ``eval_batch_size``) give the same per-example means while bounding memory for large test
-    sets.  comm (ChainerMN): each rank evaluates its rows of every chunk and the sums are added
-    over the ranks.  on_chunk(done, total), if given, is called after each chunk (progress).
+    The original code evaluated the whole test set in one pass; chunks of ``batch_size``
+    (default: ``eval_batch_size``) give the same per-example means in bounded memory.  Under MPI
+    each rank evaluates its rows of every chunk and the sums are added over the ranks.
+    on_chunk(done, total), if given, is called after each chunk (progress).
     """
+    par = par or parallel.Local()
     batch_size = batch_size or eval_batch_size(x)
     xp = model.xp
     sums = xp.zeros(2, dtype=np.float32)
@@ -66,59 +100,36 @@ def evaluate(model, x, batch_size=None, comm=None, on_chunk=None):
     with chainer.no_backprop_mode(), chainer.using_config("train", False), \
             chainer.using_config("type_check", False):
         for i in range(0, n, batch_size):
-            index = slice(i, min(i + batch_size, n))
-            if comm is not None:
-                index = mpi.rows(model, index)
-                if index.stop == index.start:  # fewer rows than ranks: only in the last chunk, so
-                    continue                   # the ranks' RNGs part only until the next _reseed
+            index = par.rows(model, slice(i, min(i + batch_size, n)))
+            if index.stop == index.start:  # fewer rows than ranks: only in the last chunk, so
+                continue                   # the ranks' RNGs part only until the next _reseed
             xb = _batch(x, index)
             model(xb)
-            w = np.float32(len(xb))
-            sums += xp.stack([model.reconstr.array, model.kl_penalty.array]) * w
+            sums += xp.stack([model.reconstr.array, model.kl_penalty.array]) * np.float32(len(xb))
             if on_chunk is not None:
                 on_chunk(min(i + batch_size, n), n)
-    sums = chainer.backend.CpuDevice().send(sums)
-    if comm is not None:
-        sums = mpi.sum_over_ranks(comm, sums)
-    reconstr, kl = (float(v) for v in sums / n)
+    reconstr, kl = (float(v) for v in par.sum(chainer.backend.CpuDevice().send(sums)) / n)
     return {"loss": reconstr + float(model.beta) * kl, "reconstr": reconstr, "kl_penalty": kl}
-
-
-def _save_snapshot(path, model, optimizer, history):
-    target = {}
-    ser = serializers.DictionarySerializer(target)
-    ser["model"].save(model)
-    ser["optimizer"].save(optimizer)
-    target["history"] = np.array(json.dumps(history))
-    with files.atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(f, **target)
-
-
-def _load_snapshot(path, model, optimizer):
-    with np.load(path) as npz:
-        serializers.NpzDeserializer(npz, path="model/").load(model)
-        serializers.NpzDeserializer(npz, path="optimizer/").load(optimizer)
-        return json.loads(str(npz["history"]))
 
 
 def make_optimizer(model, alpha, weight_decay):
     """Adam(alpha) with L2 weight decay (weight_decay * param added to the gradient, as Chainer's
-    WeightDecay hook does), set up on model.  The update is chainer_vae.train.optim's fused one: the
-    same operations as Chainer's Adam + WeightDecay hook, bit for bit, in fewer memory passes.
-    On a CPU the model's MLPs and loss terms switch to chainer_vae.train.fused's forms of the same maths."""
+    WeightDecay hook does), set up on model: train/optim.py's update, the same operations as
+    Chainer's Adam + WeightDecay hook, bit for bit, in fewer memory passes."""
     optimizer = optim.Adam(alpha=alpha, l2_rate=weight_decay or 0.0)
-    optimizer.setup(fused.use_for_cpu(model))
+    optimizer.setup(model)
     return optimizer
 
 
-def train_epoch(model, optimizer, x_train, batch_size, progress=None, n_examples=0, comm=None):
+def train_epoch(model, optimizer, x_train, batch_size, progress=None, n_examples=0, par=None, forward=None):
     """One epoch over a fresh permutation of x_train (a device array or Windows); the last
     partial batch is dropped.  n_examples > 0: only the first n_examples of the permutation (a
-    sample without replacement).  Returns the sums over batches of (loss, reconstr, kl_penalty)
-    as device scalars: nothing is read back to the host inside the loop.  progress(i) is called
-    after batch i.  comm (ChainerMN): this rank trains on its rows of each batch, and the sums
-    are of its own batch means."""
+    sample without replacement).  forward(x) computes the loss (default: the model itself; the
+    loop passes ``fused.for_training``'s choice).  Returns the sums over batches of (loss,
+    reconstr, kl_penalty) as device scalars: nothing is read back to the host inside the loop.
+    progress(i) is called after batch i.  Under MPI this rank trains on its rows of each batch,
+    and the sums are of its own batch means."""
+    par, forward = par or parallel.Local(), forward or model
     xp = model.xp
     perm = xp.random.permutation(len(x_train))
     if n_examples:
@@ -127,9 +138,8 @@ def train_epoch(model, optimizer, x_train, batch_size, progress=None, n_examples
     sums = [xp.zeros((), dtype=np.float32) for _ in TERMS]
     with chainer.using_config("type_check", False):
         for i in range(n_batches):
-            index = perm[i * batch_size:(i + 1) * batch_size]
-            x = _batch(x_train, index if comm is None else mpi.rows(model, index))
-            loss = model(x)
+            x = _batch(x_train, par.rows(model, perm[i * batch_size:(i + 1) * batch_size]))
+            loss = forward(x)
             model.cleargrads()
             loss.backward()
             optimizer.update()
@@ -139,6 +149,14 @@ def train_epoch(model, optimizer, x_train, batch_size, progress=None, n_examples
             if progress is not None:
                 progress(i + 1)
     return sums
+
+
+def step_forward(model, train_x, batch_size, use_fused=True, say=print):
+    """The loss function of the training steps: train/fused.py's form of the model when it applies
+    and proves equal to the model on the first batch of train_x (host data), else the model."""
+    if not use_fused:
+        return model
+    return fused.for_training(model, _batch(train_x, np.arange(min(batch_size, len(train_x)))), say=say)
 
 
 def test_sample(x, n, seed):
@@ -190,104 +208,127 @@ def _check_finite(row, run_dir):
                                               run_dir, row["epoch"] - 1))
 
 
-def train(model, train_x, test_x, *, run_dir, epochs, device, batch_size=32, lr=1e-3,
-          weight_decay=5e-4, beta=1.0, anneal_epochs=0, seed=0, progress=True, resume=True,
-          examples_per_epoch=0, test_examples=0, on_epoch=None, comm=None):
-    """Train ``model`` (a VAELoss) with Adam + WeightDecay; return the per-epoch history.
+def _save_snapshot(path, model, optimizer, history):
+    target = {}
+    ser = serializers.DictionarySerializer(target)
+    ser["model"].save(model)
+    ser["optimizer"].save(optimizer)
+    target["history"] = np.array(json.dumps(history))
+    with files.atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, **target)
 
-    train_x, test_x: host arrays (float32 in [0, 1], or uint8 0/1) or Windows (MIDI windows cut
-    per batch from packed songs), sent to `device` once.  examples_per_epoch > 0: each epoch
-    trains on that many examples drawn without replacement (reproducible from the seed).
-    test_examples > 0: each epoch's test loss is of a fixed, seeded sample of that many test
-    examples (``test_sample``), and the whole test set is evaluated once after the last epoch,
-    into the last row's ``test_all``.
-    lr: a constant alpha, a schedule text ('1e-3:30,1e-5') or a parsed schedule.
-    Each epoch draws a fresh permutation and drops the last partial batch (as the original);
-    the train loss of an epoch is the mean of its batch losses, the test loss is one pass over
-    the test set. After every epoch the history goes to ``run_dir/history.json`` and a snapshot
-    (model, optimizer, history) to ``run_dir/snapshot.npz``, so a run killed at any moment
-    resumes from its last completed epoch and ends with the history of an uninterrupted run.
-    on_epoch(epoch, model), if given, is called after each epoch's snapshot (e.g. to keep codes).
 
-    comm: a ChainerMN communicator (chainer_vae/mpi.py): every rank calls train() with
-    the same arguments and trains on its rows of each batch, gradients are averaged over the
-    ranks; the history is the one-process run's to float rounding.  Only rank 0 writes run_dir
-    and prints; every rank reads the snapshot to resume (run_dir on a shared filesystem).
-    """
-    schedule = lr if isinstance(lr, list) else parse_lr_schedule(lr)
-    root = mpi.is_root(comm)
-    if comm is not None and batch_size % comm.size:
-        raise ConfigError("batch size %d is not divisible by the %d MPI processes" % (batch_size, comm.size))
-    if root:
-        os.makedirs(run_dir, exist_ok=True)
-    snapshot = os.path.join(run_dir, "snapshot.npz")
-    bar = Progress(progress) if root else Progress(False, stream=open(os.devnull, "w"))
+def _load_snapshot(path, model, optimizer):
+    with np.load(path) as npz:
+        serializers.NpzDeserializer(npz, path="model/").load(model)
+        serializers.NpzDeserializer(npz, path="optimizer/").load(optimizer)
+        return json.loads(str(npz["history"]))
 
-    device.use()
-    model.to_device(device)
-    optimizer = make_optimizer(model, lr_at(schedule, 1), weight_decay)
-    if comm is not None:
-        mpi.attach(model, comm)
-        optimizer = mpi.multi_node_optimizer(optimizer, comm)
 
-    for name in os.listdir(run_dir) if root else ():  # what a killed run was writing: never read
-        if name.startswith(".") and ".tmp" in name:
-            os.remove(os.path.join(run_dir, name))
-    history = []
-    if resume and mpi.bcast(comm, os.path.exists(snapshot)):
-        history = _load_snapshot(snapshot, model, optimizer)
-        bar.line("resuming %s at epoch %d" % (run_dir, len(history) + 1))
-    if comm is not None:
-        mpi.start(optimizer, comm)
-    xp = device.xp
-    epoch_test_x = test_sample(test_x, test_examples, seed)
-    x_train, x_test = _send(device, train_x), _send(device, epoch_test_x)
-    n_batches = min(len(train_x), examples_per_epoch or len(train_x)) // batch_size
-    if n_batches == 0:
-        raise DataError("batch size %d exceeds the %d training examples" % (batch_size, len(train_x)))
-    progress_bar = EpochBar(bar, epochs, n_batches, batch_size, len(epoch_test_x))
+class _Run:
+    """The state of one call of ``train``: what each epoch needs, set up once."""
 
-    for epoch in range(len(history) + 1, epochs + 1):
-        _reseed(xp, seed, epoch)
-        optimizer.alpha = lr_at(schedule, epoch)
-        model.beta = beta_at(epoch, beta, anneal_epochs)
+    def __init__(self, model, train_x, test_x, s):
+        self.model, self.s, self.par = model, s, s.parallel
+        self.snapshot = os.path.join(s.run_dir, "snapshot.npz")
+        self.bar = Progress(s.progress) if self.par.is_root else Progress(False, stream=open(os.devnull, "w"))
+        self.beta = model.beta  # the KL weight after the warm-up (anneal_epochs)
+        s.device.use()
+        model.to_device(s.device)
+        self.optimizer = make_optimizer(model, lr_at(s.lr, 1), s.weight_decay)
+        self.history = self._resume()
+        self.n_test = len(test_x)
+        self.epoch_test_x = test_sample(test_x, s.test_examples, s.seed)
+        self.x_train, self.x_test = _send(s.device, train_x), _send(s.device, self.epoch_test_x)
+        self.n_batches = min(len(train_x), s.examples_per_epoch or len(train_x)) // s.batch_size
+        if self.n_batches == 0:
+            raise DataError("batch size %d exceeds the %d training examples" % (s.batch_size, len(train_x)))
+        self.forward = self._forward(train_x)
+        self.par.attach(model)
+        self.optimizer = self.par.optimizer(self.optimizer)
+        self.par.start(self.optimizer)
+        self.epoch_bar = EpochBar(self.bar, s.epochs, self.n_batches, s.batch_size, len(self.epoch_test_x))
+
+    def _resume(self):
+        if self.par.is_root:
+            os.makedirs(self.s.run_dir, exist_ok=True)
+            for name in os.listdir(self.s.run_dir):  # what a killed run was writing: never read
+                if name.startswith(".") and ".tmp" in name:
+                    os.remove(os.path.join(self.s.run_dir, name))
+        if self.s.resume and self.par.bcast(os.path.exists(self.snapshot)):
+            history = _load_snapshot(self.snapshot, self.model, self.optimizer)
+            self.bar.line("resuming %s at epoch %d" % (self.s.run_dir, len(history) + 1))
+            return history
+        return []
+
+    def _forward(self, train_x):
+        return step_forward(self.model, train_x, self.s.batch_size, self.s.fused, say=self.bar.line)
+
+    def epoch(self, epoch):
+        """Train and evaluate one epoch; its history row."""
+        s, model = self.s, self.model
+        _reseed(model.xp, s.seed, epoch)
+        self.optimizer.alpha = lr_at(s.lr, epoch)
+        model.beta = beta_at(epoch, self.beta, s.anneal_epochs)
         started = time.perf_counter()
-        progress_bar.start(epoch)
-        shard = {} if comm is None else {"comm": comm}  # (as called before MPI: tests wrap these)
-        sums = train_epoch(model, optimizer, x_train, batch_size, n_examples=examples_per_epoch,
-                           progress=progress_bar.train, **shard)
-        means = [float(s) / n_batches for s in sums]
-        if comm is not None:  # each rank's mean of its batch means -> the global batches' mean
-            means = mpi.mean_over_ranks(comm, means)
-        row = {"epoch": epoch, "alpha": optimizer.alpha, "beta": model.beta,
-               "train": {k: float(m) for k, m in zip(TERMS, means)}}
-        row["test"] = evaluate(model, x_test, on_chunk=progress_bar.test, **shard)
-        if len(epoch_test_x) < len(test_x):
-            row["test_examples"] = len(epoch_test_x)
+        self.epoch_bar.start(epoch)
+        sums = train_epoch(model, self.optimizer, self.x_train, s.batch_size, progress=self.epoch_bar.train,
+                           n_examples=s.examples_per_epoch, par=self.par, forward=self.forward)
+        # each rank's mean of its batch means -> the global batches' mean (MPI)
+        means = self.par.mean([float(v) / self.n_batches for v in sums])
+        row = {"epoch": epoch, "alpha": self.optimizer.alpha, "beta": model.beta,
+               "train": {k: float(m) for k, m in zip(TERMS, means)},
+               "test": evaluate(model, self.x_test, par=self.par, on_chunk=self.epoch_bar.test)}
+        if len(self.epoch_test_x) < self.n_test:
+            row["test_examples"] = len(self.epoch_test_x)
         row["seconds"] = time.perf_counter() - started
-        _check_finite(row, run_dir)  # the same row on every rank: all stop together
-        history.append(row)
-        # On disk first, then said: an epoch line means that epoch survives a kill -9.
-        if root:
-            _save_snapshot(snapshot, model, optimizer, history)
-            files.write_json(os.path.join(run_dir, "history.json"), history)
+        _check_finite(row, s.run_dir)  # the same row on every rank: all stop together
+        return row
+
+    def save(self, on_epoch=None):
+        """On disk first, then said: an epoch line means that epoch survives a kill -9."""
+        if self.par.is_root:
+            _save_snapshot(self.snapshot, self.model, self.optimizer, self.history)
+            files.write_json(os.path.join(self.s.run_dir, "history.json"), self.history)
             if on_epoch is not None:
-                on_epoch(epoch, model)
-        left = (epochs - epoch) * float(np.median([r["seconds"] for r in history]))
-        bar.line("epoch %3d/%d  train %.2f (KL %.2f)  test %.2f (KL %.2f)  %.1fs%s" % (
-            epoch, epochs, row["train"]["loss"], row["train"]["kl_penalty"],
+                on_epoch(self.history[-1]["epoch"], self.model)
+
+    def say(self, row):
+        left = (self.s.epochs - row["epoch"]) * float(np.median([r["seconds"] for r in self.history]))
+        self.bar.line("epoch %3d/%d  train %.2f (KL %.2f)  test %.2f (KL %.2f)  %.1fs%s" % (
+            row["epoch"], self.s.epochs, row["train"]["loss"], row["train"]["kl_penalty"],
             row["test"]["loss"], row["test"]["kl_penalty"], row["seconds"],
             "  run eta %s" % duration(left) if left else ""))
-    if len(epoch_test_x) < len(test_x) and "test_all" not in history[-1]:
-        bar.line("evaluating all %d test examples (each epoch saw a sample of %d)" % (len(test_x), len(epoch_test_x)))
-        history[-1]["test_all"] = evaluate(model, _send(device, test_x), on_chunk=progress_bar.test, **(
-            {} if comm is None else {"comm": comm}))
-        if root:
-            _save_snapshot(snapshot, model, optimizer, history)
-            files.write_json(os.path.join(run_dir, "history.json"), history)
-    if comm is not None:
-        mpi.detach(model)
-    return history
+
+    def evaluate_all(self, test_x):
+        """After the last epoch of a sampled run: the whole test set once, into ``test_all``."""
+        self.bar.line("evaluating all %d test examples (each epoch saw a sample of %d)"
+                      % (self.n_test, len(self.epoch_test_x)))
+        self.history[-1]["test_all"] = evaluate(self.model, _send(self.s.device, test_x), par=self.par,
+                                                on_chunk=self.epoch_bar.test)
+        self.save()
+
+
+def train(model, train_x, test_x, settings, on_epoch=None):
+    """Train ``model`` (a VAELoss) as ``settings`` say; return the per-epoch history.
+
+    train_x, test_x: host arrays (float32 in [0, 1], or uint8 0/1) or Windows (MIDI windows cut
+    per batch from packed songs), sent to the device once.  on_epoch(epoch, model), if given, is
+    called after each epoch's snapshot (e.g. to keep codes).  Under MPI
+    (``settings.parallel``) every rank calls train() with the same arguments and trains on its
+    rows of each batch; gradients are averaged over the ranks, the history is the one-process
+    run's to float rounding; only rank 0 writes run_dir and prints.
+    """
+    run = _Run(model, train_x, test_x, settings)
+    for epoch in range(len(run.history) + 1, settings.epochs + 1):
+        run.history.append(run.epoch(epoch))
+        run.save(on_epoch)
+        run.say(run.history[-1])
+    if len(run.epoch_test_x) < run.n_test and "test_all" not in run.history[-1]:
+        run.evaluate_all(test_x)
+    run.par.detach(model)
+    return run.history
 
 
 def save_model(path, model):

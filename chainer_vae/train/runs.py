@@ -1,6 +1,6 @@
 """Train a model once and reuse it: runs live in ``<out>/runs/<name>-<hash>/``.
 
-The hash covers what is trained -- the config's loop fields and the fingerprint of the data
+The hash covers what is trained -- the config's settings and the fingerprint of the data
 actually used -- so changed data or settings get a new run, never a stale model.  A finished run
 holds model.npz, history.json and run.json; an unfinished one holds snapshot.npz (written after
 every epoch) that the next call resumes from.  Reuse is announced; ``--retrain`` starts over.
@@ -15,8 +15,7 @@ import time
 import chainer
 import numpy as np
 
-from chainer_vae.parallel import mpi
-from chainer_vae import files
+from chainer_vae import files, parallel
 from chainer_vae.train import loop
 from chainer_vae.data import fingerprint
 from chainer_vae.device import resolve_device
@@ -55,28 +54,37 @@ def _say(text):
     print(text, file=sys.stderr, flush=True)
 
 
+def settings(config, run_dir):
+    """The training loop's settings for ``config`` (every one of them comes from the config)."""
+    return loop.Settings(
+        run_dir=run_dir, epochs=config.epochs, device=resolve_device(config.device),
+        batch_size=config.batch_size, lr=tuple(config.schedule()), weight_decay=config.weight_decay,
+        anneal_epochs=config.anneal_epochs, seed=config.seed, examples_per_epoch=config.examples_per_epoch(),
+        test_examples=config.test_examples(), fused=config.fused, progress=config.progress,
+        resume=config.resume, parallel=parallel.current())
+
+
 def fit(config, name, train_x, test_x, data_description, on_epoch=None):
     """The finished run of ``config`` on this data if there is one (announced), else train it
-    (resuming an interrupted run).  Every loop setting comes from ``config``.
-    on_epoch(epoch, model, run_dir), if given, is called after each epoch's snapshot (on rank 0 only).
+    (resuming an interrupted run).  on_epoch(epoch, model, run_dir), if given, is called after
+    each epoch's snapshot (on rank 0 only).
 
-    With ``--communicator`` every rank calls this: rank 0 decides (reuse, retrain) and writes the
-    run folder, and the others follow its decisions and read it."""
+    Under MPI every rank calls this: rank 0 decides (reuse, retrain) and writes the run folder,
+    and the others follow its decisions and read it."""
     data_fp = fingerprint(train_x, test_x)
     run_id = config.run_id(name, data_fp)
     run_dir = os.path.join(config.out, "runs", run_id)
     model_path, info_path = (os.path.join(run_dir, f) for f in ("model.npz", "run.json"))
-    device = resolve_device(config.device)
+    s = settings(config, run_dir)
+    par = s.parallel
     model = build_model(config)
-    comm = mpi.init(config.communicator) if config.communicator else None
-    root = mpi.is_root(comm)
-    if root and config.retrain and os.path.isdir(run_dir):
-        _say("--retrain: discarding %s and loop again" % run_dir)
+    if par.is_root and config.retrain and os.path.isdir(run_dir):
+        _say("--retrain: discarding %s and training again" % run_dir)
         shutil.rmtree(run_dir)
-    if mpi.bcast(comm, os.path.exists(model_path) and os.path.exists(info_path)):
+    if par.bcast(os.path.exists(model_path) and os.path.exists(info_path)):
         loop.load_model(model_path, model)
-        model.to_device(device)
-        device.use()
+        model.to_device(s.device)
+        s.device.use()
         info = files.read_json(info_path)
         history = files.read_json(os.path.join(run_dir, "history.json"))
         _say("reusing the finished run %s (%d epochs on data %s); --retrain trains it again"
@@ -84,36 +92,29 @@ def fit(config, name, train_x, test_x, data_description, on_epoch=None):
         return Run(model, history, run_dir, info)
 
     started = time.perf_counter()
-    history = loop.train(
-        model, train_x, test_x, run_dir=run_dir, device=device, epochs=config.epochs,
-        batch_size=config.batch_size, lr=config.schedule(), weight_decay=config.weight_decay,
-        beta=config.beta, anneal_epochs=config.anneal_epochs, seed=config.seed,
-        progress=config.progress, resume=config.resume, examples_per_epoch=config.examples_per_epoch(),
-        test_examples=config.test_examples(),
-        on_epoch=None if on_epoch is None else lambda epoch, m: on_epoch(epoch, m, run_dir),
-        comm=comm)
-    if root:
-        loop.save_model(model_path, model)
+    history = loop.train(model, train_x, test_x, s,
+                         on_epoch=None if on_epoch is None else lambda epoch, m: on_epoch(epoch, m, run_dir))
     info = {
         # Portable: no folder of this machine (the run folder is relative to --out).
         "run_id": run_id, "config": config.identity(),
         "data": data_description, "data_fingerprint": data_fp,
         "n_train": int(len(train_x)), "n_test": int(len(test_x)),
-        "device": str(device), "machine": machine(),
+        "device": str(s.device), "machine": machine(),
         "versions": {"python": platform.python_version(), "chainer": chainer.__version__,
                      "numpy": np.__version__},
         # Wall time of this call; a resumed run counts only the part after the resume.
         "train_seconds": time.perf_counter() - started,
         "seconds_per_epoch": [row["seconds"] for row in history],
     }
-    if comm is not None:  # where the epoch times were measured
-        info["mpi"] = {"communicator": config.communicator, "processes": comm.size}
-    if root:
+    if par.size > 1:  # where the epoch times were measured
+        info["mpi"] = {"communicator": config.communicator, "processes": par.size}
+    if par.is_root:
+        loop.save_model(model_path, model)
         files.write_json(info_path, info)
         snapshot = os.path.join(run_dir, "snapshot.npz")
         if os.path.exists(snapshot):
             os.remove(snapshot)  # the finished model supersedes it (the MIDI one is ~280 MB)
-    mpi.barrier(comm)  # returns on every rank once the run is on disk
+    par.barrier()  # returns on every rank once the run is on disk
     return Run(model, history, run_dir, info)
 
 

@@ -31,7 +31,6 @@ import errno
 import hashlib
 import json
 import os
-import time
 
 import numpy as np
 

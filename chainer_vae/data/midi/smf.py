@@ -113,137 +113,69 @@ def scan(data, path):
     """MIDI bytes -> (notes, tempos, out_of_range, percussion, ticks_per_quarter).
 
     notes: (pitch, on_tick, off_tick), all tracks merged; tempos: (tick, bpm).  One pass over the
-    bytes with no per-event objects, so the work is linear in the file's size.  It reads exactly
-    what music21's ``MidiFile.readstr`` reads (music21 10.5), defect for defect: running status
-    (0x90 before any status byte), sysex/meta lengths past a track's end, events music21 drops
-    (unknown status bytes, data bytes > 127, runaway lengths) and the defects on which it gives
-    up on the whole file -- tests/test_midi_fuzz.py compares the two on hundreds of damaged
-    files.  Where music21 slices the rest of the track once per event (quadratic: a 1 MB track
-    took over 10 s), this walks an index.  Differences: division 0 and bad SMPTE headers are
-    DataErrors here (music21 divides by zero or misreads SMPTE), and a SET_TEMPO longer than its
-    standard 3 bytes is ignored (its value overflowed a float).
+    bytes (``_walk_track``, with no per-event objects beyond a tuple), so the work is linear in
+    the file's size.  It reads exactly what music21's ``MidiFile.readstr`` reads (music21 10.5),
+    defect for defect: running status (0x90 before any status byte), sysex/meta lengths past a
+    track's end, events music21 drops (unknown status bytes, data bytes > 127, runaway lengths)
+    and the defects on which it gives up on the whole file -- tests/test_midi_fuzz.py compares the
+    two on hundreds of damaged files.  Where music21 slices the rest of the track once per event
+    (quadratic: a 1 MB track took over 10 s), this walks an index.  Differences: division 0 and
+    bad SMPTE headers are DataErrors here (music21 divides by zero or misreads SMPTE), and a
+    SET_TEMPO longer than its standard 3 bytes is ignored (its value overflowed a float).
     """
     n_tracks, ticks_per_quarter = _read_header(data, path)
-    n = len(data)
-    notes, tempos = [], []
-    out_of_range = percussion = 0
-    max_notes, max_tempos, top = MAX_NOTES, MAX_TEMPO_CHANGES, LOWEST_PITCH + N_PITCHES
-    pos, overrun = 14, None
-    for k in range(1, n_tracks + 1):
-        if data[pos:pos + 4] != b"MTrk":
-            if pos >= n:
-                why = (f"track {overrun[0]}'s length field ({overrun[1]:,} bytes) runs past the end of "
-                       f"the file" if overrun else f"the file ends at byte {n:,}")
-                raise DataError(f"{path}: corrupt MIDI data: the header promises {n_tracks:,} tracks, "
-                                f"found {k - 1:,} ({why})")
-            raise DataError(f"{path}: corrupt MIDI data: track {k:,} of {n_tracks:,}: expected an MTrk "
-                            f"chunk at byte {pos:,}, found {data[pos:pos + 4]!r}")
-        if pos + 8 > n:
-            raise DataError(f"{path}: corrupt MIDI data: track {k:,}'s chunk header is cut short at the "
-                            f"end of the file")
-        length = int.from_bytes(data[pos + 4:pos + 8], "big")
-        q0, pos = pos + 8, pos + 8 + length
-        end = min(pos, n)
-        if pos > n and overrun is None:
-            overrun = (k, length)
-        # pairing is per track and channel; the matrix merges them
-        tick, status = 0, None  # status: running status, as music21's lastStatusByte
-        open_start, depth = {}, {}  # (channel << 7 | pitch) -> start tick / note-ons not yet off
-        p = q0
+    notes, tempos, counts = [], [], {"note events": 0, "time signatures": 0}
+    dropped = {"out_of_range": 0, "percussion": 0}
+    for k, (q0, end) in enumerate(_track_bounds(data, path, n_tracks), start=1):
         try:
-            while p < end:
-                dt = data[p]
-                if dt < 0x80:
-                    q = p + 1
-                elif p + 1 < end and data[p + 1] < 0x80:  # two bytes: common, inlined
-                    dt, q = (dt & 0x7F) << 7 | data[p + 1], p + 2
-                else:
-                    try:
-                        dt, q = _vln(data, p, end)
-                    except _Skip:  # outside music21's per-event guard: it gives up
-                        raise _Corrupt(f"a delta time longer than 999 bytes at byte {p:,}") from None
-                left = end - q
-                if left < 2:  # music21 reads a null event and stops the track
-                    tick += dt
-                    break
-                b0 = data[q]
-                if b0 < 0x80:  # running status: the data bytes start right here
-                    s, p1, size = (0x90 if status is None else status), q, left + 1
-                else:
-                    s, p1, size = b0, q + 1, left
-                hi = s & 0xF0
-                try:
-                    if hi == 0x90 or hi == 0x80:
-                        pitch, velocity = data[p1], (data[p1 + 1] if size > 2 else 0)
-                        t = tick + dt
-                        is_on = hi == 0x90 and velocity != 0
-                        channel = (s & 0x0F) + 1
-                        if channel == PERCUSSION_CHANNEL or not LOWEST_PITCH <= pitch < top:
-                            if is_on:
-                                if channel == PERCUSSION_CHANNEL:
-                                    percussion += 1
-                                else:
-                                    out_of_range += 1
-                        else:
-                            key = channel << 7 | pitch
-                            d = depth.get(key, 0)
-                            if is_on:
-                                if d:  # re-struck while sounding: the sounding note ends here
-                                    notes.append((pitch, open_start[key], t))
-                                open_start[key] = t
-                                depth[key] = d + 1
-                            elif d == 1:
-                                notes.append((pitch, open_start.pop(key), t))
-                                del depth[key]
-                            elif d:
-                                depth[key] = d - 1
-                            if len(notes) > max_notes:
-                                raise DataError(f"{path}: more than {max_notes:,} notes (the reader's "
-                                                f"cap, see chainer_vae.data.midi.smf.MAX_NOTES)")
-                        nxt = p1 + 2
-                    elif hi == 0xC0 or hi == 0xD0:  # program change, channel pressure
-                        if data[p1] > 127:  # music21 drops the event (as for _Skip below)
-                            p = q
-                            continue
-                        nxt = p1 + 1
-                    elif hi != 0xF0:  # poly pressure, controller, pitch bend
-                        if hi == 0xB0 and size <= 2 and data[p1] in (0x7A, 0x7E):
-                            raise _Corrupt(f"a channel mode message cut short at byte {q:,}")
-                        nxt = p1 + 2
-                    elif s == 0xF0 or s == 0xF7:  # sysex: length, data
-                        n_data, r = _vln(data, p1, end)
-                        nxt = r + n_data
-                    elif s == 0xFF:  # meta: type, length, data
-                        n_data, r = _vln(data, p1 + 1, end)
-                        nxt = r + n_data
-                        if data[p1] == 0x51 and 0 < min(nxt, end) - r <= 3:  # SET_TEMPO with data
-                            mpq = int.from_bytes(data[r:min(nxt, end)], "big")
-                            tempos.append((tick + dt, 60e6 / max(mpq, 1)))
-                            if len(tempos) > max_tempos:
-                                raise DataError(f"{path}: more than {max_tempos:,} tempo changes (the "
-                                                f"reader's cap, see chainer_vae.data.midi.smf.MAX_TEMPO_CHANGES)")
-                    else:  # 0xF1..0xFE other than 0xF7/0xFF: music21 knows no such event
-                        p = q
-                        continue
-                except _Skip:  # music21 drops the event and reads on from its status byte
-                    p = q
-                    continue
-                tick += dt
-                if b0 >= 0x80 and b0 != 0xFF:
-                    status = b0
-                p = nxt if nxt < end else end
+            events, _, end_tick = _walk_track(data, path, q0, end, tempos, counts)
         except _Corrupt as e:
             raise DataError(f"{path}: corrupt MIDI data: track {k:,}: {e}") from None
-        notes.extend((key & 0x7F, start, tick) for key, start in open_start.items())
-        if len(notes) > max_notes:
-            raise DataError(f"{path}: more than {max_notes:,} notes (the reader's cap, see "
-                            f"chainer_vae.data.midi.smf.MAX_NOTES)")
-    return notes, tempos, out_of_range, percussion, ticks_per_quarter
+        _pair_notes(events, end_tick, notes, dropped, path)
+    return notes, tempos, dropped["out_of_range"], dropped["percussion"], ticks_per_quarter
 
 
-# Event kinds of ``scan_events``.
+def _pair_notes(events, end_tick, notes, dropped, path):
+    """One track's note events -> notes (pitch, on, off) appended to ``notes``; pairing is per
+    track and channel (the matrix merges them).  A note-on of a sounding pitch ends the sounding
+    note there; the pitch sounds until as many note-offs as note-ons arrived; notes still open at
+    the end of the track end there (music21's pairing, midi/notestate.py's rules)."""
+    top = LOWEST_PITCH + N_PITCHES
+    open_start, depth = {}, {}  # (channel << 7 | pitch) -> start tick / note-ons not yet off
+    for t, kind, pitch, channel in events:
+        if kind == TIME_SIGNATURE:
+            continue
+        if channel == PERCUSSION_CHANNEL or not LOWEST_PITCH <= pitch < top:
+            if kind == NOTE_ON:
+                dropped["percussion" if channel == PERCUSSION_CHANNEL else "out_of_range"] += 1
+            continue
+        key = channel << 7 | pitch
+        d = depth.get(key, 0)
+        if kind == NOTE_ON:
+            if d:  # re-struck while sounding: the sounding note ends here
+                notes.append((pitch, open_start[key], t))
+            open_start[key] = t
+            depth[key] = d + 1
+        elif d == 1:
+            notes.append((pitch, open_start.pop(key), t))
+            del depth[key]
+        elif d:
+            depth[key] = d - 1
+        if len(notes) > MAX_NOTES:
+            _too_many_notes(path)
+    notes.extend((key & 0x7F, start, end_tick) for key, start in open_start.items())
+    if len(notes) > MAX_NOTES:
+        _too_many_notes(path)
+
+
+def _too_many_notes(path):
+    raise DataError(f"{path}: more than {MAX_NOTES:,} notes (the reader's cap, see "
+                    f"chainer_vae.data.midi.smf.MAX_NOTES)")
+
+
+# Event kinds of ``_walk_track`` and ``scan_events``.
 NOTE_ON, NOTE_OFF, TIME_SIGNATURE = 0, 1, 2
-# Caps of ``scan_events``: every note is two events; a real file has a handful of time signatures
+# Caps of the event walk: every note is two events; a real file has a handful of time signatures
 MAX_NOTE_EVENTS = 2 * MAX_NOTES
 MAX_TIME_SIGNATURES = 100_000
 
@@ -283,16 +215,17 @@ def scan_events(data, path):
 
     For readers that replay events in order, as the authors' ``midi_manipulation.py`` did
     (chainer_vae.data.midi.authors).  It walks the bytes by ``scan``'s rules (music21's reader,
-    defect for defect: running status, dropped events, the defects that end a file) and raises
-    the DataErrors ``scan`` raises, in the same order (tests/test_midi_authors.py compares the
-    two on the fuzz test's damaged files); ``scan`` itself is unchanged.
+    defect for defect: running status, dropped events, the defects that end a file): ``scan``
+    pairs the very events this walk gives (tests/test_midi_authors.py compares the two readings
+    on the fuzz test's damaged files).
     """
     n_tracks, _ = _read_header(data, path)
     division = int.from_bytes(data[12:14], "big")
     tracks, tempos, counts = [], [], {"note events": 0, "time signatures": 0}
     for k, (q0, end) in enumerate(_track_bounds(data, path, n_tracks), start=1):
         try:
-            tracks.append(_track_events(data, path, q0, end, tempos, counts))
+            events, last_tick, _ = _walk_track(data, path, q0, end, tempos, counts)
+            tracks.append((events, last_tick))
         except _Corrupt as e:
             raise DataError(f"{path}: corrupt MIDI data: track {k:,}: {e}") from None
     return tracks, division, tempos
@@ -306,13 +239,18 @@ def _count(counts, what, cap, path, cap_name):
                         f"chainer_vae.data.midi.smf.{cap_name})")
 
 
-def _track_events(data, path, q0, end, tempos, counts):
-    """One track's bytes [q0, end) -> (events, end_tick) for ``scan_events``; tempos are
-    appended to ``tempos``.  The branches are ``scan``'s, event for event."""
+def _walk_track(data, path, q0, end, tempos, counts):
+    """One track's bytes [q0, end) -> (events, last_tick, end_tick): its note and time-signature
+    events as ``scan_events`` gives them, the tick of its last event (None for none), and the
+    tick where music21's reading stops (after the delta of a final null event: open notes end
+    there).  Tempos are appended to ``tempos``; counts holds the capped kinds' counts."""
     events, tick, status, last_tick, p = [], 0, None, None, q0
     while p < end:
-        if data[p] < 0x80:
-            dt, q = data[p], p + 1
+        dt = data[p]
+        if dt < 0x80:
+            q = p + 1
+        elif p + 1 < end and data[p + 1] < 0x80:  # two bytes: common, inlined
+            dt, q = (dt & 0x7F) << 7 | data[p + 1], p + 2
         else:
             try:
                 dt, q = _vln(data, p, end)
@@ -320,6 +258,7 @@ def _track_events(data, path, q0, end, tempos, counts):
                 raise _Corrupt(f"a delta time longer than 999 bytes at byte {p:,}") from None
         left = end - q
         if left < 2:  # music21 reads a null event and stops the track
+            tick += dt
             break
         b0 = data[q]
         if b0 < 0x80:  # running status: the data bytes start right here
@@ -367,4 +306,4 @@ def _track_events(data, path, q0, end, tempos, counts):
         if b0 >= 0x80 and b0 != 0xFF:
             status = b0
         p = nxt if nxt < end else end
-    return events, last_tick
+    return events, last_tick, tick

@@ -1,10 +1,12 @@
-"""chainer_vae.train.fused computes the same maths as the plain Chainer model it is swapped into."""
+"""chainer_vae.train.fused: the same maths as the plain Chainer model, used only where it proves it
+on the first batch; an edited model trains as written."""
 import chainer
 import chainer.functions as F
 import numpy as np
 import pytest
 
-from chainer_vae.train import fused as speed, loop
+from chainer_vae.device import resolve_device
+from chainer_vae.train import fused, loop
 from chainer_vae.model import make_decoder, make_encoder
 from chainer_vae.model.mlp import MLPDecoder, MLPEncoder
 from chainer_vae.model.vae import VAELoss
@@ -20,20 +22,14 @@ def paper_model(data, n_latent):
     return VAELoss(make_encoder("mlp", data, n_latent), make_decoder("mlp", data, n_latent))
 
 
-def test_the_seam_switches_classes_on_cpu_only_and_keeps_snapshots(tmp_path, monkeypatch):
+def test_nothing_is_swapped_into_the_model():
     model = paper_model("mnist", 2)
     opt = loop.make_optimizer(model, 1e-3, 5e-4)
-    assert opt.target is model
-    assert type(model) is speed.FastVAELoss and type(model.encoder) is speed.FastMLPEncoder
-    assert type(model.decoder) is speed.FastMLPDecoder
-    chainer.serializers.save_npz(str(tmp_path / "m.npz"), model)
-    plain = paper_model("mnist", 2)
-    chainer.serializers.load_npz(str(tmp_path / "m.npz"), plain)  # the same parameter names
-    assert type(plain) is VAELoss
-
-    other = paper_model("mnist", 2)
-    monkeypatch.setattr(VAELoss, "xp", object())  # any array module but NumPy: nothing switches
-    assert type(speed.use_for_cpu(other)) is VAELoss and type(other.encoder) is MLPEncoder
+    assert opt.target is model and type(model) is VAELoss
+    assert type(model.encoder) is MLPEncoder and type(model.decoder) is MLPDecoder
+    x = np.random.RandomState(0).rand(8, 784).astype(np.float32)
+    chosen = fused.for_training(model, x)
+    assert isinstance(chosen, fused.FusedVAE) and type(model) is VAELoss  # a function beside it
 
 
 @pytest.mark.parametrize("soft", [False, True])
@@ -41,9 +37,9 @@ def test_bernoulli_nll_forward_bitwise_and_gradient(soft):
     rng = np.random.RandomState(2)
     x = rng.rand(16, 50).astype(np.float32) if soft else (rng.rand(16, 50) < 0.3).astype(np.float32)
     y = chainer.Variable((rng.randn(16, 50) * 5).astype(np.float32))
-    out = speed.bernoulli_nll(x, y)
+    out = fused.bernoulli_nll(x, y)
     ref = F.bernoulli_nll(x, y)
-    assert isinstance(out.creator, speed.BernoulliNLL)
+    assert isinstance(out.creator, fused.BernoulliNLL)
     assert out.array == ref.array                     # same expressions, same order: bit for bit
     (out * 0.37).backward()
     g = y.grad.copy()
@@ -56,7 +52,7 @@ def test_gaussian_kl_forward_bitwise_and_gradient():
     rng = np.random.RandomState(3)
     mu = chainer.Variable(rng.randn(16, 20).astype(np.float32))
     ln_var = chainer.Variable(rng.randn(16, 20).astype(np.float32))
-    out = speed.gaussian_kl_divergence(mu, ln_var)
+    out = fused.gaussian_kl_divergence(mu, ln_var)
     ref = F.gaussian_kl_divergence(mu, ln_var)
     assert out.array == ref.array
     (out * 0.5).backward()
@@ -90,48 +86,48 @@ def test_fused_mlp_equals_chainer_links(activation, n_in, hidden, x_kind):
     z = chainer.Variable(rng.randn(6, n_in).astype(np.float32))
     g_mu, g_lv, g_out = (rng.randn(6, k).astype(np.float32) for k in (3, 3, 7))
 
-    def run():
+    def run(forward):
         enc.cleargrads()
         dec.cleargrads()
         z.cleargrad()
-        mu, ln_var = enc(x)
-        out = dec(z)
+        (mu, ln_var), out = forward()
         loss = F.sum(mu * g_mu) + F.sum(ln_var * g_lv) + F.sum(out * g_out)
         loss.backward()
         return ([mu.array.copy(), ln_var.array.copy(), out.array.copy(), z.grad.copy()]
                 + [p.grad.copy() for _, p in sorted(enc.namedparams())]
                 + [p.grad.copy() for _, p in sorted(dec.namedparams())])
 
-    ref = run()
-    enc.__class__, dec.__class__ = speed.FastMLPEncoder, speed.FastMLPDecoder
-    fused = run()
-    assert isinstance(enc(x)[0].creator, speed.FusedMLP)
-    for a, b in zip(fused, ref):
+    ref = run(lambda: (enc(x), dec(z)))
+    fast = run(lambda: (fused._fused_mlp(enc, x, (enc.mu, enc.ln_var)), fused._fused_mlp(dec, z, (dec.out,))[0]))
+    assert isinstance(fused._fused_mlp(enc, x, (enc.mu, enc.ln_var))[0].creator, fused.FusedMLP)
+    for a, b in zip(fast, ref):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
     if x_kind == "dense":  # the same NumPy expressions in the same order: bit for bit
-        for a, b in zip(fused, ref):
+        for a, b in zip(fast, ref):
             np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("data,shape,n_latent", [("mnist", (784,), 2), ("midi", (100, 156), 20)])
 def test_training_steps_match_plain_chainer(data, shape, n_latent):
-    """Three whole steps (loss, gradients, fused Adam update) of the paper's models as
-    loop.make_optimizer sets them up, against plain Chainer (the model files as written,
-    Adam + WeightDecay hook)."""
+    """Three whole steps (loss, gradients, fused Adam update) of the paper's models as the
+    training loop runs them (train/optim.py's Adam, train/fused.py's form), against plain Chainer
+    (the model files as written, Adam + WeightDecay hook)."""
     def run(ours):
         model = paper_model(data, n_latent)
+        x = binary_windows(8, shape, seed=4) if data == "midi" else np.random.RandomState(4).rand(8, 784).astype(np.float32)
+        forward = model
         if ours:
             opt = loop.make_optimizer(model, 1e-3, 5e-4)
-            assert type(model) is speed.FastVAELoss
+            forward = fused.for_training(model, x)
+            assert isinstance(forward, fused.FusedVAE)
         else:
             opt = chainer.optimizers.Adam(alpha=1e-3)
             opt.setup(model)
             opt.add_hook(chainer.optimizer_hooks.WeightDecay(5e-4))
-        x = binary_windows(8, shape, seed=4) if data == "midi" else np.random.RandomState(4).rand(8, 784).astype(np.float32)
         losses = []
         for step in range(3):
             np.random.seed(10 + step)
-            loss = model(x)
+            loss = forward(x)
             model.cleargrads()
             loss.backward()
             opt.update()
@@ -150,11 +146,51 @@ def test_training_steps_match_plain_chainer(data, shape, n_latent):
         assert diff.max() < 1e-3, name
 
 
-def test_fast_forms_refuse_double_backprop():
-    dec = speed.use_for_cpu(MLPDecoder(2, [4], 3, "tanh"))
-    assert type(dec) is speed.FastMLPDecoder
+def test_fused_nodes_refuse_double_backprop():
+    dec = MLPDecoder(2, [4], 3, "tanh")
     z = chainer.Variable(np.ones((2, 2), np.float32))
     with pytest.raises(NotImplementedError):
-        F.sum(dec(z)).backward(enable_double_backprop=True)
+        F.sum(fused._fused_mlp(dec, z, (dec.out,))[0]).backward(enable_double_backprop=True)
     with pytest.raises(NotImplementedError):
-        speed.bernoulli_nll(np.ones((2, 3), np.float32), dec(z)).backward(enable_double_backprop=True)
+        fused.bernoulli_nll(np.ones((2, 3), np.float32), dec(z)).backward(enable_double_backprop=True)
+
+
+def _one_epoch_loss(tmp_path, name, use_fused=True):
+    x = np.random.RandomState(1).rand(64, 784).astype(np.float32)
+    model = paper_model("mnist", 2)
+    history = loop.train(model, x, x[:32], loop.Settings(run_dir=str(tmp_path / name), epochs=1,
+                                                         device=resolve_device("@numpy"), progress=False,
+                                                         fused=use_fused))
+    return history[0]["train"]["loss"]
+
+
+def test_an_edit_to_the_model_changes_the_cpu_loss(tmp_path, monkeypatch, capsys):
+    """What you read is what runs: zero mu in MLPEncoder.forward and the loss follows the edit."""
+    before = _one_epoch_loss(tmp_path, "before")
+    plain = _one_epoch_loss(tmp_path, "plain", use_fused=False)
+    assert plain == pytest.approx(before, rel=1e-5)  # the fused form is the model's maths
+
+    original = MLPEncoder.forward
+
+    def zero_mu(self, x):
+        mu, ln_var = original(self, x)
+        return mu * 0, ln_var
+    monkeypatch.setattr(MLPEncoder, "forward", zero_mu)
+    capsys.readouterr()
+    edited = _one_epoch_loss(tmp_path, "edited")
+    edited_plain = _one_epoch_loss(tmp_path, "edited_plain", use_fused=False)
+    assert abs(edited - before) > 1.0 and edited == edited_plain  # the edit runs, on the plain path
+    assert "training runs the model as written" in capsys.readouterr().err
+
+
+def test_an_edit_to_the_objective_changes_the_cpu_loss(tmp_path, monkeypatch):
+    before = _one_epoch_loss(tmp_path, "before")
+    original = VAELoss.forward
+
+    def doubled(self, x):
+        return original(self, x) * 2
+    monkeypatch.setattr(VAELoss, "forward", doubled)
+    model = paper_model("mnist", 2)
+    x = np.random.RandomState(1).rand(8, 784).astype(np.float32)
+    assert not isinstance(fused.for_training(model, x, say=lambda line: None), fused.FusedVAE)
+    assert _one_epoch_loss(tmp_path, "edited") != before
