@@ -35,10 +35,12 @@ MACHINE_KEYS = ("device", "machine", "versions", "train_seconds", "seconds_per_e
 # Allowed |rerun - committed| for the same run (same settings, seed and data) on another machine:
 # abs + rel * |committed|, per kind of number.  Measured (REPRODUCE.md, "Verifying the results"):
 # the committed Fig. 4 run against reruns of it on this machine's CPU with OpenBLAS's own choice
-# of kernels (Prescott here), with its Haswell and SkylakeX kernels, and with NumPy's AVX-512
-# code paths switched off -- the ways another x86 CPU computes the same products.  The largest
-# difference in any epoch's loss was 0.025 nats (test loss, epoch 54; 0.011 at epoch 60), in a
-# KL 0.005; the issue's author saw at most 0.004 between an Intel and an AMD host.  Each
+# of kernels (its generic Prescott ones: OpenBLAS 0.3.23 does not know this Xeon), with its
+# Haswell kernels and NumPy's AVX-512 code paths off (an AVX2 CPU), and with its SkylakeX kernels
+# (bit for bit the committed run: the kernels it was trained with) -- the ways another x86 CPU
+# computes the same products.  The largest difference in any epoch's loss was 0.025 nats (test
+# loss, epoch 54, Prescott; 0.011 at epoch 60), in a KL 0.005; Haswell gave 0.0034, and the
+# issue's author saw at most 0.004 between an Intel and an AMD host.  Each
 # tolerance is about 4x the largest difference measured, and 3.5x below the difference between
 # seeds 0 and 1 at the last epoch (0.36 nats in the test loss, 0.07 in the train KL; up to 3.5 and
 # 0.5 in other epochs), so a changed model still fails.  Figs. 2 and 3 summarize the trained model
