@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 PYTHON ?= $(shell for p in python3.11 python3.12 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info[:2] not in ((3, 11), (3, 12)))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: setup fig2 fig3 fig4 fig5 music architectures figures report test gpu-check bench clean
+.PHONY: setup fig2 fig3 fig4 fig5 music architectures figures report verify verify-quick test gpu-check bench clean
 
 setup: $(VENV)/.installed
 
@@ -42,6 +42,13 @@ $(VENV)/.installed-mpi: $(VENV)/.installed requirements-mpi.txt
 report: setup
 	$(PY) tools/update_reproduce.py
 	$(PY) tools/make_report.py $(ARGS)
+
+# Rerun the committed figures into a scratch folder (never results/) and compare: one table, exit 1
+# outside a tolerance.  `make verify ARGS=--quick` (minutes), `make verify ARGS="fig4"`, `make verify` (all).
+verify: setup
+	$(PY) tools/verify.py $(ARGS)
+verify-quick: setup
+	$(PY) tools/verify.py --quick $(ARGS)
 
 test: setup $(VENV)/.installed-mpi
 	$(PY) -m pytest -q $(ARGS)

@@ -24,6 +24,26 @@ def cache_dir(kind):
     return os.path.join(os.path.expanduser("~"), ".cache", "chainer_vae", kind)
 
 
+def short_path(path):
+    """``path`` as a run's console lines show it: ``./x`` in the checkout, ``../x`` beside it,
+    ``~/x`` under the home folder, else as it is (long absolute paths never go into results)."""
+    path = os.path.abspath(os.fspath(path))
+    bases = ([(CHECKOUT, "."), (os.path.dirname(CHECKOUT), "..")] if CHECKOUT else []) + [
+        (os.path.expanduser("~"), "~")]
+    for base, prefix in bases:
+        if path == base:
+            return prefix
+        if path.startswith(base.rstrip(os.sep) + os.sep):
+            return prefix + path[len(base.rstrip(os.sep)):]
+    return path
+
+
+def say_source(line):
+    """A run's one line naming where its data came from (stderr, before training starts)."""
+    import sys
+    print(line, file=sys.stderr, flush=True)
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path beside ``path``; move it into place only if the block succeeds."""
@@ -57,9 +77,19 @@ def read_json(path):
         return json.load(f)
 
 
+# Metadata that matplotlib writes unless told not to, per format: the matplotlib version (PNG,
+# SVG, PDF) and the time of writing (PDF, SVG).  Without them equal figures are equal bytes, so
+# a rerun that draws the same numbers leaves a committed PNG unchanged.
+DETERMINISTIC_METADATA = {"png": {"Software": None}, "svg": {"Creator": None, "Date": None},
+                          "pdf": {"Creator": None, "Producer": None, "CreationDate": None}}
+
+
 def save_figure(fig, path, **kwargs):
+    fmt = os.path.splitext(path)[1].lstrip(".").lower() or "png"
+    if fmt in DETERMINISTIC_METADATA:
+        kwargs.setdefault("metadata", DETERMINISTIC_METADATA[fmt])
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=os.path.splitext(path)[1].lstrip(".") or "png", **kwargs)
+        fig.savefig(tmp, format=fmt, **kwargs)
 
 
 def move_aside(path):

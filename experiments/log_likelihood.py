@@ -18,7 +18,7 @@ import numpy as np
 
 from chainer_vae.figures import curves
 from chainer_vae.data import binarize
-from chainer_vae import files, report
+from chainer_vae import files
 from chainer_vae.evaluation import likelihood
 from chainer_vae.train import runs
 from chainer_vae.cli import flags as cfg
@@ -77,7 +77,6 @@ def main(argv=None):
         "machine": runs.machine(), "device": config.device,
         "last_epoch_test_loss": run.history[-1]["test"]["loss"], "scores": scores, **mnist.provenance(data)})
     print("wrote %s.png and %s.json" % (stem, stem))
-    report.refresh(config.out)
 
 
 if __name__ == "__main__":

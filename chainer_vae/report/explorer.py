@@ -16,7 +16,6 @@ written by Figs. 3 and 4 (which hold the folder's images), as one statement
 """
 import base64
 import dataclasses
-import hashlib
 import json
 import os
 
@@ -104,24 +103,15 @@ def read(path):
         return None
 
 
-def _sha256(path):
-    """SHA-256 of the weights in a model.npz (names, dtypes, shapes, values), not of the file: a
-    zip stores write times, so a bit-identical retrain would otherwise look like a new model."""
-    h = hashlib.sha256()
-    with np.load(path) as npz:
-        for name in sorted(npz.files):
-            a = np.ascontiguousarray(npz[name])
-            h.update(("%s %s %s;" % (name, a.dtype.str, a.shape)).encode())
-            h.update(a.tobytes())
-    return h.hexdigest()
-
-
-def refresh(results):
+def refresh(results, rebuild=False):
     """Write (or keep) ``<results>/explorer/data.js`` for the run behind fig4_mnist_loss.json.
 
-    Returns (meta, None) when the explorer is there, else (None, why not, in one sentence).  With
-    the finished model present the data are rewritten unless they came from that very model file;
-    without it (a fresh clone: runs/ is not committed) committed data of the same run are kept.
+    Returns (meta, None) when the explorer is there, else (None, why not, in one sentence).  The
+    explorer is keyed by the run's identity (its run id and data fingerprint), not by the bytes
+    of its weights: a rerun of the same run on another CPU trains a model equal to float rounding,
+    and the page must not change for it.  So data.js is exported only when it is missing or names
+    another run (or ``rebuild``: ``make report ARGS=--rebuild-explorer``), from the finished
+    model in <results>/runs/; committed data of the same run are kept as they are.
     """
     path = os.path.join(results, FILE)
     fig4 = os.path.join(results, "fig4_mnist_loss.json")
@@ -131,15 +121,15 @@ def refresh(results):
     if not run.get("run_id") or not run.get("data_fingerprint"):
         return None, "fig4_mnist_loss.json names no run (written by older code): rerun experiments/fig4_mnist_loss.py"
     old = read(path)
+    same = bool(old) and (old.get("run_id"), old.get("data_fingerprint")) == (run["run_id"], run["data_fingerprint"])
+    if same and not rebuild:
+        return _meta(old), None
     model_path = os.path.join(results, "runs", run["run_id"], "model.npz")
     if not os.path.exists(model_path):
-        if old and old.get("run_id") == run["run_id"]:
+        if same:
             return _meta(old), None
         return None, "the finished model of run %s is not here: run experiments/fig4_mnist_loss.py" % run["run_id"]
-    digest = _sha256(model_path)
-    if old and old.get("model_sha256") == digest:
-        return _meta(old), None
-    data = _export(run, model_path, digest, results)
+    data = _export(run, model_path, results)
     if isinstance(data, str):
         return None, data
     write(path, data)
@@ -150,7 +140,7 @@ def _meta(data):
     return {k: v for k, v in data.items() if k not in ("decoder", "codes")}
 
 
-def _export(run, model_path, digest, results):
+def _export(run, model_path, results):
     """The payload of the run's model and its test codes, or why it cannot be made (a sentence)."""
     from chainer_vae.model import apply
     from chainer_vae.train import loop, runs
@@ -168,5 +158,5 @@ def _export(run, model_path, digest, results):
     model = loop.load_model(model_path, runs.build_model(config))
     codes = apply.encode(model, data.test_x)
     return payload(model, codes, data.test_y, {
-        "run_id": run["run_id"], "data_fingerprint": run["data_fingerprint"], "model_sha256": digest,
+        "run_id": run["run_id"], "data_fingerprint": run["data_fingerprint"],
         "epochs": config.epochs, "data": data.description})

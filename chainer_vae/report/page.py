@@ -77,10 +77,15 @@ def context(results, explorer_meta, explorer_reason):
     }
 
 
-def build(results="results"):
-    """Write <results>/index.html (and the explorer beside it); returns (path, notes: sentences)."""
+def build(results="results", rebuild_explorer=False):
+    """Write <results>/index.html (and the explorer beside it); returns (path, notes: sentences).
+
+    `make report` (tools/make_report.py) is its only caller outside the tests: the experiment
+    scripts write their results and leave the page alone, so a rerun that reproduces leaves it
+    as committed.  Any failure raises: a page that cannot be built fails `make report` and the
+    tests, never a warning that scrolls by."""
     notes = []
-    meta, reason = explorer.refresh(results)
+    meta, reason = explorer.refresh(results, rebuild=rebuild_explorer)
     script = os.path.join(results, "explorer", "explorer.js")
     if meta or any(o["explorer"] for o in sections.own_images(results)):
         with files.atomic_path(script) as tmp:
@@ -93,17 +98,3 @@ def build(results="results"):
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(html)
     return path, notes
-
-
-def refresh(results):
-    """build() for the end of an experiment script: the page follows the results it just wrote;
-    a page that cannot be written is a warning, never a failed experiment."""
-    try:
-        path, notes = build(results)
-    except Exception as e:  # noqa: BLE001  (the experiment's own outputs are already safe)
-        print("warning: results page not updated: %s: %s" % (type(e).__name__, e))
-        return None
-    for note in notes:
-        print(note)
-    print("updated %s" % path)
-    return path

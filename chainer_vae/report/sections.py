@@ -7,7 +7,7 @@ import glob
 import numbers
 import os
 
-from chainer_vae import files
+from chainer_vae import files, outputs
 
 DASH = "—"
 # The paper's figures and the comparison have their own sections; any other results/*.json is
@@ -61,16 +61,18 @@ def run_rows(results):
         run = d.get("run") if isinstance(d, dict) else None
         if not isinstance(run, dict):
             continue
-        versions = run.get("versions") or {}
+        # What varies by machine is in the run's record (outputs.py), apart from the numbers.
+        rec = dict(run, **outputs.read_record(path))
+        versions = rec.get("versions") or {}
         summary = d.get("summary") or {}
         rows.append({
             "file": _rel(results, path), "figure": d.get("figure", DASH),
             "run_id": run.get("run_id", DASH), "fingerprint": run.get("data_fingerprint", DASH),
             "data": run.get("data") or d.get("data_description", DASH),
             "epochs": summary.get("epochs", len(d.get("history", [])) or DASH),
-            "device": run.get("device", DASH), "machine": run.get("machine", DASH),
+            "device": rec.get("device", DASH), "machine": rec.get("machine", DASH),
             "versions": ", ".join("%s %s" % kv for kv in versions.items()) or DASH,
-            "wall": _seconds(run.get("train_seconds")),
+            "wall": _seconds(rec.get("train_seconds")),
         })
     return rows
 

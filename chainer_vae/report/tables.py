@@ -7,6 +7,7 @@ HTML.  The paper's values are those read off its figures (../shared/paper/README
 import json
 import os
 
+from chainer_vae import outputs
 from chainer_vae.report import claims
 
 # Read off the paper's figures (shared/paper/README.md): (start, end); KL also its dip.
@@ -26,11 +27,15 @@ FIG5_RUNS = (("lute, schedule 1e-3:30,1e-5 (default)", "fig5_midi_loss_bach_lute
 
 
 def load(results, name):
+    """A result JSON, with its machine record (outputs.py: <results>/records/) under "_record"."""
     path = os.path.join(results, name)
     if not os.path.exists(path):
         return None
     with open(path) as f:
-        return json.load(f)
+        d = json.load(f)
+    if isinstance(d, dict):
+        d["_record"] = outputs.read_record(path)
+    return d
 
 
 def curve(history, split, term):
@@ -61,11 +66,12 @@ def loss_table(fig, runs, start_epoch=1):
 
 
 def timing(d):
-    run, summary = d.get("run", {}), d.get("summary", {})
-    if "train_seconds" not in run or "seconds_per_epoch_median" not in summary:
+    """Where and how long the run took, from its machine record (results/records/<name>.json)."""
+    rec = d.get("_record") or {}
+    if "train_seconds" not in rec or "seconds_per_epoch_median" not in rec:
         return "wall time not recorded"
     return "%.0f s of training (%.1f s per epoch, median) on %s, device %s" % (
-        run["train_seconds"], summary["seconds_per_epoch_median"], run.get("machine", "—"), run.get("device", "—"))
+        rec["train_seconds"], rec["seconds_per_epoch_median"], rec.get("machine", "—"), rec.get("device", "—"))
 
 
 def _curves(d):

@@ -206,11 +206,11 @@ def from_run(config, name, data_fp, model, device):
 
 
 def summary(history):
-    """The last epoch's numbers, each KL curve's minimum and the median epoch time."""
+    """The last epoch's numbers and each KL curve's minimum (the epoch times are the machine's:
+    outputs.split_run puts their median in the run's record)."""
     last = history[-1]
     out = {"epochs": len(history), "final": {s: last[s] for s in ("train", "test")}}
     for split in ("train", "test"):
         kl = [row[split]["kl_penalty"] for row in history]
         out["%s_kl_min" % split] = {"epoch": int(np.argmin(kl)) + 1, "value": float(min(kl))}
-    out["seconds_per_epoch_median"] = float(np.median([row["seconds"] for row in history]))
     return out

@@ -39,6 +39,7 @@ from chainer_vae.data.midi.bach import export_corpus_midi  # noqa: F401  (part o
 from chainer_vae.data.midi.songcache import SongCache, convert_all, read_capped
 from chainer_vae.data.midi.windows import Windows, window_starts
 from chainer_vae.errors import ConfigError, DataError
+from chainer_vae.files import say_source, short_path
 from chainer_vae.progress import counter
 
 MIDI_EXTENSIONS = (".mid", ".midi", ".kar")
@@ -193,6 +194,9 @@ def load_midi_dataset(midi_dir=None, window=100, windows_per_song=200, split="wi
     if not 0 < test_fraction < 1 or window < 1 or windows_per_song < 1:
         raise ConfigError("need 0 < test_fraction < 1, window >= 1, windows_per_song >= 1")
     cache = SongCache(cache_dir)
+    say_source("MIDI: music21's own Bach corpus (no --midi-dir: %d major + %d minor works)" % (
+        (max_songs_per_class or bach.SONGS_PER_CLASS,) * 2) if midi_dir is None
+        else "MIDI: the folder %s" % short_path(midi_dir))
     if midi_dir is None:
         by_class, packed, report, source = bach.load(
             window, max_songs_per_class or bach.SONGS_PER_CLASS, cache, _count_bar, progress)
