@@ -18,7 +18,7 @@ from chainer_vae.train import fused, optim
 from chainer_vae.data.midi.windows import Windows
 from chainer_vae.errors import ConfigError, DataError, DivergedError
 from chainer_vae.progress import Progress, duration
-from chainer_vae.train.schedules import beta_at, lr_at, parse_lr_schedule
+from chainer_vae.train.schedules import beta_at, fresh_adam_at, lr_at, parse_lr_schedule
 
 TERMS = ("loss", "reconstr", "kl_penalty")
 
@@ -250,6 +250,8 @@ def train(model, train_x, test_x, *, run_dir, epochs, device, batch_size=32, lr=
     for epoch in range(len(history) + 1, epochs + 1):
         _reseed(xp, seed, epoch)
         optimizer.alpha = lr_at(schedule, epoch)
+        if fresh_adam_at(schedule, epoch):  # '|' in the schedule: a new Adam, as a new notebook chunk
+            optim.fresh_state(optimizer)
         model.beta = beta_at(epoch, beta, anneal_epochs)
         started = time.perf_counter()
         progress_bar.start(epoch)
