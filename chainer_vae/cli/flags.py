@@ -132,6 +132,10 @@ class RunConfig:
             problem = _problem(getattr(self, field.name), meta.get("check"), choices)
             if problem:
                 raise ConfigError("--%s %s: %s" % (field.name.replace("_", "-"), getattr(self, field.name), problem))
+        combination = getattr(self, "combination_problem", None)  # flags that cannot go together
+        problem = combination() if combination else None
+        if problem:
+            raise ConfigError(problem)
 
     def smoke_config(self):
         return dataclasses.replace(self, smoke=True)
