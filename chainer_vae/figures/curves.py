@@ -20,10 +20,13 @@ def epoch_axis(ax):
     ax.set_xlabel("epoch")
 
 
-def loss_and_kl(history, path, title, mark_epochs=None):
+def loss_and_kl(history, path, title, mark_epochs=None, paper=None):
     """Fig. 4 / Fig. 5: left, train and test total loss per epoch; right, train and test KL.
 
     mark_epochs: (first, last) epochs to shade, e.g. the range the paper's Fig. 5 plots.
+    paper: "fig4" or "fig5": the paper's digitized curves drawn dashed over ours, at the epochs the
+    paper plots (``figures/paper.py``; Fig. 5: epochs 12-60); the y axes then span those curves and
+    ours from epoch 2 on.
     """
     epochs = [row["epoch"] for row in history]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
@@ -39,6 +42,17 @@ def loss_and_kl(history, path, title, mark_epochs=None):
         if mark_epochs:
             ax.axvspan(mark_epochs[0], mark_epochs[1], color="0.9", zorder=0,
                        label="epochs %d-%d (paper's plot)" % tuple(mark_epochs))
+        if paper:
+            from chainer_vae.figures.paper import plot_paper_curves
+            names = ("train_loss", "test_loss") if term == "loss" else ("train_kl", "test_kl")
+            lines = plot_paper_curves(ax, paper, names)
+            # the y range of the paper's curves and ours after epoch 1 (Fig. 5's first epoch is
+            # ~5x the rest and would flatten everything the paper plots)
+            ys = [y for line in lines for y in line.get_ydata()] + [
+                row[s][term] for row in history[1:] for s in ("train", "test")]
+            if ys:
+                pad = 0.04 * (max(ys) - min(ys) or 1.0)
+                ax.set_ylim(min(ys) - pad, max(ys) + pad)
         epoch_axis(ax)
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
@@ -66,7 +80,9 @@ def panels(panels, path, title, xlabel, ylabel=None, logx=False):
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)
     for ax, (name, series) in zip(axes[0], panels):
         for label, (x, y) in series.items():
-            ax.plot(x, y, marker="o" if len(x) < 12 else None, ms=3, label=label)
+            dashed = label.startswith("paper")  # the paper's digitized curves (figures/paper.py)
+            ax.plot(x, y, marker="o" if len(x) < 12 and not dashed else None, ms=3, label=label,
+                    linestyle="--" if dashed else "-")
         ax.set_title(wrap(name, 60), fontsize=9)
         if xlabel == "epoch":
             epoch_axis(ax)
