@@ -95,3 +95,30 @@ def panels(panels, path, title, xlabel, ylabel=None, logx=False):
         ax.legend(fontsize=7)
     fig.suptitle(wrap(title, min(150, int(12.5 * 5.2 * len(panels)))), fontsize=9)  # ~12.5 characters an inch
     return save(fig, path)
+
+
+def paper_fits(fits, path, title, fig="fig5"):
+    """Runs against the paper's curves over the epochs the paper plots: left the train (solid) and
+    test (dotted) loss of each run in ``fits`` [(label, history)], right their KL, the paper's
+    curves dashed in its own reds (``figures/paper.py``)."""
+    from chainer_vae.figures.paper import load_paper_curves, plot_paper_curves
+    record = load_paper_curves()[fig]
+    first, last = record["epochs"][0], record["epochs"][-1]
+    figure, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+    for ax, term, label in ((axes[0], "loss", "total loss (nats / example)"),
+                            (axes[1], "kl_penalty", "KL divergence (nats / example)")):
+        for i, (name, history) in enumerate(fits):
+            rows = [row for row in history if first <= row["epoch"] <= last]
+            x = [row["epoch"] for row in rows]
+            colour = "C%d" % (i % 10)
+            ax.plot(x, [row["train"][term] for row in rows], color=colour, label="%s: train" % name)
+            ax.plot(x, [row["test"][term] for row in rows], color=colour, linestyle=":", label="test")
+        plot_paper_curves(ax, fig, ("train_loss", "test_loss") if term == "loss" else ("train_kl", "test_kl"),
+                          linewidth=2)
+        epoch_axis(ax)
+        ax.set_xlim(first - 0.5, last + 0.5)
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    axes[1].legend(fontsize=7, ncol=2, loc="upper right")
+    figure.suptitle(wrap(title, 140), fontsize=9)
+    return save(figure, path, dpi=110)
