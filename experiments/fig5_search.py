@@ -33,6 +33,7 @@ from chainer_vae.cli import flags as cfg
 from chainer_vae.cli import midi
 from chainer_vae.cli.flags import at_least_one, existing_dir, option
 from chainer_vae.data import fingerprint
+from chainer_vae.errors import ConfigError
 from chainer_vae.figures import curves
 from chainer_vae.figures import paper as P
 
@@ -70,7 +71,8 @@ def parse_candidates(text):
 @dataclasses.dataclass(frozen=True)
 class SearchConfig(cfg.RunConfig):
     """Train and score Fig. 5 candidates against the paper's curves."""
-    midi_dir: str = option("../shared/data/midi/bach_lute", "the paper's lute folder", existing_dir)
+    midi_dir: str = option("", "the paper's lute folder; '' = shared/data/midi/bach_lute beside the checkout",
+                           existing_dir)
     candidates: str = option(CANDIDATES, "space-separated READER:SCHEDULE candidates (module docstring)",
                              _candidates_problem)
     runs_dir: str = option("", "where the candidates are trained and cached (<runs-dir>/runs/); '' = --out")
@@ -122,6 +124,11 @@ def score_run(path, run_cfg):
 
 def main(argv=None):
     config = cfg.parse(SearchConfig, argv, __doc__)
+    if not config.midi_dir:
+        lute = os.path.join(os.path.dirname(files.CHECKOUT or os.getcwd()), "shared", "data", "midi", "bach_lute")
+        if not os.path.isdir(lute):
+            raise ConfigError("give --midi-dir: the paper's lute folder is not at %s" % lute)
+        config = dataclasses.replace(config, midi_dir=lute)
     todo = [run_config(config, reader, schedule) for reader, schedule in parse_candidates(config.candidates)]
     data = {}
     for c in todo:  # each reader's data once (cached songs): the run ids need their fingerprints
