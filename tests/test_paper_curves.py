@@ -209,3 +209,18 @@ def test_paper_is_an_option_of_the_figure_scripts():
     with_paper = flags.parse(fig5.Fig5Config, ["--paper"])
     assert with_paper.paper and with_paper.run_id("midi", "x") == flags.parse(fig5.Fig5Config, []).run_id("midi", "x")
     assert fig5.PAPER_PLOTTED_EPOCHS == tuple(P.load_paper_curves()["fig5"]["epochs"][::48])
+
+
+def test_score_and_shape():
+    paper = P.load_paper_curves()
+    record = paper["fig5"]
+    on = history_from(record)
+    assert P.score(P.distance(on, "fig5", paper), "fig5", paper) == 0
+    off = history_from(record, {c: 0.1 * (max(record[c]) - min(record[c])) for c in P.CURVES})
+    assert P.score(P.distance(off, "fig5", paper), "fig5", paper) == pytest.approx(0.1)
+    own = P.shape(None, "fig5", paper)
+    assert own == P.shape(on, "fig5", paper)
+    # the README's readings: KL ~42 falling to ~18 around plotted epoch 14 (epoch 26), the kink at epoch 41
+    assert own["train_kl"]["first"] == pytest.approx(42, abs=1) and own["train_kl"]["min"] == pytest.approx(18, abs=1)
+    assert 24 <= own["train_kl"]["min_epoch"] <= 28 and own["kink"]["epoch"] == 41
+    assert own["test_minus_train"]["first"] < -70 and own["test_minus_train"]["last"] > 70
