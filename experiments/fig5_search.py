@@ -7,7 +7,9 @@ midi_manipulation, which stops at the first 3/x or 6/x time signature) and an --
 Adam at epoch 41, as a new chunk of the authors' notebook built one).  Every other setting is
 Fig. 5's default.  Each candidate is an ordinary Fig. 5 run, trained once (or reused) in
 <runs-dir>/runs/; --jobs trains that many at a time, --no-train scores what is there (an
-unfinished run over the epochs it has, marked partial).
+unfinished run over the epochs it has, marked partial).  A candidate whose run folder is absent
+but whose run is a committed Fig. 5 result (results/fig5_midi_loss*.json, same run id) is scored
+from that JSON's history.
 
 A run's distance to the paper, per curve (train/test loss, train/test KL), is the mean and the
 largest absolute gap over the paper's plotted epochs; its score is the mean over the four curves
@@ -105,14 +107,32 @@ def run_dir(run_cfg, data):
     return os.path.join(run_cfg.out, "runs", run_id), run_id
 
 
-def score_run(path, run_cfg):
+def committed_histories(folder):
+    """{run id: (file name, history)} of the Fig. 5 results in ``folder`` (e.g. results/): a
+    committed run is scored from its JSON when its run folder is not on this machine."""
+    out = {}
+    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else ():
+        if name.startswith("fig5_midi_loss") and name.endswith(".json"):
+            d = files.read_json(os.path.join(folder, name))
+            if d.get("history") and d.get("run", {}).get("run_id"):
+                out[d["run"]["run_id"]] = (name, d["history"])
+    return out
+
+
+def score_run(path, run_cfg, committed):
     history_path = os.path.join(path, "history.json")
-    if not os.path.exists(history_path):
+    run_id = os.path.basename(path)
+    if os.path.exists(history_path):
+        history = files.read_json(history_path)
+        finished = os.path.exists(os.path.join(path, "model.npz"))
+        status = "finished" if finished else "partial, %d of %d epochs" % (len(history), run_cfg.epochs)
+    elif run_id in committed:
+        name, history = committed[run_id]
+        status = "finished" if len(history) == run_cfg.epochs else "partial, %d epochs" % len(history)
+        status += " (history from %s)" % name
+    else:
         return {"status": "not trained"}
-    history = files.read_json(history_path)
-    finished = os.path.exists(os.path.join(path, "model.npz"))
-    row = {"status": "finished" if finished else "partial, %d of %d epochs" % (len(history), run_cfg.epochs),
-           "epochs": len(history), "history": history}
+    row = {"status": status, "epochs": len(history), "history": history}
     try:
         dist = P.distance(history, "fig5")
     except ValueError:  # none of the paper's epochs yet
@@ -135,8 +155,12 @@ def main(argv=None):
         if c.reader not in data:
             data[c.reader] = midi.load_data(c)
     paths = [run_dir(c, data[c.reader]) for c in todo]
+    committed = committed_histories(config.out)
+    if config.out != "results":
+        committed = dict(committed_histories("results"), **committed)
     if config.train:
-        missing = [c for c, (path, _) in zip(todo, paths) if not os.path.exists(os.path.join(path, "model.npz"))]
+        missing = [c for c, (path, run_id) in zip(todo, paths)
+                   if not os.path.exists(os.path.join(path, "model.npz")) and run_id not in committed]
         if config.jobs == 1:
             for c in missing:
                 midi.train(c)
@@ -149,9 +173,9 @@ def main(argv=None):
         row = {"candidate": "%s:%s" % (c.reader, c.lr_schedule), "reader": c.reader, "lr_schedule": c.lr_schedule,
                "run_id": run_id, "default": c.reader == midi.MidiConfig.reader and
                c.lr_schedule == midi.MidiConfig.lr_schedule}
-        row.update(score_run(path, c))
+        row.update(score_run(path, c, committed))
         rows.append(row)
-    scored = sorted((r for r in rows if "score" in r), key=lambda r: (r["status"] != "finished", r["score"]))
+    scored = sorted((r for r in rows if "score" in r), key=lambda r: (not r["status"].startswith("finished"), r["score"]))
     for rank, r in enumerate(scored, start=1):
         r["rank"] = rank
     os.makedirs(config.out, exist_ok=True)
