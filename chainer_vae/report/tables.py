@@ -161,6 +161,12 @@ def paper_distances(fig4, fig5):
             "by the range the paper's curve spans (0 = on the paper's curves).\n\n%s\n%s" % (head, "\n".join(rows)))
 
 
+def cell(text):
+    """``text`` for a Markdown table cell: a '|' (a schedule's new Adam) escaped, which GitHub and
+    Python-Markdown both render as '|' outside code spans (inside one GitHub would split the cell)."""
+    return str(text).replace("|", "\\|")
+
+
 def search_table(search):
     """REPRODUCE.md's table of Fig. 5's schedule search (results/fig5_search.json)."""
     from chainer_vae.figures import paper as P
@@ -179,9 +185,12 @@ def search_table(search):
              "| | paper | | | | | | | %s |" % shape_cells(paper)]
     scored = sorted((r for r in search["runs"] if "score" in r), key=lambda r: r.get("rank", 1e9))
     for r in scored:
-        status = "" if r["status"] == "finished" else " (%s)" % r["status"]
-        lines.append("| %s | %s | `%s`%s%s | %s | %.3f | %s |" % (
-            r.get("rank", "—"), r["reader"], r["lr_schedule"], " (default)" if r.get("default") else "", status,
+        status = r["status"]
+        status = ("" if status == "finished" else
+                  " (the committed run, %s)" % status.split("history from ", 1)[1].rstrip(")") if "history from" in status
+                  else " (%s)" % status)
+        lines.append("| %s | %s | %s%s%s | %s | %.3f | %s |" % (
+            r.get("rank", "—"), r["reader"], cell(r["lr_schedule"]), " (default)" if r.get("default") else "", status,
             " | ".join(_gap(r["distance"], c) for c in P.CURVES), r["score"], shape_cells(r["shape"])))
     rest = [r for r in search["runs"] if "score" not in r]
     text = ("Each row is a 60-epoch lute run with Fig. 5's defaults but the reader and the schedule "
@@ -189,5 +198,5 @@ def search_table(search):
             "Gaps as above: mean / largest (epoch), over epochs 12-60. The kink: the epoch of the largest one-epoch "
             "fall of the train loss from epoch %d on.\n\n%s" % (P.KINK_FROM, "\n".join(lines)))
     if rest:
-        text += "\n\nNot scored (no epoch 12 yet): " + ", ".join("`%s` (%s)" % (r["candidate"], r["status"]) for r in rest) + "."
+        text += "\n\nNot scored (no epoch 12 yet): " + ", ".join("%s (%s)" % (cell(r["candidate"]), r["status"]) for r in rest) + "."
     return text
