@@ -104,7 +104,7 @@ def paper_fits(fits, path, title, fig="fig5"):
     from chainer_vae.figures.paper import load_paper_curves, plot_paper_curves
     record = load_paper_curves()[fig]
     first, last = record["epochs"][0], record["epochs"][-1]
-    figure, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+    figure, axes = plt.subplots(1, 2, figsize=(12, 5.4))
     for ax, term, label in ((axes[0], "loss", "total loss (nats / example)"),
                             (axes[1], "kl_penalty", "KL divergence (nats / example)")):
         for i, (name, history) in enumerate(fits):
@@ -119,6 +119,12 @@ def paper_fits(fits, path, title, fig="fig5"):
         ax.set_xlim(first - 0.5, last + 0.5)
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-    axes[1].legend(fontsize=7, ncol=2, loc="upper right")
+    handles, labels = axes[0].get_legend_handles_labels()
+    more = axes[1].get_legend_handles_labels()
+    n_runs = 2 * len(fits)
+    handles, labels = handles + more[0][n_runs:], labels + more[1][n_runs:]  # + the paper's KL lines
+    figure.legend(handles, labels, loc="lower center", ncol=4, fontsize=7, frameon=False)
     figure.suptitle(wrap(title, 140), fontsize=9)
-    return save(figure, path, dpi=110)
+    rows = -(-len(labels) // 4)
+    figure.tight_layout(rect=(0, 0.035 * rows + 0.02, 1, 0.96))
+    return save(figure, path, dpi=110, tight=False)
