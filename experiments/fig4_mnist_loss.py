@@ -12,13 +12,23 @@ explorer/data_<folder>.js); --from-run DIR draws a run trained elsewhere.
     python experiments/fig4_mnist_loss.py                 # the paper's setup
     python experiments/fig4_mnist_loss.py --alpha 5e-5 --tag alpha5e-5   # the committed script's rate
     python experiments/fig4_mnist_loss.py --image-dir my_photos --channels 3  # your own images
+
+--paper draws the paper's digitized curves (results/paper_curves.json, epochs 1-60) dashed over ours.
 """
+import dataclasses
+
 from chainer_vae.figures import curves
 from chainer_vae.cli import flags as cfg
 from chainer_vae import parallel
 from chainer_vae import outputs
 from chainer_vae.train import runs
 from chainer_vae.cli import mnist
+from chainer_vae.cli.flags import option
+
+
+@dataclasses.dataclass(frozen=True)
+class Fig4Config(mnist.MnistConfig):
+    paper: bool = option(False, "draw the paper's digitized Fig. 4 curves dashed over ours")
 
 
 def title(result, kind="MNIST"):
@@ -30,7 +40,7 @@ def title(result, kind="MNIST"):
 
 
 def main(argv=None):
-    config = cfg.parse(mnist.MnistConfig, argv, __doc__)
+    config = cfg.parse(Fig4Config, argv, __doc__)
     run, data = mnist.train(config)
     if not parallel.is_root():  # under MPI only rank 0 writes the results
         return
@@ -42,7 +52,8 @@ def main(argv=None):
         "run": info, "summary": runs.summary(history), "history": history, **mnist.provenance(data)},
         record, rewrite=config.rewrite)
     # Drawn from the JSON as written (or kept): equal numbers give a byte-identical PNG.
-    curves.loss_and_kl(result["history"], stem + ".png", title(result, "image-folder" if config.image_dir else "MNIST"))
+    curves.loss_and_kl(result["history"], stem + ".png", title(result, "image-folder" if config.image_dir else "MNIST"),
+                      paper="fig4" if config.paper else None)
     print("wrote %s.png and %s.json%s" % (stem, stem, " (kept)" if kept else ""))
     mnist.own_explorer(config, run, data)
 

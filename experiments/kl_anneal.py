@@ -27,6 +27,8 @@ class AnnealConfig(cfg.RunConfig, midi.MidiFolder):
                      choices=("mnist", "midi", "mnist,midi", "midi,mnist"))
     anneal_epochs: int = option(10, "epochs over which the KL weight rises from 0 to 1", at_least_one)
     epochs: int = option(60, "epochs of every run (Figs. 4 and 5: 60)", at_least_one)
+    paper: bool = option(False, "draw the paper's digitized Fig. 4 / Fig. 5 curves (dashed) beside the runs "
+                         "(Fig. 5's: the lute data, epochs 12-60)")
 
     def smoke_config(self):
         return dataclasses.replace(self, epochs=2, anneal_epochs=1, smoke=True)
@@ -66,6 +68,11 @@ def main(argv=None):
                 rows = [row for row in r["history"] if row["epoch"] >= first]
                 for split in ("train", "test"):
                     series["%s, %s" % (name, split)] = ([row["epoch"] for row in rows], [value(row[split]) for row in rows])
+            if config.paper:  # the paper's loss is the -ELBO at beta = 1
+                from chainer_vae.figures.paper import LABELS, load_paper_curves
+                record = load_paper_curves()["fig4" if d == "mnist" else "fig5"]
+                for curve in (("train_loss", "test_loss") if first == 1 else ("train_kl", "test_kl")):
+                    series["paper " + LABELS[curve]] = (record["epochs"], record[curve])
             panels.append(("%s: %s (nats / example)" % (d.upper(), label), series))
     stem = config.stem("kl_anneal")
     curves.panels(panels, stem + ".png", "KL annealing (linear over %d epochs) vs none; %s"

@@ -44,9 +44,13 @@ def song_path(config, data):
     return os.path.join(config.midi_dir, song["path"]), song["name"]
 
 
-def read_song(path):
-    """A MIDI file (or, for the default data's demonstration, a music21 corpus work) -> (matrix, info)."""
+def read_song(path, reader="ours"):
+    """A MIDI file (or, for the default data's demonstration, a music21 corpus work) -> (matrix, info),
+    read as --reader reads the training data."""
     if os.path.isfile(path):
+        if reader == "authors":
+            from chainer_vae.data.midi.authors import read_notestate_authors
+            return read_notestate_authors(path)
         return M.read_notestate(path)
     from music21 import corpus
     return M.stream_to_notestate(corpus.parse(path), path)
@@ -62,12 +66,12 @@ def windows_of(matrix, window, limit):
 
 def main(argv=None):
     config = cfg.parse(EncodeConfig, argv, __doc__)
-    song = read_song(config.encode) if config.encode else None  # a bad file fails before any training
+    song = read_song(config.encode, config.reader) if config.encode else None  # a bad file fails before any training
     session = music.setup(config)
     run, data, write = session.run, session.data, session.write
 
     path, name = song_path(config, data)
-    matrix, info = song or read_song(path)
+    matrix, info = song or read_song(path, config.reader)
     write.tempo = config.tempo or info.tempo_bpm  # the song's own tempo
     stem = "encoded_" + re.sub(r"[^A-Za-z0-9_.-]+", "_", os.path.splitext(name)[0])
     windows = windows_of(matrix, session.shape[1], config.max_windows)

@@ -30,6 +30,7 @@ SCRIPTS = {
     "interpolation.py": ("mnist", ["mnist_interpolation.png", "mnist_interpolation.json"]),
     "kl_anneal.py": ("both", ["kl_anneal.png", "kl_anneal.json"]),
     "fig5_midi_loss.py": ("midi", ["fig5_midi_loss_{midi}.png", "fig5_midi_loss_{midi}.json"]),
+    "fig5_search.py": ("midi", ["fig5_search.json"]),  # 2-epoch runs: nothing to score, so no PNG
     "architectures.py": ("both", ["architectures.md", "architectures.png", "architectures.json"]),
     "generate_music.py": ("midi", ["music_{midi}/music.json", "music_{midi}/sample_00.mid",
                                    "music_{midi}/sample_00.wav", "music_{midi}/sample_00.png",

@@ -267,3 +267,90 @@ def test_lute_files(lute_dir):
             assert reading.info.n_notes < info.n_notes
         else:
             assert reading.stopped_by is None and reading.info.n_notes == info.n_notes
+
+
+# ----------------------------------------------------------------------------- --reader authors on a folder
+def signature_folder(root):
+    """Two classes of 300-step songs: "changes" has a 3/4 song (from step 150), a 6/8 song (from
+    step 200) and a 2/4 one (read on); "plain" two songs in 4/4 throughout."""
+    songs = {("changes", "three_four.mid"): 150, ("changes", "six_eight.mid"): 200,
+             ("changes", "two_four.mid"): None, ("plain", "a.mid"): None, ("plain", "b.mid"): None}
+    change = {"three_four.mid": (3, 2), "six_eight.mid": (6, 3), "two_four.mid": (2, 2)}
+    for (cls, name), _ in songs.items():
+        (root / cls).mkdir(parents=True, exist_ok=True)
+        conductor = [time_signature(0, 4)]
+        if name in change:
+            at = {"three_four.mid": 150, "six_eight.mid": 200, "two_four.mid": 100}[name]
+            conductor.append(time_signature(at * STEP, *change[name]))
+        write(root / cls, [conductor, melody(300, pitch=60 + len(name))], name=name)
+    return songs
+
+
+def _sorted_rows(windows):
+    flat = windows.reshape(len(windows), -1)
+    return flat[np.lexsort(flat.T[::-1])]
+
+
+def test_the_authors_reader_cuts_the_songs_and_their_windows(tmp_path):
+    from chainer_vae.data.midi.corpus import load_midi_dataset, song_windows
+
+    songs = signature_folder(tmp_path / "data")
+    cache = tmp_path / "cache"
+    ours = load_midi_dataset(tmp_path / "data", cache_dir=cache, windows_per_song=20, progress=False)
+    d = load_midi_dataset(tmp_path / "data", cache_dir=cache, windows_per_song=20, progress=False, reader="authors")
+    steps = {(s["class"], s["name"]): s["n_steps"] for s in d.songs}
+    assert steps == {k: 301 if cut is None else cut + 1 for k, cut in songs.items()}  # the row it stops in, kept
+    assert {(s["class"], s["name"]): s["n_steps"] for s in ours.songs} == {k: 300 for k in songs}
+    stops = {s["name"]: s["stopped_by"] for s in d.songs}
+    assert stops["three_four.mid"] == [3, 150 * STEP, 150] and stops["six_eight.mid"] == [6, 200 * STEP, 200]
+    assert stops["two_four.mid"] is None and "stopped_by" not in ours.songs[0]
+    cut = [line for line in d.report if line.startswith("cut short")]
+    assert len(cut) == 2 and "changes/three_four.mid: the authors' reader stops at its 3/x time signature" in cut[1]
+    assert "(the authors' reader)" in d.source and "(the authors' reader)" not in ours.source
+    # every window of the train and test sets is one of the authors' readings' windows, and all are there
+    for ci, cls in enumerate(d.classes):
+        got = np.concatenate([x[np.flatnonzero(y == ci)] for x, y in ((d.train_x, d.train_y), (d.test_x, d.test_y))])
+        want = np.concatenate([song_windows(read_notestate_authors(tmp_path / "data" / cls / name)[0], 100, 20)
+                               for c, name in sorted(songs) if c == cls])
+        np.testing.assert_array_equal(_sorted_rows(got), _sorted_rows(want))
+    # the 3/4 song's windows all start within its 151 steps: none reaches past its signature
+    three = next(s for s in d.songs if s["name"] == "three_four.mid")
+    assert three["n_steps"] - 100 == 51
+    # warm: the same songs from the cache, each reader's own (never the other's)
+    again = load_midi_dataset(tmp_path / "data", cache_dir=cache, windows_per_song=20, progress=False,
+                              reader="authors")
+    assert "0 converted" in again.report[-1]
+    assert [s["n_steps"] for s in again.songs] == [s["n_steps"] for s in d.songs]
+    assert [s.get("stopped_by") for s in again.songs] == [s["stopped_by"] for s in d.songs]
+    ours_again = load_midi_dataset(tmp_path / "data", cache_dir=cache, windows_per_song=20, progress=False)
+    assert [s["n_steps"] for s in ours_again.songs] == [300] * 5
+
+
+def test_the_authors_reader_needs_a_midi_folder_and_is_part_of_the_run_identity(tmp_path):
+    from chainer_vae.cli import flags, midi
+    from chainer_vae.data.midi.corpus import load_midi_dataset
+    from chainer_vae.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="--reader authors reads MIDI files"):
+        load_midi_dataset(None, reader="authors")
+    with pytest.raises(ConfigError, match="reader must be one of"):
+        load_midi_dataset(tmp_path, reader="python-midi")
+    with pytest.raises(ConfigError, match="--reader authors reads MIDI files"):
+        flags.parse(midi.MidiConfig, ["--reader", "authors"])
+    signature_folder(tmp_path / "data")
+    base = flags.parse(midi.MidiConfig, ["--midi-dir", str(tmp_path / "data")])
+    authors = flags.parse(midi.MidiConfig, ["--midi-dir", str(tmp_path / "data"), "--reader", "authors"])
+    assert "reader" not in base.identity() and authors.identity()["reader"] == "authors"
+    assert base.run_id("midi", "x") != authors.run_id("midi", "x")
+
+
+def test_the_lute_folder_read_by_the_authors_reader(tmp_path, lute_dir):
+    from chainer_vae.data.midi.corpus import load_midi_dataset
+
+    d = load_midi_dataset(lute_dir, cache_dir=tmp_path / "cache", progress=False, reader="authors")
+    assert {(s["class"], os.path.splitext(s["name"])[0]): s["n_steps"] for s in d.songs} == \
+        {k: authors for k, (_, authors) in LUTE.items()}
+    assert (len(d.train_x), len(d.test_x)) == (1280, 320)
+    assert [line for line in d.report if line.startswith("cut short")] == [
+        "cut short: cminor/cs5-1pre.mid: the authors' reader stops at its 3/x time signature at tick 49,920 "
+        "(step 416): 417 steps read"]

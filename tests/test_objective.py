@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from chainer_vae.model.vae import VAELoss
-from chainer_vae.train.schedules import beta_at, lr_at, parse_lr_schedule
+from chainer_vae.train.schedules import beta_at, fresh_adam_at, lr_at, parse_lr_schedule
 
 
 class Fixed(chainer.Chain):
@@ -108,5 +108,11 @@ def test_schedules():
         parse_lr_schedule("fast")
     with pytest.raises(ValueError):
         parse_lr_schedule("1e-3,1e-5:3")
+    with pytest.raises(ValueError):
+        parse_lr_schedule("1e-3:30,1e-4:20,1e-5")  # a piece ending before the one before it
+    bar = parse_lr_schedule("3e-4:20,3e-4:40|1e-5")  # '|': a new Adam from that piece on
+    assert bar == [(20, 3e-4), (40, 3e-4), (None, 1e-5)]
+    assert [fresh_adam_at(bar, e) for e in (1, 21, 40, 41, 42)] == [False, False, False, True, False]
+    assert not any(fresh_adam_at(s, e) for e in range(1, 61))
     assert [beta_at(e, 1.0, 4) for e in (1, 3, 5, 9)] == [0.0, 0.5, 1.0, 1.0]
     assert beta_at(1, 0.5, 0) == 0.5

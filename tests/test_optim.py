@@ -89,3 +89,20 @@ def test_training_uses_the_fused_optimizer():
     opt = loop.make_optimizer(model(), 1e-3, 5e-4)
     assert isinstance(opt, optim.Adam) and opt.l2_rate == 5e-4 and opt.alpha == 1e-3
     assert not opt._hookable._pre_update_hooks  # no second WeightDecay on top of the fused one
+
+
+def test_fresh_state_is_a_newly_built_optimizer_bitwise():
+    a, b = model(), model()
+    opt_a = loop.make_optimizer(a, 1e-3, 5e-4)
+    opt_b = loop.make_optimizer(b, 1e-3, 5e-4)
+    steps(a, opt_a, 3)
+    steps(b, opt_b, 3)
+    optim.fresh_state(opt_a)                       # in place ...
+    assert all(p.update_rule.t == 0 and p.update_rule.state is None for p in a.params())
+    opt_b = loop.make_optimizer(b, 1e-3, 5e-4)     # ... as a new Adam on the same weights
+    steps(a, opt_a, 2, seed=7)
+    steps(b, opt_b, 2, seed=7)
+    for (name, pa), (_, pb) in zip(sorted(a.namedparams()), sorted(b.namedparams())):
+        np.testing.assert_array_equal(pa.array, pb.array, err_msg=name)
+        np.testing.assert_array_equal(pa.update_rule.state["m"], pb.update_rule.state["m"])
+    assert opt_a.alpha == 1e-3 and opt_a.l2_rate == 5e-4

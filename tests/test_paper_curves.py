@@ -180,3 +180,47 @@ def test_overlay_draws_dashed_paper_curves_at_our_epochs():
         assert list(lines[1].get_ydata()) == record["test_kl"]
     finally:
         plt.close(fig)
+
+
+def test_fig4_and_fig5_draw_the_paper_over_ours_with_paper(monkeypatch, tmp_path):
+    from chainer_vae.figures import curves
+    drawn = []
+    monkeypatch.setattr(curves, "save", lambda fig, path, dpi=110: drawn.append(fig) or path)
+    record = P.load_paper_curves()["fig5"]
+    history = history_from({"epochs": list(range(1, 12)), **{c: [1e3] * 11 for c in P.CURVES}}) + \
+        history_from(record, {c: 1.0 for c in P.CURVES})
+    history[0]["train"]["loss"] = 5e3  # a first epoch far above the rest, as Fig. 5's
+    curves.loss_and_kl(history, str(tmp_path / "f.png"), "t", (12, 60), paper="fig5")
+    curves.loss_and_kl(history, str(tmp_path / "g.png"), "t", (12, 60))
+    (loss_ax, kl_ax), (plain, _) = drawn[0].axes, drawn[1].axes
+    labels = [ln.get_label() for ln in loss_ax.get_lines()]
+    assert "paper train loss" in labels and "paper test loss" in labels
+    assert "paper train KL" in [ln.get_label() for ln in kl_ax.get_lines()]
+    assert not [ln for ln in plain.get_lines() if ln.get_label().startswith("paper")]
+    assert loss_ax.get_ylim()[1] < 1.2 * max(record["train_loss"])  # our first epoch is left out
+    plt.close("all")
+
+
+def test_paper_is_an_option_of_the_figure_scripts():
+    from chainer_vae.cli import flags
+    spec = importlib.util.spec_from_file_location("fig5", os.path.join(ROOT, "experiments", "fig5_midi_loss.py"))
+    fig5 = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fig5)
+    with_paper = flags.parse(fig5.Fig5Config, ["--paper"])
+    assert with_paper.paper and with_paper.run_id("midi", "x") == flags.parse(fig5.Fig5Config, []).run_id("midi", "x")
+    assert fig5.PAPER_PLOTTED_EPOCHS == tuple(P.load_paper_curves()["fig5"]["epochs"][::48])
+
+
+def test_score_and_shape():
+    paper = P.load_paper_curves()
+    record = paper["fig5"]
+    on = history_from(record)
+    assert P.score(P.distance(on, "fig5", paper), "fig5", paper) == 0
+    off = history_from(record, {c: 0.1 * (max(record[c]) - min(record[c])) for c in P.CURVES})
+    assert P.score(P.distance(off, "fig5", paper), "fig5", paper) == pytest.approx(0.1)
+    own = P.shape(None, "fig5", paper)
+    assert own == P.shape(on, "fig5", paper)
+    # the README's readings: KL ~42 falling to ~18 around plotted epoch 14 (epoch 26), the kink at epoch 41
+    assert own["train_kl"]["first"] == pytest.approx(42, abs=1) and own["train_kl"]["min"] == pytest.approx(18, abs=1)
+    assert 24 <= own["train_kl"]["min_epoch"] <= 28 and own["kink"]["epoch"] == 41
+    assert own["test_minus_train"]["first"] < -70 and own["test_minus_train"]["last"] > 70

@@ -176,3 +176,20 @@ def test_a_log_file_sees_the_test_pass_and_an_eta_that_counts_it(tmp_path, monke
     assert "epoch 1/1 train [" in err and "epoch 1/1 test [" in err, err
     bar = training.EpochBar(None, 1, n_batches=10, batch_size=32, n_test=320)
     assert bar.test_per_batch == pytest.approx(320 / 32 / 3)   # until measured: a third of a step each
+
+
+def test_a_bar_in_the_schedule_starts_a_new_adam(tmp_path):
+    kept, fresh = tiny_model(), tiny_model()
+    h_kept = train(kept, tmp_path / "kept", 2, lr="1e-3:1,1e-3")
+    h_fresh = train(fresh, tmp_path / "fresh", 2, lr="1e-3:1|1e-3")
+    batches = 96 // 32
+    assert {p.update_rule.t for p in kept.params()} == {2 * batches}
+    assert {p.update_rule.t for p in fresh.params()} == {batches}  # counted again from epoch 2
+    assert h_fresh[0] == dict(h_kept[0], seconds=h_fresh[0]["seconds"])
+    assert h_fresh[1]["train"]["loss"] != h_kept[1]["train"]["loss"]
+    # a run killed at the boundary starts the new Adam when resumed: the uninterrupted run's weights
+    train(tiny_model(), tmp_path / "resumed", 1, lr="1e-3:1|1e-3")
+    resumed = tiny_model(seed=5)
+    train(resumed, tmp_path / "resumed", 2, lr="1e-3:1|1e-3")
+    for name, value in params(fresh).items():
+        np.testing.assert_array_equal(params(resumed)[name], value, err_msg=name)

@@ -140,6 +140,10 @@ class RunConfig:
             problem = _problem(getattr(self, field.name), meta.get("check"), choices)
             if problem:
                 raise ConfigError("--%s %s: %s" % (field.name.replace("_", "-"), getattr(self, field.name), problem))
+        combination = getattr(self, "combination_problem", None)  # flags that cannot go together
+        problem = combination() if combination else None
+        if problem:
+            raise ConfigError(problem)
 
     def smoke_config(self):
         return dataclasses.replace(self, smoke=True)
@@ -178,7 +182,7 @@ class TrainConfig(RunConfig):
     batch_size: int = setting(32, "examples per batch (the authors' iterator used 32)", at_least_one)
     alpha: float = setting(1e-3, "Adam's learning rate, constant over the run (see --lr-schedule)", positive)
     lr_schedule: str = setting("", "per-epoch learning rate, e.g. '1e-3:30,1e-5' (1e-3 for epochs 1-30, "
-                                "then 1e-5); overrides --alpha when given", lr_schedule_problem)
+                                "then 1e-5; '1e-3:30|1e-5': a new Adam at epoch 31); overrides --alpha when given", lr_schedule_problem)
     weight_decay: float = setting(5e-4, "L2 weight decay added to the gradients (the authors' WeightDecay(5e-4))", non_negative)
     beta: float = setting(1.0, "weight of the KL term (1 is the ELBO of eq. 6)", non_negative)
     anneal_epochs: int = setting(0, "KL warm-up: beta rises linearly from 0 over this many epochs "

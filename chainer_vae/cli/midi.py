@@ -5,7 +5,7 @@ import os
 from chainer_vae import parallel
 from chainer_vae.train import runs
 from chainer_vae.cli.flags import TrainConfig, at_least_one, existing_dir, lr_schedule_problem, non_negative, option, setting
-from chainer_vae.data.midi.corpus import load_midi_dataset
+from chainer_vae.data.midi.corpus import NO_FOLDER_FOR_AUTHORS, load_midi_dataset
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,6 +19,16 @@ class MidiFolder:
     test_windows: int = setting(0, "evaluate each epoch on a fixed, seeded sample of this many test windows, and "
                                 "the whole test set once after the last epoch; 0: the whole test set every "
                                 "epoch (the authors'), for big folders", non_negative, omit_default=True)
+    reader: str = setting("ours", "how a MIDI file becomes a song: ours (whole pieces) or authors (the authors' "
+                          "midi_manipulation.midiToNoteStateMatrix: stops at the first time signature other "
+                          "than 2/x or 4/x, each sixteenth sampled half a step after its boundary, percussion "
+                          "kept; needs --midi-dir)", choices=("ours", "authors"), omit_default=True)
+
+    def combination_problem(self):
+        """Why these settings cannot go together, or None (RunConfig checks it with the flags)."""
+        if self.reader != "ours" and not self.midi_dir:
+            return NO_FOLDER_FOR_AUTHORS
+        return None
 
     def midi_folder(self):
         """These settings, to pass on to a MidiConfig."""
@@ -45,8 +55,10 @@ class MidiConfig(TrainConfig, MidiFolder):
     # 1e-5 throughout (the committed script) ends far above Fig. 5; 1e-3 throughout overfits;
     # 1e-3 for 30 epochs then 1e-5 gives the figure's shape.
     lr_schedule: str = setting("1e-3:30,1e-5", "per-epoch learning rate, e.g. '1e-3:30,1e-5' (1e-3 for epochs "
-                                            "1-30, then 1e-5); '' for a constant --alpha (the committed "
-                                            "script: --lr-schedule '' --alpha 1e-5)", lr_schedule_problem)
+                                            "1-30, then 1e-5); '|' instead of ',' starts that piece with a new Adam, as the authors' "
+                                            "notebook built one per chunk of epochs ('1e-3:30|1e-5'); '' for a "
+                                            "constant --alpha (the committed script: --lr-schedule '' --alpha 1e-5)",
+                          lr_schedule_problem)
 
     def examples_per_epoch(self):
         return self.windows_per_epoch
@@ -67,7 +79,7 @@ def load_data(config):
     data = load_midi_dataset(config.midi_dir or None, windows_per_song=config.windows_per_song,
                              split=config.split, seed=config.seed,
                              max_songs_per_class=config.max_songs_per_class or None,
-                             progress=config.progress)
+                             progress=config.progress, reader=config.reader)
     for line in report_lines(data.report):
         print(line)
     return data

@@ -24,10 +24,13 @@ def epoch_axis(ax):
     ax.set_xlabel("epoch")
 
 
-def loss_and_kl(history, path, title, mark_epochs=None):
+def loss_and_kl(history, path, title, mark_epochs=None, paper=None):
     """Fig. 4 / Fig. 5: left, train and test total loss per epoch; right, train and test KL.
 
     mark_epochs: (first, last) epochs to shade, e.g. the range the paper's Fig. 5 plots.
+    paper: "fig4" or "fig5": the paper's digitized curves drawn dashed over ours, at the epochs the
+    paper plots (``figures/paper.py``; Fig. 5: epochs 12-60); the y axes then span those curves and
+    ours from epoch 2 on.
     """
     epochs = [row["epoch"] for row in history]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
@@ -43,6 +46,17 @@ def loss_and_kl(history, path, title, mark_epochs=None):
         if mark_epochs:
             ax.axvspan(mark_epochs[0], mark_epochs[1], color="0.9", zorder=0,
                        label="epochs %d-%d (paper's plot)" % tuple(mark_epochs))
+        if paper:
+            from chainer_vae.figures.paper import plot_paper_curves
+            names = ("train_loss", "test_loss") if term == "loss" else ("train_kl", "test_kl")
+            lines = plot_paper_curves(ax, paper, names)
+            # the y range of the paper's curves and ours after epoch 1 (Fig. 5's first epoch is
+            # ~5x the rest and would flatten everything the paper plots)
+            ys = [y for line in lines for y in line.get_ydata()] + [
+                row[s][term] for row in history[1:] for s in ("train", "test")]
+            if ys:
+                pad = 0.04 * (max(ys) - min(ys) or 1.0)
+                ax.set_ylim(min(ys) - pad, max(ys) + pad)
         epoch_axis(ax)
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
@@ -70,7 +84,9 @@ def panels(panels, path, title, xlabel, ylabel=None, logx=False):
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False)
     for ax, (name, series) in zip(axes[0], panels):
         for label, (x, y) in series.items():
-            ax.plot(x, y, marker="o" if len(x) < 12 else None, ms=3, label=label)
+            dashed = label.startswith("paper")  # the paper's digitized curves (figures/paper.py)
+            ax.plot(x, y, marker="o" if len(x) < 12 and not dashed else None, ms=3, label=label,
+                    linestyle="--" if dashed else "-")
         ax.set_title(wrap(name, 60), fontsize=9)
         if xlabel == "epoch":
             epoch_axis(ax)
@@ -83,3 +99,36 @@ def panels(panels, path, title, xlabel, ylabel=None, logx=False):
         ax.legend(fontsize=7)
     fig.suptitle(wrap(title, min(150, int(CHARS_PER_INCH * 5.2 * len(panels)))), fontsize=9)
     return save(fig, path)
+
+
+def paper_fits(fits, path, title, fig="fig5"):
+    """Runs against the paper's curves over the epochs the paper plots: left the train (solid) and
+    test (dotted) loss of each run in ``fits`` [(label, history)], right their KL, the paper's
+    curves dashed in its own reds (``figures/paper.py``)."""
+    from chainer_vae.figures.paper import load_paper_curves, plot_paper_curves
+    record = load_paper_curves()[fig]
+    first, last = record["epochs"][0], record["epochs"][-1]
+    figure, axes = plt.subplots(1, 2, figsize=(12, 5.4))
+    for ax, term, label in ((axes[0], "loss", "total loss (nats / example)"),
+                            (axes[1], "kl_penalty", "KL divergence (nats / example)")):
+        for i, (name, history) in enumerate(fits):
+            rows = [row for row in history if first <= row["epoch"] <= last]
+            x = [row["epoch"] for row in rows]
+            colour = "C%d" % (i % 10)
+            ax.plot(x, [row["train"][term] for row in rows], color=colour, label="%s: train" % name)
+            ax.plot(x, [row["test"][term] for row in rows], color=colour, linestyle=":", label="test")
+        plot_paper_curves(ax, fig, ("train_loss", "test_loss") if term == "loss" else ("train_kl", "test_kl"),
+                          linewidth=2)
+        epoch_axis(ax)
+        ax.set_xlim(first - 0.5, last + 0.5)
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    more = axes[1].get_legend_handles_labels()
+    n_runs = 2 * len(fits)
+    handles, labels = handles + more[0][n_runs:], labels + more[1][n_runs:]  # + the paper's KL lines
+    figure.legend(handles, labels, loc="lower center", ncol=4, fontsize=7, frameon=False)
+    figure.suptitle(wrap(title, 140), fontsize=9)
+    rows = -(-len(labels) // 4)
+    figure.tight_layout(rect=(0, 0.035 * rows + 0.02, 1, 0.96))
+    return save(figure, path, dpi=110, tight=False)

@@ -96,3 +96,44 @@ def plot_paper_curves(ax, fig, curves=("train_loss", "test_loss"), paper=None, c
         lines += ax.plot(record["epochs"], record[curve], color=colours[split],
                          label=f"paper {LABELS[curve]}", **style)
     return lines
+
+
+def score(dist, fig, paper=None):
+    """One number for a run's distance from the paper: the mean over the four curves of each
+    curve's mean absolute gap divided by the range the paper's curve spans over its plotted
+    epochs (so losses of hundreds of nats and KLs of tens weigh alike; 0 = on the paper's
+    curves, 0.1 = a tenth of each curve's range off on average).  ``dist``: ``distance(...)``."""
+    record = _figure(fig, paper)
+    return math.fsum(dist[c]["mean_abs"] / (max(record[c]) - min(record[c])) for c in CURVES) / len(CURVES)
+
+
+KINK_FROM = 25  # Fig. 5's kink: the largest one-epoch fall of the train loss from this epoch on
+
+
+def shape(history, fig="fig5", paper=None):
+    """What Fig. 5's shape is made of, for a history or (history=None) the paper's own curves,
+    over the paper's plotted epochs: the train and test KL at the first plotted epoch, their
+    minimum (epoch, value) and last value; the kink (the epoch of the largest one-epoch fall of
+    the train loss from epoch KINK_FROM on, and that fall); test - train loss at the first and
+    last plotted epochs."""
+    record = _figure(fig, paper)
+    if history is None:
+        rows = {e: {s: {"loss": record[s + "_loss"][i], "kl_penalty": record[s + "_kl"][i]} for s in ("train", "test")}
+                for i, e in enumerate(record["epochs"])}
+    else:
+        rows = {row["epoch"]: row for row in history}
+    epochs = [e for e in record["epochs"] if e in rows]
+    first, last = epochs[0], epochs[-1]
+    out = {"epochs": [first, last]}
+    for split in ("train", "test"):
+        kl = [(rows[e][split]["kl_penalty"], e) for e in epochs]
+        low, at = min(kl)
+        out[split + "_kl"] = {"first": kl[0][0], "min": low, "min_epoch": at, "last": kl[-1][0]}
+    falls = [(rows[e - 1]["train"]["loss"] - rows[e]["train"]["loss"], e)
+             for e in epochs if e >= KINK_FROM and e - 1 in rows]
+    if falls:
+        fall, at = max(falls)
+        out["kink"] = {"epoch": at, "fall": fall}
+    out["test_minus_train"] = {"first": rows[first]["test"]["loss"] - rows[first]["train"]["loss"],
+                               "last": rows[last]["test"]["loss"] - rows[last]["train"]["loss"]}
+    return out

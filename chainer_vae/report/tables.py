@@ -106,8 +106,14 @@ def blocks(results):
     f5 = [(t, _curves(load(results, n))) for t, n in FIG5_RUNS]
     f5 = [(t, d) for t, d in f5 if d]
     if f5:
-        out["fig5"] = "%s\n\nThe first rows are at epoch 11, the first the paper's Fig. 5 plots.\n\n" % loss_table("fig5", f5, 11)
+        out["fig5"] = "%s\n\nThe first rows are at epoch 12, the first the paper's Fig. 5 plots.\n\n" % loss_table("fig5", f5, 12)
         out["fig5"] += "\n".join("- %s: %s; %s." % (t, d.get("data_description", "—"), timing(d)) for t, d in f5)
+    distances = paper_distances(runs, [(t, d) for t, d in f5 if t.startswith("lute")])
+    if distances:
+        out["paper_distance"] = distances
+    search = load(results, "fig5_search.json")
+    if search and search.get("runs"):
+        out["fig5_search"] = search_table(search)
     arch = os.path.join(results, "architectures.md")
     if os.path.exists(arch):
         with open(arch) as f:
@@ -136,3 +142,71 @@ def verdict(rows, data):
         for r in rest]
     return "- **%s**: best is %s (test loss %.1f after %d epochs); it beats %s." % (
         data.upper(), name(best), best["final"]["loss"], best["epochs"], "; ".join(parts))
+
+
+# ----------------------------------------------------------------------------- distance to the paper
+def _gap(d, curve):
+    g = d[curve]
+    return "%.1f / %.1f (%d)" % (g["mean_abs"], g["max_abs"], g["max_abs_epoch"])
+
+
+def paper_distances(fig4, fig5):
+    """Per run and curve, the mean and the largest absolute gap to the paper's digitized curve
+    (results/paper_curves.json) over the epochs the paper plots, and the run's score."""
+    from chainer_vae.figures import paper as P
+    rows = []
+    for fig, runs in (("fig4", fig4), ("fig5", fig5)):
+        for title, d in runs:
+            dist = P.distance(d["history"], fig)
+            rows.append("| %s | %s | %s | %.3f |" % (
+                {"fig4": "Fig. 4", "fig5": "Fig. 5"}[fig], title, " | ".join(_gap(dist, c) for c in P.CURVES),
+                P.score(dist, fig)))
+    if not rows:
+        return ""
+    head = ("| figure | run | " + " | ".join(P.LABELS[c] for c in P.CURVES) + " | score |\n|" + "---|" * 7)
+    return ("Mean / largest absolute gap (the epoch of the largest) between our curves and the paper's digitized "
+            "ones (`results/paper_curves.json`, about a pixel: ~0.2 nats for Fig. 4's loss, ~0.01 for its KL, "
+            "~1.3 and ~0.3 for Fig. 5's) over the epochs the paper plots: Fig. 4 epochs 1-60, Fig. 5 epochs "
+            "12-60 (the authors' `loss_train[11:60]`). Score: the mean over the four curves of the mean gap divided "
+            "by the range the paper's curve spans (0 = on the paper's curves).\n\n%s\n%s" % (head, "\n".join(rows)))
+
+
+def cell(text):
+    """``text`` for a Markdown table cell: a '|' (a schedule's new Adam) escaped, which GitHub and
+    Python-Markdown both render as '|' outside code spans (inside one GitHub would split the cell)."""
+    return str(text).replace("|", "\\|")
+
+
+def search_table(search):
+    """REPRODUCE.md's table of Fig. 5's schedule search (results/fig5_search.json)."""
+    from chainer_vae.figures import paper as P
+    paper = search["paper_shape"]
+
+    def shape_cells(sh):
+        k = sh.get("kink")
+        return "%.1f → %.1f (%d) → %.1f | %s | %+.0f / %+.0f" % (
+            sh["train_kl"]["first"], sh["train_kl"]["min"], sh["train_kl"]["min_epoch"], sh["train_kl"]["last"],
+            "%d (%.1f)" % (k["epoch"], k["fall"]) if k else "—",
+            sh["test_minus_train"]["first"], sh["test_minus_train"]["last"])
+
+    head = ("| rank | reader | schedule | " + " | ".join(P.LABELS[c] for c in P.CURVES) +
+            " | score | train KL: epoch 12 → min (epoch) → 60 | kink (fall) | test − train loss, epochs 12 / 60 |")
+    lines = [head, "|" + "---|" * 11,
+             "| | paper | | | | | | | %s |" % shape_cells(paper)]
+    scored = sorted((r for r in search["runs"] if "score" in r), key=lambda r: r.get("rank", 1e9))
+    for r in scored:
+        status = r["status"]
+        status = ("" if status == "finished" else
+                  " (the committed run, %s)" % status.split("history from ", 1)[1].rstrip(")") if "history from" in status
+                  else " (%s)" % status)
+        lines.append("| %s | %s | %s%s%s | %s | %.3f | %s |" % (
+            r.get("rank", "—"), r["reader"], cell(r["lr_schedule"]), " (default)" if r.get("default") else "", status,
+            " | ".join(_gap(r["distance"], c) for c in P.CURVES), r["score"], shape_cells(r["shape"])))
+    rest = [r for r in search["runs"] if "score" not in r]
+    text = ("Each row is a 60-epoch lute run with Fig. 5's defaults but the reader and the schedule "
+            "(`,`: the same Adam goes on at the new rate; `|`: a new Adam, as a new chunk of the authors' notebook). "
+            "Gaps as above: mean / largest (epoch), over epochs 12-60. The kink: the epoch of the largest one-epoch "
+            "fall of the train loss from epoch %d on.\n\n%s" % (P.KINK_FROM, "\n".join(lines)))
+    if rest:
+        text += "\n\nNot scored (no epoch 12 yet): " + ", ".join("%s (%s)" % (cell(r["candidate"]), r["status"]) for r in rest) + "."
+    return text

@@ -27,7 +27,7 @@ from chainer_vae.data.midi.windows import Windows
 from chainer_vae.errors import DataError, DivergedError
 from chainer_vae.progress import Progress, duration
 from chainer_vae.train import fused, optim
-from chainer_vae.train.schedules import beta_at, lr_at
+from chainer_vae.train.schedules import beta_at, fresh_adam_at, lr_at
 
 TERMS = ("loss", "reconstr", "kl_penalty")
 # seed s, epoch e -> NumPy seed (s * 1,000,003 + e) mod 2**32: a prime stride larger than any
@@ -270,6 +270,8 @@ class _Run:
         s, model = self.s, self.model
         _reseed(model.xp, s.seed, epoch)
         self.optimizer.alpha = lr_at(s.lr, epoch)
+        if fresh_adam_at(s.lr, epoch):  # '|' in the schedule: a new Adam, as a new notebook chunk
+            optim.fresh_state(self.optimizer)
         model.beta = beta_at(epoch, self.beta, s.anneal_epochs)
         started = time.perf_counter()
         self.epoch_bar.start(epoch)

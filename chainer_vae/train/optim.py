@@ -103,3 +103,19 @@ class Adam(chainer.optimizers.Adam):
 
     def create_update_rule(self):
         return AdamL2Rule(self.hyperparam)
+
+
+def fresh_state(optimizer):
+    """Make ``optimizer`` (an Adam, or ChainerMN's wrapper of one) what a newly built one would
+    be: every rule's moments dropped (re-created as zeros at its next update) and its step count,
+    which Adam's bias correction uses, back to 0.  Its hyperparameters (alpha, l2_rate) stay.
+    The authors' notebook built a new Adam for each chunk of epochs it ran; a schedule with '|'
+    (``schedules.parse_lr_schedule``) does this at the start of a piece."""
+    actual = getattr(optimizer, "actual_optimizer", optimizer)
+    for param in actual.target.params():
+        rule = param.update_rule
+        if rule is not None:
+            rule._state = None  # Chainer's UpdateRule re-creates it with init_state when None
+            rule.t = 0
+    actual.t = 0
+    return optimizer

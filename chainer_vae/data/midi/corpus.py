@@ -20,6 +20,12 @@ Split, per class (seeded with ``seed``):
 * ``"song"``: shuffle the class's songs (sorted by path first) and hold out the first
   ``max(1, round(n_songs * test_fraction))`` whole songs; with 4 songs a class that is 3 / 1.
 
+Reading (``reader``): "ours" reads whole pieces (``notestate.py``); "authors" reads as the
+authors' midi_manipulation.midiToNoteStateMatrix did (``authors.py``): it stops at the first time
+signature other than 2/x or 4/x (the lute's cs5-1pre at its 3/8, step 416 of 1,598, so its 200
+windows start within 317 steps), samples each sixteenth half a step after its boundary and keeps
+percussion.  Each song records where that reading stopped, the report says which songs it cut.
+
 Songs are held once, bit-packed, and windows are cut when a batch is drawn (``midi/windows.py``);
 conversion runs on all cores and is cached per song and per build (``midi/songcache.py``).
 
@@ -36,13 +42,15 @@ import numpy as np
 
 from chainer_vae.data.midi import bach, smf
 from chainer_vae.data.midi.bach import export_corpus_midi  # noqa: F401  (part of this API)
-from chainer_vae.data.midi.songcache import SongCache, convert_all, read_capped
+from chainer_vae.data.midi.songcache import READERS, SongCache, convert_all, read_capped
 from chainer_vae.data.midi.windows import Windows, window_starts
 from chainer_vae.errors import ConfigError, DataError
 from chainer_vae.files import say_source, short_path
 from chainer_vae.progress import counter
 
 MIDI_EXTENSIONS = (".mid", ".midi", ".kar")
+NO_FOLDER_FOR_AUTHORS = ("--reader authors reads MIDI files, and music21's Bach corpus is scores: give "
+                         "--midi-dir (e.g. ../shared/data/midi/bach_lute)")
 
 
 @dataclasses.dataclass
@@ -124,20 +132,22 @@ def _midi_files(midi_dir, report):
     return [cls for cls, _ in class_dirs], files
 
 
-def _load_folder(midi_dir, window, max_per_class, cache, progress):
+def _load_folder(midi_dir, window, max_per_class, cache, progress, reader="ours"):
     midi_dir = os.fspath(midi_dir)
     if not os.path.isdir(midi_dir):
         raise DataError(f"MIDI folder {midi_dir} does not exist or is not a folder")
     name, report = os.path.basename(os.path.abspath(midi_dir)), []
     classes, files = _midi_files(midi_dir, report)
+    convert, kind = READERS[reader]
     keyed = []  # (class, path, song key): reading and hashing every file is the whole warm cost
     for cls, path in files:
         try:
-            keyed.append((cls, path, SongCache.key(read_capped(path, smf.MAX_FILE_BYTES), "midi")))
+            keyed.append((cls, path, SongCache.key(read_capped(path, smf.MAX_FILE_BYTES), kind)))
         except DataError as e:
             report.append(f"skipped: {e}")
     build = hashlib.sha256(json.dumps([window, max_per_class, [
-        (c, os.path.relpath(p, midi_dir), k) for c, p, k in keyed]]).encode()).hexdigest()
+        (c, os.path.relpath(p, midi_dir), k) for c, p, k in keyed]] + ([reader] if reader != "ours" else []))
+        .encode()).hexdigest()
     warm = cache.load_build(build)
     if warm is not None:
         packed, record = warm
@@ -151,7 +161,7 @@ def _load_folder(midi_dir, window, max_per_class, cache, progress):
     # Every file is converted (and cached), even past --max-songs-per-class or in --smoke: the
     # report then tells of every bad file in the folder, not only of those a quota reached.
     on_done = _count_bar("converting MIDI in %s" % name, len(keyed), progress)
-    songs, lines = convert_all([(p, k) for _, p, k in keyed], cache, on_done=on_done)
+    songs, lines = convert_all([(p, k) for _, p, k in keyed], cache, convert=convert, on_done=on_done)
     by_class, parts, offset = {cls: [] for cls in classes}, [], 0
     for (cls, path, _), song in zip(keyed, songs):
         if song is None:
@@ -187,10 +197,19 @@ def _portable(path, midi_dir):
 
 def load_midi_dataset(midi_dir=None, window=100, windows_per_song=200, split="window",
                       test_fraction=0.2, seed=0, cache_dir=None, max_songs_per_class=None,
-                      progress=True):
-    """Build a MidiData; ``max_songs_per_class=None`` means all (MIDI) or 4 (music21 corpus)."""
+                      progress=True, reader="ours"):
+    """Build a MidiData; ``max_songs_per_class=None`` means all (MIDI) or 4 (music21 corpus).
+
+    reader: "ours" (``notestate.read_notestate``: whole pieces) or "authors" (``authors.py``:
+    the authors' midi_manipulation, which stops at the first time signature other than 2/x or
+    4/x; a MIDI folder only).  Each song then says where that reading stopped (``stopped_by``),
+    and the report has a line per song it cut short."""
     if split not in ("window", "song"):
         raise ConfigError(f"split must be 'window' or 'song', not {split!r}")
+    if reader not in READERS:
+        raise ConfigError(f"reader must be one of {', '.join(READERS)}, not {reader!r}")
+    if reader != "ours" and midi_dir is None:
+        raise ConfigError(NO_FOLDER_FOR_AUTHORS)
     if not 0 < test_fraction < 1 or window < 1 or windows_per_song < 1:
         raise ConfigError("need 0 < test_fraction < 1, window >= 1, windows_per_song >= 1")
     cache = SongCache(cache_dir)
@@ -201,7 +220,10 @@ def load_midi_dataset(midi_dir=None, window=100, windows_per_song=200, split="wi
         by_class, packed, report, source = bach.load(
             window, max_songs_per_class or bach.SONGS_PER_CLASS, cache, _count_bar, progress)
     else:
-        by_class, packed, report, source = _load_folder(midi_dir, window, max_songs_per_class, cache, progress)
+        by_class, packed, report, source = _load_folder(midi_dir, window, max_songs_per_class, cache, progress,
+                                                        reader)
+    if reader != "ours":
+        source += " (the authors' reader)"
     for cls in sorted(c for c, s in by_class.items() if not s):
         report.append(f"class {cls!r} dropped: no usable songs")
     classes = sorted(c for c, s in by_class.items() if s)
@@ -243,7 +265,12 @@ def load_midi_dataset(midi_dir=None, window=100, windows_per_song=200, split="wi
                           "class": cls, "n_steps": n_steps, "tempo_bpm": meta["tempo_bpm"],
                           "windows": windows_per_song, "split": sp, "n_notes": meta["n_notes"],
                           "dropped_out_of_range": meta["dropped_out_of_range"],
-                          "dropped_percussion": meta["dropped_percussion"]})
+                          "dropped_percussion": meta["dropped_percussion"],
+                          **({"stopped_by": meta["stopped_by"]} if "stopped_by" in meta else {})})
+            if meta.get("stopped_by"):
+                numerator, tick, step = meta["stopped_by"]
+                report.append(f"cut short: {songs[-1]['path']}: the authors' reader stops at its {numerator}/x "
+                              f"time signature at tick {tick:,} (step {step:,}): {n_steps:,} steps read")
     (trs, try_), (tes, tey) = [(np.concatenate(xs), np.concatenate(ys)) for xs, ys in parts.values()]
     counts = ", ".join(f"{c}: {len(by_class[c])}" for c in classes)
     n_skipped = sum(line.startswith("skipped") for line in report)

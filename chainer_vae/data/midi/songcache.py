@@ -130,6 +130,24 @@ def convert_midi(path):
     return pack(matrix), dataclasses.asdict(info)
 
 
+def convert_midi_authors(path):
+    """One MIDI file read as the authors' midi_manipulation did (``authors.py``) -> (packed, meta
+    dict); meta["stopped_by"] is [numerator, tick, step] of the time signature that ended the
+    reading, or None."""
+    from chainer_vae.data.midi.authors import read_authors, SIXTEENTHS_PER_QUARTER
+
+    reading = read_authors(path)
+    meta = dataclasses.asdict(reading.info)
+    meta["stopped_by"] = None if reading.stopped_by is None else [
+        reading.stopped_by[0], reading.stopped_by[1], reading.stopped_by[1] // (reading.resolution // SIXTEENTHS_PER_QUARTER)]
+    return pack(reading.matrix), meta
+
+
+# --reader: how a MIDI file becomes a song, and the cache kind of its songs (a song read one way
+# is never taken for the other's).
+READERS = {"ours": (convert_midi, "midi"), "authors": (convert_midi_authors, "midi-authors")}
+
+
 def _job(args):
     """Worker: convert, cache, and return the song -- or the report line that skips it.  One
     file never aborts a corpus: anything but a DataError (even MemoryError) is the reader's
