@@ -31,8 +31,10 @@ def main():
     p.add_argument("--mca", default="", help="extra Open MPI options, e.g. '--mca mpi_yield_when_idle 1'")
     p.add_argument("--quick", action="store_true", help="2 batches an epoch: checks it runs")
     a = p.parse_args()
-    if a.quick:
+    test = []
+    if a.quick:  # 2 batches an epoch, and a test pass of 2 batches' worth
         a.windows_per_epoch = 2 * a.batch_size
+        test = ["--test-windows", str(a.windows_per_epoch)]
     data = ["--max-songs-per-class", str(a.songs)] if a.songs else ["--midi-dir", LUTE]
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
@@ -43,7 +45,7 @@ def main():
                 continue
             cmd = [sys.executable, os.path.join(ROOT, "experiments", "fig5_midi_loss.py"), *data, "--epochs", "1",
                    "--windows-per-epoch", str(a.windows_per_epoch), "--batch-size", str(a.batch_size),
-                   "--out", out, "--retrain", "--no-progress"]
+                   "--out", out, "--retrain", "--no-progress", *test]
             if n > 1:
                 cmd = [mpiexec, "-n", str(n), "--oversubscribe", "--bind-to", "none", *a.mca.split()] + cmd + [
                     "--communicator", "naive"]

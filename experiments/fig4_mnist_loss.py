@@ -1,10 +1,12 @@
 """Fig. 4: train and test loss (left) and KL divergence (right) of the paper's MNIST VAE per epoch.
 
 Trains the paper's model once (or reuses the finished run for the same settings and data, in
-<out>/runs/) and writes <out>/fig4_mnist_loss.png and .json (the curves, the run's settings and data
-fingerprint) and <out>/records/fig4_mnist_loss.json (machine, versions, times).  A JSON already there
-for the same run that this run reproduces within the tolerance is kept (--rewrite replaces it).  Runs on the shipped fallback digits (chainer_vae/data/mnist_5k.npz) write
-fig4_mnist_loss_mlxtend5k.* instead, beside the real-MNIST figure.  Figs. 2 and 3 reuse the model.
+<out>/runs/; never the shipped models/, since this figure is the training) and writes
+<out>/fig4_mnist_loss.png and .json (the curves, the run's settings and data fingerprint) and
+<out>/records/fig4_mnist_loss.json (machine, versions, times).  A JSON already there for the same
+run that this run reproduces within the tolerance is kept (--rewrite replaces it).  Runs on the
+shipped fallback digits (chainer_vae/data/mnist_5k.npz) write fig4_mnist_loss_mlxtend5k.* instead,
+beside the real-MNIST figure.  Figs. 2 and 3 reuse the model.
 With --image-dir DIR (your own images, README: Your own images) it trains on that folder and
 writes fig4_mnist_loss_<folder>.* (and, for a 2-D MLP, the results page's explorer of it,
 explorer/data_<folder>.js); --from-run DIR draws a run trained elsewhere.
@@ -16,6 +18,7 @@ explorer/data_<folder>.js); --from-run DIR draws a run trained elsewhere.
 --paper draws the paper's digitized curves (results/paper_curves.json, epochs 1-60) dashed over ours.
 """
 import dataclasses
+from typing import ClassVar
 
 from chainer_vae.figures import curves
 from chainer_vae.cli import flags as cfg
@@ -28,6 +31,7 @@ from chainer_vae.cli.flags import option
 
 @dataclasses.dataclass(frozen=True)
 class Fig4Config(mnist.MnistConfig):
+    TRAINS_ITSELF: ClassVar[bool] = True  # Fig. 4 is the training: never drawn from a shipped model
     paper: bool = option(False, "draw the paper's digitized Fig. 4 curves dashed over ours")
 
 

@@ -30,7 +30,7 @@ import dataclasses
 import multiprocessing
 import os
 
-from chainer_vae import files
+from chainer_vae import files, outputs
 from chainer_vae.cli import flags as cfg
 from chainer_vae.cli import midi
 from chainer_vae.cli.flags import at_least_one, existing_dir, option
@@ -108,14 +108,17 @@ def run_dir(run_cfg, data):
 
 
 def committed_histories(folder):
-    """{run id: (file name, history)} of the Fig. 5 results in ``folder`` (e.g. results/): a
-    committed run is scored from its JSON when its run folder is not on this machine."""
+    """{run id: (file name, history, median seconds per epoch)} of the Fig. 5 results in
+    ``folder`` (e.g. results/): a committed run is scored from its JSON when its run folder is not
+    on this machine; its epoch times are in its machine record (outputs.read_record)."""
     out = {}
     for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else ():
         if name.startswith("fig5_midi_loss") and name.endswith(".json"):
-            d = files.read_json(os.path.join(folder, name))
+            path = os.path.join(folder, name)
+            d = files.read_json(path)
             if d.get("history") and d.get("run", {}).get("run_id"):
-                out[d["run"]["run_id"]] = (name, d["history"])
+                seconds = outputs.read_record(path).get("seconds_per_epoch_median")
+                out[d["run"]["run_id"]] = (name, d["history"], seconds)
     return out
 
 
@@ -124,10 +127,12 @@ def score_run(path, run_cfg, committed):
     run_id = os.path.basename(path)
     if os.path.exists(history_path):
         history = files.read_json(history_path)
+        seconds = [r["seconds"] for r in history if "seconds" in r]
+        seconds = sorted(seconds)[len(seconds) // 2] if seconds else None
         finished = os.path.exists(os.path.join(path, "model.npz"))
         status = "finished" if finished else "partial, %d of %d epochs" % (len(history), run_cfg.epochs)
     elif run_id in committed:
-        name, history = committed[run_id]
+        name, history, seconds = committed[run_id]
         status = "finished" if len(history) == run_cfg.epochs else "partial, %d epochs" % len(history)
         status += " (history from %s)" % name
     else:
@@ -138,7 +143,7 @@ def score_run(path, run_cfg, committed):
     except ValueError:  # none of the paper's epochs yet
         return row
     row.update(distance=dist, score=P.score(dist, "fig5"), shape=P.shape(history),
-               seconds_per_epoch=sorted(r["seconds"] for r in history)[len(history) // 2])
+               seconds_per_epoch=seconds)
     return row
 
 

@@ -5,21 +5,29 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(ROOT), "shared", "data")
 
-# The workplace's real MNIST cache (CI sets CHAINER_DATASET_ROOT to it as well).
-if "CHAINER_DATASET_ROOT" not in os.environ and os.path.isdir(os.path.join(SHARED, "mnist", "pfnet")):
-    os.environ["CHAINER_DATASET_ROOT"] = os.path.join(SHARED, "mnist")
-
 import chainer_vae  # noqa: E402,F401  (compatibility shims before any test imports chainer)
 from chainer_vae.cli import threads  # noqa: E402
 
 threads.limit()  # the scripts' one BLAS thread, for the tests that train in this process
 
 
+def find_mnist_root():
+    """The Chainer dataset root whose MNIST cache the scripts would read, found exactly as they
+    find it (chainer_vae.data.mnist.cache_dirs: $CHAINER_DATASET_ROOT, else ~/.chainer/dataset,
+    then ../shared/data/mnist beside the checkout); None when none holds both splits."""
+    from chainer_vae.data import mnist
+    for cache in mnist.cache_dirs():
+        if all(os.path.exists(os.path.join(cache, s + ".npz")) for s in ("train", "test")):
+            return os.path.dirname(os.path.dirname(os.path.dirname(cache)))  # <root>/pfnet/chainer/mnist
+    return None
+
+
 @pytest.fixture
 def mnist_root():
-    root = os.environ.get("CHAINER_DATASET_ROOT")
-    if not root or not os.path.exists(os.path.join(root, "pfnet", "chainer", "mnist", "train.npz")):
-        pytest.skip("no MNIST cache (set CHAINER_DATASET_ROOT to a Chainer dataset root)")
+    root = find_mnist_root()
+    if root is None:
+        pytest.skip("no real MNIST cache where the scripts look ($CHAINER_DATASET_ROOT, ~/.chainer/dataset, "
+                    "../shared/data/mnist)")
     return root
 
 

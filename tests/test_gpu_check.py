@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, SHARED
+from conftest import ROOT, SHARED, find_mnist_root
 
 TOOL = os.path.join(ROOT, "tools", "gpu_check.py")
 spec = importlib.util.spec_from_file_location("gpu_check", TOOL)
@@ -20,15 +20,14 @@ spec.loader.exec_module(gpu_check)
 
 
 def mnist_cache():
-    root = os.environ.get("CHAINER_DATASET_ROOT", "")
-    return os.path.exists(os.path.join(root, "pfnet", "chainer", "mnist", "train.npz"))
+    return find_mnist_root() is not None
 
 
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
     """One --device -1 --quick run of every part (about a minute on an idle 2-core machine)."""
     if not mnist_cache():
-        pytest.skip("no MNIST cache (set CHAINER_DATASET_ROOT)")
+        pytest.skip("no real MNIST cache where the scripts look")
     lute = os.path.join(SHARED, "midi", "bach_lute")
     if not os.path.isdir(lute):
         pytest.skip("the lute MIDI files are not beside this checkout")

@@ -15,7 +15,7 @@ SMALL = {"train": 12, "test": 5}
 
 # ---------------------------------------------------------------- real MNIST (CI sets the root)
 
-def test_real_mnist_is_the_papers_split(mnist_root):  # skips without $CHAINER_DATASET_ROOT
+def test_real_mnist_is_the_papers_split(mnist_root):  # skips with no real MNIST cache
     d = mnist.load_mnist("mnist", mirrors=(), progress=False)  # mirrors=(): only the cache
     assert d.source == "mnist" and "16000 train, 4000 test" in d.description
     for x, y, n in ((d.train_x, d.train_y, 1600), (d.test_x, d.test_y, 400)):

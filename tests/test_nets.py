@@ -15,15 +15,16 @@ import chainer.links as L
 from chainer_vae.model import DATA, KINDS, make_decoder, make_encoder
 from chainer_vae.model.lstm import run_lstm
 from chainer_vae.model.vae import VAELoss
+from conftest import find_mnist_root
 
 LATENT = {"mnist": 2, "midi": 20}
 CASES = [(kind, data) for kind in KINDS for data in DATA]
 
 
 def mnist_like(n, rng):
-    """n real MNIST images in [0, 1] from Chainer's cache under $CHAINER_DATASET_ROOT, else n
-    random binary 28x28 stroke patterns: three 2-pixel-wide segments each, ~15% of pixels on."""
-    root = os.environ.get("CHAINER_DATASET_ROOT")
+    """n real MNIST images in [0, 1] from the cache the scripts read, else n random binary 28x28
+    stroke patterns: three 2-pixel-wide segments each, ~15% of pixels on."""
+    root = find_mnist_root()
     path = root and os.path.join(root, "pfnet", "chainer", "mnist", "test.npz")
     if path and os.path.exists(path):
         with np.load(path) as f:

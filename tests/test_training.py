@@ -30,6 +30,8 @@ def params(model):
 
 
 def train(model, run_dir, epochs, **kw):
+    if isinstance(kw.get("lr"), str):  # a schedule as typed: parsed as train/runs.py parses it
+        kw["lr"] = tuple(parse_lr_schedule(kw["lr"]))
     x, xt = tiny_data()
     return training.train(model, x, xt, training.Settings(run_dir=str(run_dir), epochs=epochs,
                           device=resolve_device("@numpy"), progress=False, **kw))

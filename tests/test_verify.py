@@ -89,12 +89,19 @@ def _digest(folder):
     return h.hexdigest()
 
 
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory):
+    """One scratch folder for this module's reruns: the second test's Fig. 4 rerun reuses the
+    first one's trained run (train once and reuse), as a reviewer's repeated `make verify` does."""
+    return tmp_path_factory.mktemp("verify_scratch")
+
+
 @pytest.mark.usefixtures("mnist_root")
-def test_make_verify_quick_passes_and_writes_nothing_into_results(lute_dir, tmp_path):
+def test_make_verify_quick_passes_and_writes_nothing_into_results(lute_dir, tmp_path, scratch):
     """The issue's check, end to end: Fig. 4 for 3 epochs and Fig. 5 (lute) for 2 against the
     committed runs' first epochs (about a minute of CPU)."""
     before = _digest(RESULTS)
-    proc = subprocess.run([sys.executable, TOOL, "--quick", "--midi-dir", lute_dir, "--markdown",
+    proc = subprocess.run([sys.executable, TOOL, "--quick", "--midi-dir", lute_dir, "--scratch", str(scratch), "--markdown",
                            str(tmp_path / "table.md")], capture_output=True, text=True, cwd=ROOT, timeout=1200)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     table = (tmp_path / "table.md").read_text()
@@ -104,7 +111,7 @@ def test_make_verify_quick_passes_and_writes_nothing_into_results(lute_dir, tmp_
 
 
 @pytest.mark.usefixtures("mnist_root")
-def test_verify_exits_1_when_the_committed_number_is_not_reproduced(tmp_path):
+def test_verify_exits_1_when_the_committed_number_is_not_reproduced(tmp_path, scratch):
     results = tmp_path / "results"
     results.mkdir()
     shutil.copy(os.path.join(RESULTS, "paper_curves.json"), results)
@@ -112,7 +119,8 @@ def test_verify_exits_1_when_the_committed_number_is_not_reproduced(tmp_path):
         committed = json.load(f)
     committed["history"][1]["test"]["loss"] += 0.5  # epoch 2: not what this code trains
     (results / "fig4_mnist_loss.json").write_text(json.dumps(committed))
-    proc = subprocess.run([sys.executable, TOOL, "--quick", "fig4", "--results", str(results)],
+    proc = subprocess.run([sys.executable, TOOL, "--quick", "fig4", "--results", str(results),
+                           "--scratch", str(scratch)],
                           capture_output=True, text=True, cwd=ROOT, timeout=1200)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "| fig4 | largest |rerun - committed| of a loss, epochs 1-3 | — | 0 | 0.500 (test loss, epoch 2) |" in proc.stdout

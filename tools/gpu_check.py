@@ -242,9 +242,11 @@ def figure_result(folder, stem):
     found = sorted(glob.glob(os.path.join(folder, stem + "*.json")))
     if not found:
         return None
+    from chainer_vae import outputs
     d = _load(found[0])
-    run = d.get("run", {})
-    seconds = [round(s, 4) for s in run.get("seconds_per_epoch", [r["seconds"] for r in d["history"]])]
+    # The machine's part of the run (device, epoch times) is in its record (chainer_vae/outputs.py).
+    run = dict(d.get("run", {}), **outputs.read_record(found[0]))
+    seconds = [round(s, 4) for s in run.get("seconds_per_epoch", [r.get("seconds", 0) for r in d["history"]])]
     return {"json": os.path.relpath(found[0], ROOT), "run_id": run.get("run_id"), "device": run.get("device"),
             "data": run.get("data"), "data_fingerprint": run.get("data_fingerprint"),
             "epochs": len(d["history"]), "train_seconds": round(run.get("train_seconds", sum(seconds)), 2),

@@ -66,6 +66,50 @@ def settings(config, run_dir):
         resume=config.resume, parallel=parallel.current())
 
 
+def _loaded(model, path, device):
+    loop.load_model(path, model)
+    model.to_device(device)
+    device.use()
+    return model
+
+
+def _reuse(config, run_dir, model, device, data_fp):
+    """The finished run in ``run_dir``, or the shipped model of the same run id, else None."""
+    model_path, info_path = (os.path.join(run_dir, f) for f in ("model.npz", "run.json"))
+    if parallel.current().bcast(os.path.exists(model_path) and os.path.exists(info_path)):
+        history = files.read_json(os.path.join(run_dir, "history.json"))
+        _say("reusing the finished run %s (%d epochs on data %s); --retrain trains it again"
+             % (run_dir, len(history), data_fp))
+        return Run(_loaded(model, model_path, device), history, run_dir, files.read_json(info_path))
+    # A script whose figure is the training itself (Fig. 4: TRAINS_ITSELF) never stands a shipped
+    # model in for it: a reviewer's `make fig4` reruns the training.
+    use_shipped = not (config.retrain or getattr(config, "TRAINS_ITSELF", False))
+    found = shipped.find(os.path.basename(run_dir)) if use_shipped else None
+    if found is not None:  # the checkout's own trained model of these very settings and data
+        _say(shipped.announce(found))
+        return Run(_loaded(model, found.model_path, device), found.history, os.path.dirname(found.model_path),
+                   found.info)
+    return None
+
+
+def _run_info(config, run_id, data_description, data_fp, train_x, test_x, s, history, seconds):
+    info = {
+        # Portable: no folder of this machine (the run folder is relative to --out).
+        "run_id": run_id, "config": config.identity(),
+        "data": data_description, "data_fingerprint": data_fp,
+        "n_train": int(len(train_x)), "n_test": int(len(test_x)),
+        "device": str(s.device), "machine": machine(),
+        "versions": {"python": platform.python_version(), "chainer": chainer.__version__,
+                     "numpy": np.__version__},
+        # Wall time of this call; a resumed run counts only the part after the resume.
+        "train_seconds": seconds,
+        "seconds_per_epoch": [row["seconds"] for row in history],
+    }
+    if s.parallel.size > 1:  # where the epoch times were measured
+        info["mpi"] = {"communicator": config.communicator, "processes": s.parallel.size}
+    return info
+
+
 def fit(config, name, train_x, test_x, data_description, on_epoch=None):
     """The finished run of ``config`` on this data if there is one (announced), else train it
     (resuming an interrupted run).  on_epoch(epoch, model, run_dir), if given, is called after
@@ -76,7 +120,6 @@ def fit(config, name, train_x, test_x, data_description, on_epoch=None):
     data_fp = fingerprint(train_x, test_x)
     run_id = config.run_id(name, data_fp)
     run_dir = os.path.join(config.out, "runs", run_id)
-    model_path, info_path = (os.path.join(run_dir, f) for f in ("model.npz", "run.json"))
     s = settings(config, run_dir)
     par = s.parallel
     model = build_model(config)
@@ -85,43 +128,18 @@ def fit(config, name, train_x, test_x, data_description, on_epoch=None):
     if par.is_root and config.retrain and os.path.isdir(run_dir):
         _say("--retrain: discarding %s and training again" % run_dir)
         shutil.rmtree(run_dir)
-    if par.bcast(os.path.exists(model_path) and os.path.exists(info_path)):
-        loop.load_model(model_path, model)
-        model.to_device(s.device)
-        s.device.use()
-        info = files.read_json(info_path)
-        history = files.read_json(os.path.join(run_dir, "history.json"))
-        _say("reusing the finished run %s (%d epochs on data %s); --retrain trains it again"
-             % (run_dir, len(history), data_fp))
-        return Run(model, history, run_dir, info)
-    found = None if config.retrain else shipped.find(run_id)
-    if found is not None:  # the checkout's own trained model of these very settings and data
-        loop.load_model(found.model_path, model)
-        model.to_device(s.device)
-        s.device.use()
-        _say(shipped.announce(found))
-        return Run(model, found.history, os.path.dirname(found.model_path), found.info)
+    reused = _reuse(config, run_dir, model, s.device, data_fp)
+    if reused is not None:
+        return reused
 
     started = time.perf_counter()
     history = loop.train(model, train_x, test_x, s,
                          on_epoch=None if on_epoch is None else lambda epoch, m: on_epoch(epoch, m, run_dir))
-    info = {
-        # Portable: no folder of this machine (the run folder is relative to --out).
-        "run_id": run_id, "config": config.identity(),
-        "data": data_description, "data_fingerprint": data_fp,
-        "n_train": int(len(train_x)), "n_test": int(len(test_x)),
-        "device": str(s.device), "machine": machine(),
-        "versions": {"python": platform.python_version(), "chainer": chainer.__version__,
-                     "numpy": np.__version__},
-        # Wall time of this call; a resumed run counts only the part after the resume.
-        "train_seconds": time.perf_counter() - started,
-        "seconds_per_epoch": [row["seconds"] for row in history],
-    }
-    if par.size > 1:  # where the epoch times were measured
-        info["mpi"] = {"communicator": config.communicator, "processes": par.size}
+    info = _run_info(config, run_id, data_description, data_fp, train_x, test_x, s, history,
+                     time.perf_counter() - started)
     if par.is_root:
-        loop.save_model(model_path, model)
-        files.write_json(info_path, info)
+        loop.save_model(os.path.join(run_dir, "model.npz"), model)
+        files.write_json(os.path.join(run_dir, "run.json"), info)
         snapshot = os.path.join(run_dir, "snapshot.npz")
         if os.path.exists(snapshot):
             os.remove(snapshot)  # the finished model supersedes it (the MIDI one is ~280 MB)

@@ -195,15 +195,7 @@ def _portable(path, midi_dir):
     return os.path.relpath(os.path.abspath(path), os.path.abspath(midi_dir))
 
 
-def load_midi_dataset(midi_dir=None, window=100, windows_per_song=200, split="window",
-                      test_fraction=0.2, seed=0, cache_dir=None, max_songs_per_class=None,
-                      progress=True, reader="ours"):
-    """Build a MidiData; ``max_songs_per_class=None`` means all (MIDI) or 4 (music21 corpus).
-
-    reader: "ours" (``notestate.read_notestate``: whole pieces) or "authors" (``authors.py``:
-    the authors' midi_manipulation, which stops at the first time signature other than 2/x or
-    4/x; a MIDI folder only).  Each song then says where that reading stopped (``stopped_by``),
-    and the report has a line per song it cut short."""
+def _check_arguments(midi_dir, window, windows_per_song, split, test_fraction, reader):
     if split not in ("window", "song"):
         raise ConfigError(f"split must be 'window' or 'song', not {split!r}")
     if reader not in READERS:
@@ -212,7 +204,10 @@ def load_midi_dataset(midi_dir=None, window=100, windows_per_song=200, split="wi
         raise ConfigError(NO_FOLDER_FOR_AUTHORS)
     if not 0 < test_fraction < 1 or window < 1 or windows_per_song < 1:
         raise ConfigError("need 0 < test_fraction < 1, window >= 1, windows_per_song >= 1")
-    cache = SongCache(cache_dir)
+
+
+def _read_songs(midi_dir, window, max_songs_per_class, cache, progress, reader):
+    """(songs by class, packed steps, report lines, source name, classes with songs)."""
     say_source("MIDI: music21's own Bach corpus (no --midi-dir: %d major + %d minor works)" % (
         (max_songs_per_class or bach.SONGS_PER_CLASS,) * 2) if midi_dir is None
         else "MIDI: the folder %s" % short_path(midi_dir))
@@ -231,42 +226,66 @@ def load_midi_dataset(midi_dir=None, window=100, windows_per_song=200, split="wi
         where = midi_dir if midi_dir is not None else "the music21 Bach corpus"
         reasons = "; ".join(report[:3]) + (f"; and {len(report) - 3} more" if len(report) > 3 else "")
         raise DataError(f"no usable songs in {where}: {reasons or 'no MIDI files found'}")
+    return by_class, packed, report, source, classes
 
-    # The original's split, on window starts instead of stored windows: the same random draws
-    # pick the same windows, so the batches are element for element the original's.
+
+def _split_class(rng, cls, entries, window, windows_per_song, split, test_fraction, source):
+    """({"train": window starts, "test": window starts}, each song's split) of one class.
+
+    The original's split, on window starts instead of stored windows: the same random draws
+    pick the same windows, so the batches are element for element the original's."""
+    starts = [offset + window_starts(n_steps, window, windows_per_song) for offset, n_steps, _ in entries]
+    if split == "window":
+        pooled = np.concatenate(starts)
+        perm = rng.permutation(len(pooled))
+        n_train = len(pooled) - int(round(len(pooled) * test_fraction))
+        return {"train": pooled[perm[:n_train]], "test": pooled[perm[n_train:]]}, ["both"] * len(entries)
+    if len(entries) < 2:
+        raise DataError(f"split='song' needs at least 2 usable songs in class {cls!r}, "
+                        f"found {len(entries)} ({source})")
+    n_test = max(1, int(round(len(entries) * test_fraction)))
+    order = rng.permutation(len(entries))
+    song_split = ["train"] * len(entries)
+    for j in order[:n_test]:
+        song_split[j] = "test"
+    return ({s: np.concatenate([w for w, sp in zip(starts, song_split) if sp == s]) for s in ("train", "test")},
+            song_split)
+
+
+def _song_record(meta, n_steps, cls, sp, windows_per_song, midi_dir):
+    """What the results say of one song (no folder of this machine: ``_portable``)."""
+    return {"name": os.path.basename(meta["path"]), "path": _portable(meta["path"], midi_dir),
+            "class": cls, "n_steps": n_steps, "tempo_bpm": meta["tempo_bpm"],
+            "windows": windows_per_song, "split": sp, "n_notes": meta["n_notes"],
+            "dropped_out_of_range": meta["dropped_out_of_range"],
+            "dropped_percussion": meta["dropped_percussion"],
+            **({"stopped_by": meta["stopped_by"]} if "stopped_by" in meta else {})}
+
+
+def load_midi_dataset(midi_dir=None, window=100, windows_per_song=200, split="window",
+                      test_fraction=0.2, seed=0, cache_dir=None, max_songs_per_class=None,
+                      progress=True, reader="ours"):
+    """Build a MidiData; ``max_songs_per_class=None`` means all (MIDI) or 4 (music21 corpus).
+
+    reader: "ours" (``notestate.read_notestate``: whole pieces) or "authors" (``authors.py``:
+    the authors' midi_manipulation, which stops at the first time signature other than 2/x or
+    4/x; a MIDI folder only).  Each song then says where that reading stopped (``stopped_by``),
+    and the report has a line per song it cut short."""
+    _check_arguments(midi_dir, window, windows_per_song, split, test_fraction, reader)
+    cache = SongCache(cache_dir)
+    by_class, packed, report, source, classes = _read_songs(midi_dir, window, max_songs_per_class, cache,
+                                                            progress, reader)
     rng = np.random.RandomState(seed)
     parts = {"train": ([], []), "test": ([], [])}
     songs = []
     for ci, cls in enumerate(classes):
         entries = by_class[cls]
-        starts = [offset + window_starts(n_steps, window, windows_per_song) for offset, n_steps, _ in entries]
-        if split == "window":
-            pooled = np.concatenate(starts)
-            perm = rng.permutation(len(pooled))
-            n_train = len(pooled) - int(round(len(pooled) * test_fraction))
-            chosen = {"train": pooled[perm[:n_train]], "test": pooled[perm[n_train:]]}
-            song_split = ["both"] * len(entries)
-        else:
-            if len(entries) < 2:
-                raise DataError(f"split='song' needs at least 2 usable songs in class {cls!r}, "
-                                f"found {len(entries)} ({source})")
-            n_test = max(1, int(round(len(entries) * test_fraction)))
-            order = rng.permutation(len(entries))
-            song_split = ["train"] * len(entries)
-            for j in order[:n_test]:
-                song_split[j] = "test"
-            chosen = {s: np.concatenate([w for w, sp in zip(starts, song_split) if sp == s])
-                      for s in ("train", "test")}
+        chosen, song_split = _split_class(rng, cls, entries, window, windows_per_song, split, test_fraction, source)
         for s, (xs, ys) in parts.items():
             xs.append(chosen[s])
             ys.append(np.full(len(chosen[s]), ci, np.int32))
         for (_, n_steps, meta), sp in zip(entries, song_split):
-            songs.append({"name": os.path.basename(meta["path"]), "path": _portable(meta["path"], midi_dir),
-                          "class": cls, "n_steps": n_steps, "tempo_bpm": meta["tempo_bpm"],
-                          "windows": windows_per_song, "split": sp, "n_notes": meta["n_notes"],
-                          "dropped_out_of_range": meta["dropped_out_of_range"],
-                          "dropped_percussion": meta["dropped_percussion"],
-                          **({"stopped_by": meta["stopped_by"]} if "stopped_by" in meta else {})})
+            songs.append(_song_record(meta, n_steps, cls, sp, windows_per_song, midi_dir))
             if meta.get("stopped_by"):
                 numerator, tick, step = meta["stopped_by"]
                 report.append(f"cut short: {songs[-1]['path']}: the authors' reader stops at its {numerator}/x "
