@@ -10,7 +10,8 @@ reuses the model.
     python experiments/fig5_midi_loss.py --midi-dir ../shared/data/midi/bach_lute   # the paper's data
     python experiments/fig5_midi_loss.py --lr-schedule '' --alpha 1e-5 --tag alpha1e-5   # the committed script
 
---paper draws the paper's digitized curves (results/paper_curves.json, epochs 12-60) dashed over ours.
+--paper also writes <stem>_paper.png: ours with the paper's digitized curves (results/paper_curves.json,
+epochs 12-60) dashed over them.
 """
 import dataclasses
 
@@ -28,7 +29,7 @@ PAPER_PLOTTED_EPOCHS = (12, 60)
 
 @dataclasses.dataclass(frozen=True)
 class Fig5Config(midi.MidiConfig):
-    paper: bool = option(False, "draw the paper's digitized Fig. 5 curves (epochs 12-60) dashed over ours")
+    paper: bool = option(False, "also write <stem>_paper.png: ours with the paper's digitized Fig. 5 curves dashed")
 
 
 def title(result):
@@ -53,9 +54,12 @@ def main(argv=None):
         "run": info, "summary": runs.summary(history), "history": history},
         record, rewrite=config.rewrite)
     mark = PAPER_PLOTTED_EPOCHS if len(result["history"]) >= PAPER_PLOTTED_EPOCHS[1] else None
-    curves.loss_and_kl(result["history"], stem + ".png", title(result), mark,
-                      paper="fig5" if config.paper else None)
-    print("wrote %s.png and %s.json%s" % (stem, stem, " (kept)" if kept else ""))
+    curves.loss_and_kl(result["history"], stem + ".png", title(result), mark)
+    if config.paper:  # beside it, the same curves over the paper's (the results page shows both)
+        curves.loss_and_kl(result["history"], stem + "_paper.png", title(result) + " - dashed: the paper's", mark,
+                           paper="fig5")
+    print("wrote %s.png%s and %s.json%s" % (stem, " and %s_paper.png" % stem if config.paper else "", stem,
+                                          " (kept)" if kept else ""))
 
 
 if __name__ == "__main__":

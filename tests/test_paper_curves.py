@@ -224,3 +224,20 @@ def test_score_and_shape():
     assert own["train_kl"]["first"] == pytest.approx(42, abs=1) and own["train_kl"]["min"] == pytest.approx(18, abs=1)
     assert 24 <= own["train_kl"]["min_epoch"] <= 28 and own["kink"]["epoch"] == 41
     assert own["test_minus_train"]["first"] < -70 and own["test_minus_train"]["last"] > 70
+
+
+@pytest.mark.usefixtures("mnist_root")
+def test_fig4_paper_writes_the_overlay_beside_the_plain_figure(tmp_path):
+    """--paper adds <stem>_paper.png and leaves <stem>.png as a run without it draws it (so a
+    reviewer's rerun with or without --paper keeps the committed figure)."""
+    spec = importlib.util.spec_from_file_location("fig4", os.path.join(ROOT, "experiments", "fig4_mnist_loss.py"))
+    fig4 = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fig4)
+    out = tmp_path / "out"
+    fig4.main(["--smoke", "--no-progress", "--out", str(out)])
+    plain = (out / "fig4_mnist_loss.png").read_bytes()
+    assert not (out / "fig4_mnist_loss_paper.png").exists()
+    fig4.main(["--smoke", "--no-progress", "--out", str(out), "--paper"])
+    assert (out / "fig4_mnist_loss.png").read_bytes() == plain
+    overlay = (out / "fig4_mnist_loss_paper.png").read_bytes()
+    assert overlay != plain and overlay.startswith(b"\x89PNG")

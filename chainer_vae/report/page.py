@@ -51,6 +51,9 @@ def captioned(results, pattern, titled, caption):
     """[(png, caption)]: the PNGs of REPRODUCE.md's columns first, in its order and with its
     column titles (``titled``: (title, json file)), then any others."""
     order = {name[:-len(".json")] + ".png": (i, title) for i, (title, name) in enumerate(titled)}
+    # a figure's --paper twin (<stem>_paper.png) follows it, captioned as the paper's overlay
+    order.update({p[:-len(".png")] + "_paper.png": (i + 0.5, title + ", over the paper's digitized curves (dashed)")
+                  for p, (i, title) in list(order.items())})
     found = sections.images(results, pattern)
     found.sort(key=lambda p: order.get(p, (len(order), ""))[0])
     return [(p, "%s, %s" % (caption, order[p][1]) if p in order else caption) for p in found]

@@ -16,6 +16,8 @@ What is fused (NumPy arrays only; CuPy, conv and LSTM networks always run plain)
   terms ``0 * W[:, j]``.
 * ``F.bernoulli_nll`` and ``F.gaussian_kl_divergence`` (``reduce='sum'``) -> one node each instead
   of 4 and 7: Chainer's expressions in Chainer's order, and the gradient its chain rule produces.
+* where k = 1 and z is ``F.gaussian``'s draw (the paper's setup), the whole objective -- those
+  nodes, eq. 8's draw and eq. 6's sums -- is one node, ``VAEStep``; else ``FusedVAE`` chains them.
 What each saves is measured in BENCHMARKS.md.  The nodes are first-order only (double backprop
 raises).  tests/test_fused.py checks each node against plain Chainer, and that an edited model
 falls back to its own forward.
