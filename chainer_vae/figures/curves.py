@@ -50,10 +50,11 @@ def loss_and_kl(history, path, title, mark_epochs=None, paper=None):
             from chainer_vae.figures.paper import plot_paper_curves
             names = ("train_loss", "test_loss") if term == "loss" else ("train_kl", "test_kl")
             lines = plot_paper_curves(ax, paper, names)
-            # the y range of the paper's curves and ours after epoch 1 (Fig. 5's first epoch is
-            # ~5x the rest and would flatten everything the paper plots)
+            # the y range of the paper's curves and ours over the epochs it plots, never our
+            # epoch 1 (Fig. 5's early epochs are 5-10x the rest and would flatten all of it)
+            first = max([2] + [min(line.get_xdata()) for line in lines])
             ys = [y for line in lines for y in line.get_ydata()] + [
-                row[s][term] for row in history[1:] for s in ("train", "test")]
+                row[s][term] for row in history if row["epoch"] >= first for s in ("train", "test")]
             if ys:
                 pad = 0.04 * (max(ys) - min(ys) or 1.0)
                 ax.set_ylim(min(ys) - pad, max(ys) + pad)

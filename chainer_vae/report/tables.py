@@ -23,7 +23,8 @@ FIG4_RUNS = (("ours, alpha 1e-3 (default)", "fig4_mnist_loss.json"),
              ("ours, alpha 5e-5 (committed script)", "fig4_mnist_loss_alpha5e-5.json"))
 FIG5_RUNS = (("lute, schedule 1e-3:30,1e-5 (default)", "fig5_midi_loss_bach_lute.json"),
              ("lute, alpha 1e-5 (committed script)", "fig5_midi_loss_bach_lute_alpha1e-5.json"),
-             ("music21 Bach, default", "fig5_midi_loss.json"))
+             ("music21 Bach, default", "fig5_midi_loss.json"),
+             ("lute, the search's best fit (tag paperfit)", "fig5_midi_loss_bach_lute_paperfit.json"))
 
 
 def load(results, name):
@@ -70,8 +71,11 @@ def timing(d):
     rec = d.get("_record") or {}
     if "train_seconds" not in rec or "seconds_per_epoch_median" not in rec:
         return "wall time not recorded"
+    # a resumed run's train_seconds counts only the part after its resume: then the sum of its
+    # epochs' times (which leaves out the snapshots between them) is the better account
+    total = max(rec["train_seconds"], sum(rec.get("seconds_per_epoch") or ()))
     return "%.0f s of training (%.1f s per epoch, median) on %s, device %s" % (
-        rec["train_seconds"], rec["seconds_per_epoch_median"], rec.get("machine", "—"), rec.get("device", "—"))
+        total, rec["seconds_per_epoch_median"], rec.get("machine", "—"), rec.get("device", "—"))
 
 
 def _curves(d):

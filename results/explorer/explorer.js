@@ -86,11 +86,20 @@
     var small = document.createElement("canvas");
     small.width = img.width; small.height = img.height;
 
+    var channels = data.image_shape[2] || 1;  // 3: an image folder's colour run, R G B per pixel
+
     function show(z) {
       var p = decode(layers, z);
-      for (var k = 0; k < p.length; k++) {  // black ink on white, as the Fig. 2 PNGs
-        var v = Math.round(255 * (1 - p[k]));
-        img.data[4 * k] = img.data[4 * k + 1] = img.data[4 * k + 2] = v; img.data[4 * k + 3] = 255;
+      if (channels === 3) {
+        for (var q = 0; q < p.length / 3; q++) {  // the colours as decoded
+          for (var c = 0; c < 3; c++) img.data[4 * q + c] = Math.round(255 * p[3 * q + c]);
+          img.data[4 * q + 3] = 255;
+        }
+      } else {
+        for (var k = 0; k < p.length; k++) {  // black ink on white, as the Fig. 2 PNGs
+          var v = Math.round(255 * (1 - p[k]));
+          img.data[4 * k] = img.data[4 * k + 1] = img.data[4 * k + 2] = v; img.data[4 * k + 3] = 255;
+        }
       }
       small.getContext("2d").putImageData(img, 0, 0);
       dctx.imageSmoothingEnabled = false;
@@ -110,7 +119,17 @@
     show([0, 0]);
   }
 
-  var api = {loadDecoder: loadDecoder, decode: decode, loadCodes: loadCodes, mount: mount};
+  // Runs on your own image folders: each [data-own-explorer=<folder>] element with the data of
+  // explorer/data_<folder>.js (called by the page after those files are loaded).
+  function mountOwn() {
+    var own = document.querySelectorAll("[data-own-explorer]");
+    for (var j = 0; j < own.length; j++) {
+      var d = (root.VAE_EXPLORERS || {})[own[j].getAttribute("data-own-explorer")];
+      if (d) mount(own[j], d);
+    }
+  }
+
+  var api = {loadDecoder: loadDecoder, decode: decode, loadCodes: loadCodes, mount: mount, mountOwn: mountOwn};
   if (typeof module !== "undefined" && module.exports) {
     module.exports = api;
   } else {
