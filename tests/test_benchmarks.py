@@ -33,6 +33,7 @@ SCRIPTS = {
     "bench_commits.py": ["mnist epoch", "midi epoch", "this checkout"],
     "bench_loglik.py": ["ours, chunks of 50", "largest difference between sides"],
     "bench_image_folder.py": ["cold build", "warm rebuild", "cache on disk", "train: fig4_mnist_loss.py --image-dir"],
+    "bench_mido.py": ["hostile files: 20", "mido's exception types", "lute, 8 files, mido"],
 }
 
 
@@ -58,6 +59,7 @@ CHECKS = {
     "bench_commits.py": [(r"mnist epoch, .*? ratio \(median of rounds\)", lambda r: 0.3 < r < 3)],
     "bench_kernels.py": [(r"a fresh gradient alone \(subtract from the rows above\)\s+[0-9.]+ us", lambda r: r < 1)],
     "bench_image_folder.py": [(r"peak RSS of the process tree", lambda mb: 30 < mb < 1024)],  # trains in <= 1 GB
+    "bench_mido.py": [(r"lute, 8 files, ours:", lambda ms: 0 < ms < 1000)],
 }
 
 
