@@ -128,8 +128,10 @@ def compare_curves(fig, committed, rerun, paper=None, epochs=None):
     if len(new) != len(old):
         return [Row(fig.name, "epochs", "—", str(len(old)), str(len(new)), "equal", "FAIL: epochs differ", ok=False)]
     epoch = new[-1]["epoch"]
-    worst = {"loss": (0.0, None), "kl": (0.0, None)}
+    worst = {outputs.curve_kind(k, committed.get("figure")): (0.0, None) for k in ("loss", "kl")}
+    figure = committed.get("figure")
     for label, split, term, kind in CURVE_ROWS:
+        kind = outputs.curve_kind(kind, figure)
         a, b = old[-1][split][term], new[-1][split][term]
         ok = outputs.within(b, a, kind)
         p = _paper_value(paper, fig.paper, label, epoch)
@@ -145,7 +147,7 @@ def compare_curves(fig, committed, rerun, paper=None, epochs=None):
     for kind, (gap, where) in worst.items():
         ok = gap <= outputs.tolerance(kind)["abs"]
         rows.append(Row(fig.name, "largest |rerun - committed| of a %s, epochs %d-%d" % (
-            "loss" if kind == "loss" else "KL", old[0]["epoch"], epoch), "—", "0", "%.3f%s" % (
+            "KL" if kind.endswith("kl") else "loss", old[0]["epoch"], epoch), "—", "0", "%.3f%s" % (
             gap, " (%s)" % where if where else ""), _tol_text(kind), "ok" if ok else "FAIL", ok))
     return rows
 
