@@ -47,10 +47,13 @@ MACHINE_KEYS = ("device", "machine", "versions", "train_seconds", "seconds_per_e
 # image by image (single-image NLLs, shares of codes inside a square, percentiles), so the same
 # few-thousandths in the weights move them further: their kinds were measured on the same reruns.
 MEASURED = {"loss": 0.025, "kl": 0.0053, "code": 0.0033, "share": 0.0075, "nll_rel": 0.0043}
-# Fig. 5 (MIDI_MEASURED): the committed lute run against its rerun on this CPU with OpenBLAS's
-# Prescott kernels (REPRODUCE.md, "Verifying the results"), every epoch; tolerance ~4x.
-MIDI_MEASURED = {"loss": 0.5, "kl": 0.1}  # PROVISIONAL
-MIDI_LOSS_ABS, MIDI_KL_ABS = 2.0, 0.4  # PROVISIONAL
+# Fig. 5: the committed lute runs (trained with OpenBLAS's SkylakeX kernels) against their reruns
+# on this CPU with its Prescott ones (`make verify ARGS="fig5 fig5-alpha1e-5"`, REPRODUCE.md), the
+# largest difference in any epoch.  The default schedule's 30 epochs at 1e-3 amplify rounding
+# (4.9 nats in the train loss at epoch 50, 1.0 in the train KL at epoch 31; 4.5 / 0.8 at epoch 60);
+# at a constant 1e-5 the same model stays within 0.02 / 0.006.  Tolerance ~3x the larger.
+MIDI_MEASURED = {"loss": 4.915, "kl": 1.032}
+MIDI_LOSS_ABS, MIDI_KL_ABS = 15.0, 3.0
 TOLERANCES = {
     "default": {"abs": 1e-3, "rel": 1e-3},  # anything else (measured: no difference at this size)
     "loss": {"abs": 0.1, "rel": 0.0},       # a loss or reconstruction term in nats (Figs. 4, 5)

@@ -115,3 +115,14 @@ def test_a_fig4_rerun_that_reproduces_leaves_every_file_as_it_was(tmp_path):
     after = json.loads((tmp_path / "fig4_mnist_loss.json").read_text())
     assert after["history"][-1]["test"]["loss"] == pytest.approx(np.round(rows[-1]["test"]["loss"], 3))
     assert (tmp_path / "fig4_mnist_loss.png").read_bytes() != before["fig4_mnist_loss.png"]
+
+
+def test_fig5_curves_take_their_measured_tolerance_and_fig4_keeps_its_own():
+    def result(figure, loss):
+        return {"figure": figure, "history": [{"epoch": 1, "train": {"loss": loss, "kl_penalty": 20.0}}]}
+    # 5 nats: within Fig. 5's (its rerun with other BLAS kernels moved a loss by 4.9), far outside Fig. 4's
+    assert outputs.reproduces(result("Fig. 5", 880.0), result("Fig. 5", 885.0))
+    assert not outputs.reproduces(result("Fig. 4", 150.0), result("Fig. 4", 155.0))
+    assert not outputs.reproduces(result("Fig. 5", 880.0), result("Fig. 5", 880.0 + 1.01 * outputs.MIDI_LOSS_ABS))
+    assert outputs.MIDI_LOSS_ABS >= 3 * outputs.MIDI_MEASURED["loss"] - 1e-9
+    assert outputs.MIDI_KL_ABS >= 2.9 * outputs.MIDI_MEASURED["kl"]
