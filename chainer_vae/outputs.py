@@ -47,13 +47,15 @@ MACHINE_KEYS = ("device", "machine", "versions", "train_seconds", "seconds_per_e
 # image by image (single-image NLLs, shares of codes inside a square, percentiles), so the same
 # few-thousandths in the weights move them further: their kinds were measured on the same reruns.
 MEASURED = {"loss": 0.025, "kl": 0.0053, "code": 0.0033, "share": 0.0075, "nll_rel": 0.0043}
-# Fig. 5: the committed lute runs (trained with OpenBLAS's SkylakeX kernels) against their reruns
-# on this CPU with its Prescott ones (`make verify ARGS="fig5 fig5-alpha1e-5"`, REPRODUCE.md), the
-# largest difference in any epoch.  The default schedule's 30 epochs at 1e-3 amplify rounding
-# (4.9 nats in the train loss at epoch 50, 1.0 in the train KL at epoch 31; 4.5 / 0.8 at epoch 60);
-# at a constant 1e-5 the same model stays within 0.02 / 0.006.  Tolerance ~3x the larger.
-MIDI_MEASURED = {"loss": 4.915, "kl": 1.032}
-MIDI_LOSS_ABS, MIDI_KL_ABS = 15.0, 3.0
+# Fig. 5: the committed runs (trained with OpenBLAS's SkylakeX kernels) against their reruns on
+# this CPU with its Prescott ones (`make verify ARGS="fig5 fig5-alpha1e-5 fig5-music21"`,
+# REPRODUCE.md), the largest difference in any epoch.  The default schedule's 30 epochs at 1e-3
+# amplify rounding: lute 4.9 nats in a loss (train, epoch 50) and 1.0 in a KL; music21's Bach 12.1
+# (test loss, epoch 30) and 2.4 (test KL, epoch 22).  At a constant 1e-5 the lute model stays
+# within 0.02 / 0.006.  Tolerance 2x the largest: wider would hide real changes (the search's
+# best fit ends 60 nats from the default).
+MIDI_MEASURED = {"loss": 12.08, "kl": 2.436}
+MIDI_LOSS_ABS, MIDI_KL_ABS = 25.0, 5.0
 TOLERANCES = {
     "default": {"abs": 1e-3, "rel": 1e-3},  # anything else (measured: no difference at this size)
     "loss": {"abs": 0.1, "rel": 0.0},       # a loss or reconstruction term in nats (Figs. 4, 5)
