@@ -91,8 +91,11 @@ def main(argv=None):
     shifted = []
     for s in strengths:  # every class-A test window, shifted, decoded and measured a batch at a time
         notes = music.decode_note_batches(run.model, a_mu + s * vector, session.shape, session.setting, session.rng)
+        # one pass over the batches (a generator: measured once, then compared with both classes)
+        pcs = music_stats.features(notes)["pitch_classes"]
         shifted.append({"strength": s, "pitch_class_distance": {
-            r: round(music_stats.pitch_class_distance(notes, real_pcs[r]), 4) for r in (a_name, b_name) if r in real_pcs}})
+            r: round(music_stats.histogram_distance(pcs, real_pcs[r]), 4)
+            for r in (a_name, b_name) if r in real_pcs}})
     piece = music.decode_notes(run.model, a_mu[:1] + np.array(strengths, np.float32)[:, None] * vector,
                                session.shape, session.setting, session.rng)
     write.piece(piece.reshape(-1, piece.shape[-1]), "attribute_%s_to_%s" % (a_name, b_name),

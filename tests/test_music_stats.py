@@ -75,3 +75,17 @@ def test_overlap_is_one_for_the_same_set_and_small_for_disjoint_ones():
     assert result["mean_overlap"] == pytest.approx(1, abs=1e-3)
     dense = S.features((rng.random_sample((20, 32, M.N_FEATURES)) < 0.5).astype(np.uint8), same["pitch_classes"])
     assert S.compare(dense, same)["features"]["notes_per_bar"]["overlap"] < 0.05
+
+
+def test_a_histogram_measured_once_compares_with_every_class():
+    """music_genres measures each strength's decoded batches (a generator) once and compares that one
+    histogram with both classes' (the second class once got a used-up generator: distance 0.5)."""
+    from chainer_vae.music import stats as S
+    rng = np.random.RandomState(0)
+    chunks = [(rng.rand(8, 100, 156) < 0.02).astype(np.float32) for _ in range(3)]
+    ref_a = S.features(chunks[:1])["pitch_classes"]
+    ref_b = S.features([np.roll(chunks[1], 5, axis=2)])["pitch_classes"]
+    pcs = S.features(iter(chunks))["pitch_classes"]
+    assert S.histogram_distance(pcs, ref_a) == S.pitch_class_distance(chunks, ref_a)
+    assert S.histogram_distance(pcs, ref_b) == S.pitch_class_distance(chunks, ref_b)
+    assert 0 < S.histogram_distance(pcs, ref_b) < 0.5

@@ -186,8 +186,14 @@ def compare(generated, reference):
 
 def pitch_class_distance(windows, reference_pcs):
     """Total variation distance (0..1) of the windows' pooled pitch-class histogram from a reference
-    one; windows as ``features`` takes them (an array, Windows, or an iterable of chunks)."""
-    return 0.5 * float(np.abs(features(windows)["pitch_classes"] - np.asarray(reference_pcs)).sum())
+    one; windows as ``features`` takes them (an array, Windows, or an iterable of chunks -- read
+    once: a generator is used up, so measure it with ``features`` once and use ``histogram_distance``)."""
+    return histogram_distance(features(windows)["pitch_classes"], reference_pcs)
+
+
+def histogram_distance(pcs, reference_pcs):
+    """Total variation distance (0..1) between two pooled pitch-class histograms."""
+    return 0.5 * float(np.abs(np.asarray(pcs) - np.asarray(reference_pcs)).sum())
 
 
 def pitch_names():
