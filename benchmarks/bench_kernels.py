@@ -1,12 +1,12 @@
 """The pieces of an MNIST step, ours vs the alternatives tried (BENCHMARKS.md, "tried"), interleaved:
 one training step's phases (forward, backward, update) against PyTorch's, the 32x784x500 matrix
 products in NumPy's two layouts and PyTorch's, and one Adam + L2 update of a 500x784 matrix
-(ours, other chunk sizes, PyTorch's, Numba's).
+(ours, other chunk sizes, PyTorch's, Numba's, numexpr's).
 
     python benchmarks/bench_kernels.py            # 200 rounds
     python benchmarks/bench_kernels.py --quick    # 5 rounds: checks it runs
 
-PyTorch and Numba are optional (the rows are skipped without them).  Times are medians per call.
+PyTorch, Numba and numexpr are optional (the rows are skipped without them).  Times are medians per call.
 """
 import common
 
@@ -86,7 +86,7 @@ def products(rng, torch):
     return fns
 
 
-def adam(rng, torch, numba):
+def adam(rng, torch, numba, numexpr=None):
     w0, g0 = rng.randn(500, 784).astype(np.float32) * 0.05, rng.randn(500, 784).astype(np.float32) * 1e-3
     fns = {}
 
@@ -118,6 +118,8 @@ def adam(rng, torch, numba):
         fns["torch.optim.Adam(weight_decay)"] = torch_step
     if numba is not None:
         fns["Numba: one fused loop"] = numba_step(numba, w0, g0)
+    if numexpr is not None:
+        fns["numexpr: 4 expressions, 1 thread"] = numexpr_step(numexpr, w0, g0)
     return {name: (fn, "ours (Adam + L2, fused NumPy, 64 K chunks)") for name, fn in fns.items()}
 
 
@@ -135,6 +137,35 @@ def numba_step(numba, w0, g0):
     return lambda: update(p, g0.copy().ravel(), m, v, *consts)
 
 
+def numexpr_step(ne, w0, g0):
+    """The same four expressions through numexpr, in float32 (its constants as float32 variables),
+    one thread, one pass each; two updates are checked bit for bit against NumPy's whole-array
+    form of the same expressions (what ours evaluates chunk by chunk)."""
+    ne.set_num_threads(1)
+    p, m, v = w0.copy().ravel(), np.zeros(w0.size, np.float32), np.zeros(w0.size, np.float32)
+    consts = dict(zip(("r", "b1", "b2", "a", "e"), (np.float32(c) for c in (RATE, 0.1, 0.001, ALPHA, 1e-8))))
+    rp, rm, rv = p.copy(), m.copy(), v.copy()
+    c = consts
+    for _ in range(2):
+        g = g0.copy().ravel() + rp * c["r"]
+        rm += (g - rm) * c["b1"]
+        rv += (g * g - rv) * c["b2"]
+        rp -= c["a"] / (np.sqrt(rv) + c["e"]) * rm
+
+    def update():
+        d = dict(consts, p=p, g=g0.copy().ravel(), m=m, v=v)
+        g = d["g"]
+        ne.evaluate("g + p * r", local_dict=d, out=g, casting="same_kind")
+        ne.evaluate("m + (g - m) * b1", local_dict=d, out=m, casting="same_kind")
+        ne.evaluate("v + (g * g - v) * b2", local_dict=d, out=v, casting="same_kind")
+        ne.evaluate("p - (a / (sqrt(v) + e)) * m", local_dict=d, out=p, casting="same_kind")
+    update()
+    update()
+    print("numexpr's update equals NumPy's expressions bit for bit: %s"
+          % all(np.array_equal(x, y) for x, y in ((p, rp), (m, rm), (v, rv))))
+    return update
+
+
 def optional(name):
     try:
         return __import__(name)
@@ -150,11 +181,12 @@ def main(argv=None):
     if torch is not None:
         torch.set_num_threads(THREADS)
     numba = optional("numba")
+    numexpr = optional("numexpr")
     print(common.machine(THREADS, torch))
     phases(torch, 30 if args.quick else 520)
     rng = np.random.RandomState(0)
     for title, fns in (("matrix products, 32 x 784 x 500", products(rng, torch)),
-                       ("one Adam + L2 update of a 500 x 784 matrix", adam(rng, torch, numba))):
+                       ("one Adam + L2 update of a 500 x 784 matrix", adam(rng, torch, numba, numexpr))):
         times = {name: [] for name in fns}
         for r in range(rounds):
             for name in (list(fns) if r % 2 == 0 else reversed(list(fns))):
