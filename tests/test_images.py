@@ -119,10 +119,11 @@ FORMATS = [("png", "PNG"), ("bmp", "BMP"), ("jpg", "JPEG"), ("gif", "GIF")] + (
 LOSSLESS = {"png", "bmp", "webp"}  # webp saved lossless here; GIF quantizes to a palette
 
 
-def shape_image(kind, w, h, colour, background=(0, 0, 0)):
+def shape_image(kind, w, h, colour, background=(0, 0, 0), radius=0.4):
+    """A filled circle, square or triangle of ``radius`` x the shorter side, centred."""
     im = Image.new("RGB", (w, h), background)
     draw, s = ImageDraw.Draw(im), min(w, h)
-    cx, cy, r = w / 2, h / 2, s * 0.4
+    cx, cy, r = w / 2, h / 2, s * radius
     if kind == "circle":
         draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=colour)
     elif kind == "square":

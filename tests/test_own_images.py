@@ -17,13 +17,14 @@ import importlib.util
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from chainer_vae import files, outputs
 from chainer_vae.cli import mnist as mnist_cli
 from chainer_vae.errors import ConfigError
 from chainer_vae.train import runs, shipped
 from conftest import ROOT
+from test_images import shape_image
 
 EXPERIMENTS = os.path.join(ROOT, "experiments")
 COLOURS = {"circle": (230, 40, 40), "square": (40, 200, 60), "triangle": (50, 80, 230)}
@@ -53,16 +54,9 @@ def shapes_folder(root, per_class=16, seed=0):
         (root / kind).mkdir(parents=True)
         for i in range(per_class):
             w, h = (int(v) for v in rng.randint(20, 64, 2))
-            im = Image.new("RGB", (w, h), (0, 0, 0))
-            draw, r = ImageDraw.Draw(im), min(w, h) * rng.uniform(0.25, 0.45)
-            cx, cy = w / 2, h / 2
+            radius = rng.uniform(0.25, 0.45)
             fill = tuple(int(c * rng.uniform(0.7, 1)) for c in colour)
-            if kind == "circle":
-                draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=fill)
-            elif kind == "square":
-                draw.rectangle((cx - r, cy - r, cx + r, cy + r), fill=fill)
-            else:
-                draw.polygon([(cx, cy - r), (cx + r, cy + r), (cx - r, cy + r)], fill=fill)
+            im = shape_image(kind, w, h, fill, radius=radius)
             im.save(root / kind / ("%02d.%s" % (i, "jpg" if i % 4 == 3 else "png")))
     (root / "circle" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
     return root

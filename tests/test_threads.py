@@ -48,16 +48,13 @@ def test_better_kernels_only_replace_the_generic_fallback_and_only_with_instruct
     assert better_kernels(None, avx512) is None          # no OpenBLAS (e.g. NumPy on MKL)
 
 
-def test_a_script_restarts_once_with_the_cpus_kernels_and_never_against_the_users_choice(tmp_path):
+def test_a_script_restarts_once_with_the_cpus_kernels_and_never_against_the_users_choice(tmp_path, monkeypatch):
     """Where NumPy's OpenBLAS falls back to its generic kernels on this machine, a script started
     as one says so in one line and restarts with OPENBLAS_CORETYPE set; a user's setting stands."""
-    import subprocess
-    import sys
-    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
-    kernels = subprocess.run([sys.executable, "-c", "from chainer_vae.cli import threads as t; "
-                              "print(t.better_kernels(t.openblas_architecture(), t.cpu_flags()))"],
-                             capture_output=True, text=True, cwd=ROOT, env=env)
-    expected = kernels.stdout.strip().splitlines()[-1]
+    from conftest import _script_kernels
+    monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)  # what a user's shell has
+    env = dict(os.environ)
+    expected = str(_script_kernels())
     probe = tmp_path / "probe.py"
     probe.write_text("import sys\nsys.path.insert(0, %r)\nfrom chainer_vae.cli import flags, threads\n"
                      "def main():\n    print('kernels', threads.openblas_architecture())\n"

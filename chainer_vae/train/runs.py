@@ -73,10 +73,11 @@ def _loaded(model, path, device):
     return model
 
 
-def _reuse(config, run_dir, model, device, data_fp):
+def _reuse(config, run_dir, model, s, data_fp):
     """The finished run in ``run_dir``, or the shipped model of the same run id, else None."""
     model_path, info_path = (os.path.join(run_dir, f) for f in ("model.npz", "run.json"))
-    if parallel.current().bcast(os.path.exists(model_path) and os.path.exists(info_path)):
+    device = s.device
+    if s.parallel.bcast(os.path.exists(model_path) and os.path.exists(info_path)):
         history = files.read_json(os.path.join(run_dir, "history.json"))
         _say("reusing the finished run %s (%d epochs on data %s); --retrain trains it again"
              % (run_dir, len(history), data_fp))
@@ -128,7 +129,7 @@ def fit(config, name, train_x, test_x, data_description, on_epoch=None):
     if par.is_root and config.retrain and os.path.isdir(run_dir):
         _say("--retrain: discarding %s and training again" % run_dir)
         shutil.rmtree(run_dir)
-    reused = _reuse(config, run_dir, model, s.device, data_fp)
+    reused = _reuse(config, run_dir, model, s, data_fp)
     if reused is not None:
         return reused
 

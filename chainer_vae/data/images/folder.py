@@ -10,6 +10,7 @@ import json
 import os
 import time
 
+from chainer_vae.data.classes import class_files
 from chainer_vae.data.images import cache as imagecache, file as image_file
 from chainer_vae.errors import DataError
 from chainer_vae.progress import Progress
@@ -49,24 +50,12 @@ def scan(image_dir, report):
                          if not d.startswith(".") and os.path.isdir(os.path.join(image_dir, d)))
     except OSError as e:
         raise DataError(f"cannot list image folder {image_dir}: {e.strerror or e}") from None
-    class_dirs = [(d, os.path.join(image_dir, d)) for d in subdirs] or \
-        [(os.path.basename(os.path.abspath(image_dir)), image_dir)]
-    if subdirs:
-        loose = images_in(image_dir)
-        if loose:
-            names = ", ".join(os.path.basename(f) for f in loose[:5]) + (", ..." if len(loose) > 5 else "")
-            report.append(f"ignored: {len(loose)} image file{'s' * (len(loose) != 1)} directly in "
-                          f"{image_dir} ({names}): with sub-folders present, each sub-folder is a class")
-    files = []
-    for cls, d in class_dirs:
-        for folder, dirs, _ in os.walk(d):
-            dirs[:] = sorted(x for x in dirs if not x.startswith("."))
-            files += [(cls, path) for path in images_in(folder)]
+    classes, files = class_files(image_dir, subdirs, images_in, "image", report)
     if others:
         kinds = ", ".join(f"{e}: {n}" for e, n in others.most_common(5)) + (", ..." if len(others) > 5 else "")
         n = sum(others.values())
         report.append(f"ignored: {n} file{'s' * (n != 1)} whose extension no Pillow reader opens ({kinds})")
-    return [cls for cls, _ in class_dirs], files
+    return classes, files
 
 
 def _bar(label, total, progress, unit):

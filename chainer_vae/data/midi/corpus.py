@@ -40,6 +40,7 @@ import os
 
 import numpy as np
 
+from chainer_vae.data.classes import class_files
 from chainer_vae.data.midi import bach, smf
 from chainer_vae.data.midi.bach import export_corpus_midi  # noqa: F401  (part of this API)
 from chainer_vae.data.midi.songcache import READERS, SongCache, convert_all, read_capped
@@ -95,7 +96,7 @@ def _unusable_entry(path):
 
 
 def _midi_files(midi_dir, report):
-    """[(class, path)] in sorted order; a class takes the MIDI files at any depth of its folder.
+    """(classes, [(class, path)]) in sorted order, in the class-folder layout (data/classes.py).
     Entries that cannot be read (link loops, dangling links, unreadable folders) get a line each."""
     def entries(folder):
         try:
@@ -116,20 +117,8 @@ def _midi_files(midi_dir, report):
         return found
 
     subdirs = [d for d in entries(midi_dir) if not d.startswith(".") and os.path.isdir(os.path.join(midi_dir, d))]
-    class_dirs = [(d, os.path.join(midi_dir, d)) for d in subdirs] or \
-        [(os.path.basename(os.path.abspath(midi_dir)), midi_dir)]
-    loose = midi_files(midi_dir) if subdirs else []
-    if loose:
-        names = ", ".join(os.path.basename(f) for f in loose[:5]) + (", ..." if len(loose) > 5 else "")
-        report.append(f"ignored: {len(loose)} MIDI file{'s' * (len(loose) != 1)} directly in {midi_dir} "
-                      f"({names}): with sub-folders present, each sub-folder is a class")
-    files = []
-    for cls, d in class_dirs:
-        for folder, dirs, _ in os.walk(d, onerror=lambda e: report.append(
-                f"skipped: {e.filename}: cannot list the folder ({e.strerror or e})")):
-            dirs[:] = sorted(x for x in dirs if not x.startswith("."))
-            files += [(cls, path) for path in midi_files(folder)]
-    return [cls for cls, _ in class_dirs], files
+    return class_files(midi_dir, subdirs, midi_files, "MIDI", report, onerror=lambda e: report.append(
+        f"skipped: {e.filename}: cannot list the folder ({e.strerror or e})"))
 
 
 def _load_folder(midi_dir, window, max_per_class, cache, progress, reader="ours"):
