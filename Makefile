@@ -69,7 +69,7 @@ gpu-check: $(VENV)/.installed-gpu
 BENCH_VENV    ?= .venv-bench
 BPY           := $(BENCH_VENV)/bin/python
 BENCH_THREADS ?= 1
-BENCHES       := bench_mnist_epoch bench_midi_epoch bench_speed bench_kernels bench_nets \
+BENCHES       := bench_mnist_epoch bench_midi_epoch bench_kernels bench_nets \
                  bench_midi_convert bench_memory bench_reproduce bench_loglik
 
 $(BENCH_VENV)/.installed: benchmarks/requirements.txt pyproject.toml

@@ -47,7 +47,6 @@ def phases(torch, steps):
     model = bench_mnist_epoch.chainer_model()
     opt = training.make_optimizer(model, ALPHA, RATE)
     x = np.random.RandomState(0).rand(32 * steps, 784).astype(np.float32)
-    forward = training.step_forward(model, x, 32)  # the loop's choice: the fused form
     sides = {"ours": [model, opt]}
     if torch is not None:
         torch.manual_seed(0)
@@ -57,7 +56,7 @@ def phases(torch, steps):
     times = {(side, phase): [] for side in sides for phase in ("forward", "backward", "update")}
     with chainer.using_config("type_check", False):
         for i in range(steps):
-            _timed_step(times, "ours", lambda: forward(x[i * 32:(i + 1) * 32]), model.cleargrads, opt.update)
+            _timed_step(times, "ours", lambda: model(x[i * 32:(i + 1) * 32]), model.cleargrads, opt.update)
             if torch is None:
                 continue
             tmodel, topt = sides["pytorch"]

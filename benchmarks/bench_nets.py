@@ -34,8 +34,7 @@ def train_steps(kind, data, steps):
     x = (np.random.rand(32 * steps, DATA[data][0] * DATA[data][1]) < 0.1).astype(np.float32)
     if data == "midi":
         x = x.reshape(-1, *DATA[data])
-    forward = training.step_forward(model, x, 32)  # as the loop chooses it (the fused form for MLPs)
-    return lambda: training.train_epoch(model, opt, x, 32, forward=forward)
+    return lambda: training.train_epoch(model, opt, x, 32)
 
 
 def lstm_pass(data, via_link, steps):

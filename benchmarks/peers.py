@@ -130,10 +130,9 @@ def epoch_contenders(chainer_model, x_host, batch, alpha, weight_decay, torch, t
     ours_model = chainer_model()
     ours_opt = training.make_optimizer(ours_model, alpha, weight_decay)
     x_dev = training._send(device, x_host if x_ours is None else x_ours)
-    forward = training.step_forward(ours_model, x_dev, batch)  # as the loop chooses it
 
     def ours():
-        return float(training.train_epoch(ours_model, ours_opt, x_dev, batch, forward=forward)[0])  # one sync per epoch
+        return float(training.train_epoch(ours_model, ours_opt, x_dev, batch)[0])  # one sync per epoch
 
     fns = {"ours": ours}
     if torch is not None:

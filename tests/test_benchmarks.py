@@ -27,7 +27,6 @@ SCRIPTS = {
     "bench_music_scale.py": ["| `generate_music.py` |", "largest peak"],
     "bench_reproduce.py": ["fig4_mnist_loss.py", "total"],
     "bench_mpi.py": ["1 rank(s): epoch"],  # and 2 ranks where mpi4py is installed
-    "bench_speed.py": ["no fused MLP", "plain Chainer"],
     "bench_kernels.py": ["(W x^T)^T", "32 K chunks"],
     "bench_nets.py": ["conv midi", "run_lstm / NStepLSTM"],
     "bench_commits.py": ["mnist epoch", "midi epoch", "this checkout"],
@@ -49,7 +48,6 @@ def number(out, pattern):
 CHECKS = {
     "bench_mnist_epoch.py": [(r"ratio ours / original-style chainer \(per epoch, median of rounds\):", lambda r: r < 1)],
     "bench_midi_epoch.py": [(r"ratio ours / original-style chainer \(per epoch, median of rounds\):", lambda r: r < 1)],
-    "bench_speed.py": [(r"ratio all \(training's\) / plain Chainer \(per epoch, median of rounds\):", lambda r: r < 1)],
     "bench_loglik.py": [(r"largest difference between sides' estimates:", lambda d: d < 0.01)],
     "bench_midi_convert.py": [(r"speed-up ours vs music21 parse \(total time\):", lambda x: x > 5)],
     "bench_memory.py": [(r"train Fig. 5 \(--smoke, 1 epoch\)\s+peak RSS", lambda mb: 100 < mb < 1500)],

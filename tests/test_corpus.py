@@ -294,7 +294,7 @@ def test_windows_per_epoch_samples_without_replacement(tmp_path, monkeypatch):
         seen.append(np.asarray(idx).copy()) if len(self) == len(d.train_x) and not isinstance(idx, slice)
         else None) or original(self, idx))
     h = training.train(model, d.train_x, d.test_x, training.Settings(run_dir=str(tmp_path / "run"), epochs=1, batch_size=8,
-                       device=resolve_device("@numpy"), progress=False, examples_per_epoch=24, fused=False))
+                       device=resolve_device("@numpy"), progress=False, examples_per_epoch=24))
     drawn = np.concatenate(seen)
     assert len(seen) == 3 and len(set(drawn.tolist())) == 24  # 3 batches of 8, no repeats
     assert np.isfinite(h[0]["train"]["loss"])

@@ -124,9 +124,6 @@ class RunConfig:
                                  "the JSON already in --out within the tolerance (by default that JSON and its "
                                  "figures are kept, so a rerun that reproduces leaves git clean: chainer_vae/outputs.py)")
     tag: str = option("", "suffix for the output files, to keep a variant beside the default (e.g. alpha5e-5)")
-    fused: bool = option(True, "train the paper's MLP VAE on a CPU through train/fused.py's fused form of it, "
-                               "where it proves equal to the model on the first batch",
-                         no_help="train the model as written only, never a fused form of it (slower on a CPU)")
     communicator: str = option("", "data-parallel training under mpiexec (README: Training on several machines): "
                                  "naive (CPUs) or pure_nccl, flat, non_cuda_aware (one GPU per process, "
                                  "GPU <local rank>); '' = one process", choices=_communicators)

@@ -10,8 +10,8 @@ completed epoch and ends with the history of an uninterrupted run.
 
 Lean by design (BENCHMARKS.md): the data is sent to the device once, batches are gathered and
 cast to float32 on the device, the losses are summed on the device and read back once per epoch,
-and Chainer's per-call type checks are off inside the loop.  On a CPU each step calls the fused
-form of the MLP VAE when it proves equal to the model (``train/fused.py``), else the model.
+and Chainer's per-call type checks are off inside the loop.  Every step calls the model itself
+(its ``forward``, as written and as edited): nothing else stands in for it on any device.
 """
 import dataclasses
 import json
@@ -26,7 +26,7 @@ from chainer_vae import files, parallel
 from chainer_vae.data.midi.windows import Windows
 from chainer_vae.errors import DataError, DivergedError
 from chainer_vae.progress import Progress, duration
-from chainer_vae.train import fused, optim
+from chainer_vae.train import optim
 from chainer_vae.train.schedules import beta_at, fresh_adam_at, lr_at
 
 TERMS = ("loss", "reconstr", "kl_penalty")
@@ -52,7 +52,6 @@ class Settings:
     seed: int = 0
     examples_per_epoch: int = 0         # > 0: each epoch trains on that many, drawn without replacement
     test_examples: int = 0              # > 0: each epoch's test loss is of a fixed sample of that many
-    fused: bool = True                  # the fused CPU form where it proves equal (train/fused.py)
     progress: bool = True
     resume: bool = True
     parallel: object = dataclasses.field(default_factory=parallel.Local)
@@ -121,15 +120,14 @@ def make_optimizer(model, alpha, weight_decay):
     return optimizer
 
 
-def train_epoch(model, optimizer, x_train, batch_size, progress=None, n_examples=0, par=None, forward=None):
+def train_epoch(model, optimizer, x_train, batch_size, progress=None, n_examples=0, par=None):
     """One epoch over a fresh permutation of x_train (a device array or Windows); the last
     partial batch is dropped.  n_examples > 0: only the first n_examples of the permutation (a
-    sample without replacement).  forward(x) computes the loss (default: the model itself; the
-    loop passes ``fused.for_training``'s choice).  Returns the sums over batches of (loss,
+    sample without replacement).  Returns the sums over batches of (loss,
     reconstr, kl_penalty) as device scalars: nothing is read back to the host inside the loop.
     progress(i) is called after batch i.  Under MPI this rank trains on its rows of each batch,
     and the sums are of its own batch means."""
-    par, forward = par or parallel.Local(), forward or model
+    par = par or parallel.Local()
     xp = model.xp
     perm = xp.random.permutation(len(x_train))
     if n_examples:
@@ -139,7 +137,7 @@ def train_epoch(model, optimizer, x_train, batch_size, progress=None, n_examples
     with chainer.using_config("type_check", False):
         for i in range(n_batches):
             x = _batch(x_train, par.rows(model, perm[i * batch_size:(i + 1) * batch_size]))
-            loss = forward(x)
+            loss = model(x)
             model.cleargrads()
             loss.backward()
             optimizer.update()
@@ -149,14 +147,6 @@ def train_epoch(model, optimizer, x_train, batch_size, progress=None, n_examples
             if progress is not None:
                 progress(i + 1)
     return sums
-
-
-def step_forward(model, train_x, batch_size, use_fused=True, say=print):
-    """The loss function of the training steps: train/fused.py's form of the model when it applies
-    and proves equal to the model on the first batch of train_x (host data), else the model."""
-    if not use_fused:
-        return model
-    return fused.for_training(model, _batch(train_x, np.arange(min(batch_size, len(train_x)))), say=say)
 
 
 def test_sample(x, n, seed):
@@ -244,7 +234,6 @@ class _Run:
         self.n_batches = min(len(train_x), s.examples_per_epoch or len(train_x)) // s.batch_size
         if self.n_batches == 0:
             raise DataError("batch size %d exceeds the %d training examples" % (s.batch_size, len(train_x)))
-        self.forward = self._forward(train_x)
         self.par.attach(model)
         self.optimizer = self.par.optimizer(self.optimizer)
         self.par.start(self.optimizer)
@@ -262,9 +251,6 @@ class _Run:
             return history
         return []
 
-    def _forward(self, train_x):
-        return step_forward(self.model, train_x, self.s.batch_size, self.s.fused, say=self.bar.line)
-
     def epoch(self, epoch):
         """Train and evaluate one epoch; its history row."""
         s, model = self.s, self.model
@@ -276,7 +262,7 @@ class _Run:
         started = time.perf_counter()
         self.epoch_bar.start(epoch)
         sums = train_epoch(model, self.optimizer, self.x_train, s.batch_size, progress=self.epoch_bar.train,
-                           n_examples=s.examples_per_epoch, par=self.par, forward=self.forward)
+                           n_examples=s.examples_per_epoch, par=self.par)
         # one read-back (a GPU sync) for the three sums; under MPI each rank's mean of its batch
         # means -> the global batches' mean
         totals = chainer.backend.CpuDevice().send(model.xp.stack(sums))

@@ -62,7 +62,7 @@ def settings(config, run_dir):
         run_dir=run_dir, epochs=config.epochs, device=resolve_device(config.device),
         batch_size=config.batch_size, lr=tuple(config.schedule()), weight_decay=config.weight_decay,
         anneal_epochs=config.anneal_epochs, seed=config.seed, examples_per_epoch=config.examples_per_epoch(),
-        test_examples=config.test_examples(), fused=config.fused, progress=config.progress,
+        test_examples=config.test_examples(), progress=config.progress,
         resume=config.resume, parallel=parallel.current())
 
 
