@@ -129,7 +129,7 @@ def epoch_contenders(chainer_model, x_host, batch, alpha, weight_decay, torch, t
     device = chainer.get_device("@numpy")
     ours_model = chainer_model()
     ours_opt = training.make_optimizer(ours_model, alpha, weight_decay)
-    x_dev = training._send(device, x_host if x_ours is None else x_ours)
+    x_dev = training.examples(x_host if x_ours is None else x_ours).to_device(device)
 
     def ours():
         return float(training.train_epoch(ours_model, ours_opt, x_dev, batch)[0])  # one sync per epoch

@@ -289,8 +289,8 @@ def test_windows_per_epoch_samples_without_replacement(tmp_path, monkeypatch):
     d = load_midi_dataset(root, windows_per_song=50, cache_dir=False, progress=False)
     seen = []
     model = build_model(MidiConfig())
-    original = Windows.take
-    monkeypatch.setattr(Windows, "take", lambda self, idx: (
+    original = Windows.batch
+    monkeypatch.setattr(Windows, "batch", lambda self, idx: (
         seen.append(np.asarray(idx).copy()) if len(self) == len(d.train_x) and not isinstance(idx, slice)
         else None) or original(self, idx))
     h = training.train(model, d.train_x, d.test_x, training.Settings(run_dir=str(tmp_path / "run"), epochs=1, batch_size=8,

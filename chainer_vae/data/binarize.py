@@ -9,7 +9,6 @@ with a fixed seed, so every model is scored on the same 0/1 images.
 import chainer
 import numpy as np
 
-from chainer_vae.data.midi.windows import Windows
 
 TEST_SEED = 1234  # the one draw of the test set that every binarized score uses
 
@@ -20,16 +19,16 @@ def fixed(x, seed=TEST_SEED):
     return (rng.random_sample(np.shape(x)) < x).astype(np.uint8)
 
 
-class Dynamic(Windows):
+class Dynamic:
     """Images drawn afresh as 0/1 each time a batch is taken (once per epoch per image).
 
-    A ``Windows`` in the training loop's eyes (sent to the device once, batches cut on the
-    device by ``take``), so the loop needs no change.  The draws come from the array module's
+    In the training loop's data protocol (train/loop.py): sent to the device once, batches cut on
+    the device by ``batch``.  The draws come from the array module's
     global generator, which the loop reseeds at every epoch: a resumed run draws exactly what an
     uninterrupted one does.  Indexing gives the probabilities (the grey images).
     """
 
-    def __init__(self, probabilities):  # pylint: disable=super-init-not-called
+    def __init__(self, probabilities):
         self.p = probabilities
 
     def __len__(self):
@@ -57,6 +56,8 @@ class Dynamic(Windows):
         xp = chainer.backend.get_array_module(self.p)
         p = self.p[index]
         return (xp.random.random_sample(p.shape) < p).astype(np.float32)
+
+    batch = take  # the training loop's name for it
 
     def __getitem__(self, index):
         return self.p[index]

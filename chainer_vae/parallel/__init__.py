@@ -1,9 +1,10 @@
 """How a training run is spread over processes: one (``Local``, always, unless the command line
 asked for more) or several over MPI (``parallel/mpi.py``, only with ``--communicator``).
 
-The training loop and the run cache call a context's methods unconditionally; for one process
-each is the identity, so no ``if comm is not None`` branch runs through the core, and MPI enters
-at one edge: ``cli.flags.parse`` installs an ``mpi.MPI`` context when ``--communicator`` is given,
+The training loop knows one process only; several attach from outside: the run cache
+(train/runs.py) passes ``context.team()`` to the loop (None for one process, else an object with
+the loop's four ``Team`` members: shard the data, wrap the optimizer, reduce the epoch's sums,
+whether this process writes), and MPI enters at one edge: ``cli.flags.parse`` installs an ``mpi.MPI`` context when ``--communicator`` is given,
 and refuses a run started under ``mpiexec`` without it (every rank would train the same run and
 write the same files).
 """
@@ -19,9 +20,9 @@ class Local:
     """One process: every rank operation is the identity."""
     rank, size, is_root = 0, 1, True
 
-    def rows(self, model, index):
-        """This process's rows of a global batch: all of them."""
-        return index
+    def team(self):
+        """What the training loop is given (loop.Settings.team): None, one process."""
+        return None
 
     def attach(self, model):
         """Prepare the model for this context (MPI: the sharded z sampler)."""
@@ -29,27 +30,12 @@ class Local:
     def detach(self, model):
         """Undo ``attach``."""
 
-    def optimizer(self, optimizer):
-        """The optimizer that averages gradients over the processes: this one."""
-        return optimizer
-
-    def start(self, optimizer):
-        """Before the first update: every process starts from the same parameters."""
-
     def bcast(self, value):
         """Rank 0's value of a decision, on every process."""
         return value
 
     def barrier(self):
         """Return once every process got here."""
-
-    def sum(self, values):
-        """Per-process numbers -> their sum over the processes."""
-        return values
-
-    def mean(self, values):
-        """Per-process numbers -> their mean over the processes."""
-        return values
 
     def say_error(self, text):
         """An error line on stderr."""

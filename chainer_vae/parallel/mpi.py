@@ -121,6 +121,25 @@ class ShardedSampler:
         return F.gaussian(mu, ln_var, eps=eps[self.start:self.start + len(mu_a)])
 
 
+class Shard:
+    """The examples as one rank sees them (the training loop's data protocol): ``batch(index)``
+    gives this rank's rows of the global batch ``index`` and tells the model's sampler where they
+    lie; everything else is the whole data's."""
+
+    def __init__(self, context, model, examples):
+        self.context, self.model, self.examples = context, model, examples
+
+    def __len__(self):
+        return len(self.examples)
+
+    @property
+    def shape(self):
+        return self.examples.shape
+
+    def batch(self, index):
+        return self.examples.batch(self.context.rows(self.model, index))
+
+
 class MPI(parallel.Local):
     """Data parallel over the ranks of a ChainerMN communicator (module docstring)."""
 
@@ -128,6 +147,18 @@ class MPI(parallel.Local):
         self.name = name
         self.comm = _communicator(name)
         self.rank, self.size, self.is_root = self.comm.rank, self.comm.size, self.comm.rank == 0
+
+    def team(self):
+        """The training loop's view of these processes (loop.Team's members, below)."""
+        return self
+
+    def shard(self, model, examples):
+        """This rank's view of the examples: its rows of each global batch (``Shard``)."""
+        return Shard(self, model, examples)
+
+    def reduce(self, sums):
+        """The epoch's per-rank sums -> their sum over the ranks."""
+        return np.asarray(self.comm.allreduce_obj(np.asarray(sums, dtype=np.float64)))
 
     def rows(self, model, index):
         """This rank's rows of a global batch ``index`` (positions, or a slice with a stop), and tell
@@ -152,16 +183,18 @@ class MPI(parallel.Local):
             model.sample = model.sample.single
 
     def optimizer(self, optimizer):
-        """chainermn.create_multi_node_optimizer(optimizer): update() averages the gradients over
-        the ranks, then steps.  ``start`` must be called before the first update."""
+        """chainermn.create_multi_node_optimizer(optimizer), ready to step: update() averages the
+        gradients over the ranks, then steps.  Called after a resume loaded the snapshot."""
         import chainermn
-        return chainermn.create_multi_node_optimizer(optimizer, self.comm)
+        multi = chainermn.create_multi_node_optimizer(optimizer, self.comm)
+        self._start(multi)
+        return multi
 
-    def start(self, optimizer):
-        """Before the first update (after a resume loaded the snapshot): rank 0's parameters on
-        every rank, and the multi-node optimizer told about them.  Left alone, its first update()
-        would only broadcast the parameters and skip that batch's step, so a run (and every resumed
-        part of it) would lose a step against the one-process run."""
+    def _start(self, optimizer):
+        """Before the first update: rank 0's parameters on every rank, and the multi-node optimizer
+        told about them.  Left alone, its first update() would only broadcast the parameters and
+        skip that batch's step, so a run (and every resumed part of it) would lose a step against
+        the one-process run."""
         model = optimizer.target
         self.comm.bcast_data(model)
         if any(p.array is None for p in model.params()):
@@ -173,12 +206,6 @@ class MPI(parallel.Local):
 
     def barrier(self):
         self.comm.mpi_comm.Barrier()
-
-    def sum(self, values):
-        return np.asarray(self.comm.allreduce_obj(np.asarray(values, dtype=np.float64)))
-
-    def mean(self, values):
-        return self.sum(values) / self.size
 
     def say_error(self, text):
         """An error line from any rank: rank 0's on its stderr, the others' on the real terminal."""

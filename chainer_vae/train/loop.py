@@ -8,6 +8,12 @@ sample of it, ``test_examples``).  After every epoch the history goes to
 *before* the epoch's line is printed, so a run killed at any moment resumes from its last
 completed epoch and ends with the history of an uninterrupted run.
 
+Data meets the loop through one small protocol (``examples``): ``len(x)``, ``x.shape``,
+``x.batch(index)`` (float32 rows on x's device), ``x.to_device(device)`` and ``x.subset(index)``.
+MIDI windows, image folders and binarized digits implement it; a plain array is wrapped in
+``Examples``.  Several processes (MPI) attach from outside through ``Settings.team``
+(``Team``'s four members); the loop itself knows one process only.
+
 Lean by design (BENCHMARKS.md): the data is sent to the device once, batches are gathered and
 cast to float32 on the device, the losses are summed on the device and read back once per epoch,
 and Chainer's per-call type checks are off inside the loop.  Every step calls the model itself
@@ -22,8 +28,7 @@ import chainer
 import numpy as np
 from chainer import serializers
 
-from chainer_vae import files, parallel
-from chainer_vae.data.midi.windows import Windows
+from chainer_vae import files
 from chainer_vae.errors import DataError, DivergedError
 from chainer_vae.progress import Progress, duration
 from chainer_vae.train import optim
@@ -54,7 +59,53 @@ class Settings:
     test_examples: int = 0              # > 0: each epoch's test loss is of a fixed sample of that many
     progress: bool = True
     resume: bool = True
-    parallel: object = dataclasses.field(default_factory=parallel.Local)
+    team: object = None                 # several processes (parallel/mpi.py), else None: one (Team)
+
+
+class Team:
+    """The processes a run trains on: here one.  Data-parallel training (``parallel/mpi.py``)
+    passes its own object with the same four members in ``Settings.team``."""
+    is_root = True                      # this process writes the run folder and prints
+
+    def shard(self, model, examples):
+        """This process's view of the data: ``batch(index)`` gives its rows of a global batch."""
+        return examples
+
+    def optimizer(self, optimizer):
+        """The optimizer every step calls (averaging gradients over the processes), ready to step."""
+        return optimizer
+
+    def reduce(self, sums):
+        """Per-process sums (a host float64 array) -> their sum over the processes, once per epoch."""
+        return sums
+
+
+class Examples:
+    """A plain array of examples (host or device) in the loop's data protocol (module docstring)."""
+
+    def __init__(self, array):
+        self.array = array
+
+    def __len__(self):
+        return len(self.array)
+
+    @property
+    def shape(self):
+        return self.array.shape
+
+    def batch(self, index):
+        return self.array[index].astype(np.float32, copy=False)  # cast on the device
+
+    def to_device(self, device):
+        return Examples(device.send(self.array))
+
+    def subset(self, index):
+        return Examples(self.array[index])
+
+
+def examples(x):
+    """x in the loop's data protocol: an object that has ``batch`` as it is, an array wrapped."""
+    return x if hasattr(x, "batch") else Examples(x)
 
 
 def _reseed(xp, seed, epoch):
@@ -66,32 +117,22 @@ def _reseed(xp, seed, epoch):
         xp.random.seed(s)
 
 
-def _send(device, a):
-    """Arrays go to the device once; so do the packed songs of windows cut on the fly."""
-    return a.to_device(device) if isinstance(a, Windows) else device.send(a)
-
-
-def _batch(x, index):
-    """Rows ``index`` of x as float32: windows cut from packed songs (data/midi/windows.py), or
-    rows of an array (cast on the device)."""
-    return x.take(index) if isinstance(x, Windows) else x[index].astype(np.float32, copy=False)
-
-
 def eval_batch_size(x):
     """Examples per evaluation chunk (EVAL_MAX_EXAMPLES, EVAL_MAX_ELEMENTS)."""
     per_example = int(np.prod(x.shape[1:])) or 1
     return int(max(32, min(EVAL_MAX_EXAMPLES, EVAL_MAX_ELEMENTS // per_example)))
 
 
-def evaluate(model, x, batch_size=None, par=None, on_chunk=None):
-    """Per-example means of loss, reconstr and kl_penalty over x (device array), without backprop.
+def evaluate(model, x, batch_size=None, on_chunk=None, reduce=None):
+    """Per-example means of loss, reconstr and kl_penalty over x (the data protocol, or an array),
+    without backprop.
 
     The original code evaluated the whole test set in one pass; chunks of ``batch_size``
-    (default: ``eval_batch_size``) give the same per-example means in bounded memory.  Under MPI
-    each rank evaluates its rows of every chunk and the sums are added over the ranks.
-    on_chunk(done, total), if given, is called after each chunk (progress).
+    (default: ``eval_batch_size``) give the same per-example means in bounded memory.  A sharded
+    x (several processes) gives each process its rows of every chunk, and ``reduce`` adds the
+    sums over the processes.  on_chunk(done, total), if given, is called after each chunk.
     """
-    par = par or parallel.Local()
+    x = examples(x)
     batch_size = batch_size or eval_batch_size(x)
     xp = model.xp
     sums = xp.zeros(2, dtype=np.float32)
@@ -99,15 +140,14 @@ def evaluate(model, x, batch_size=None, par=None, on_chunk=None):
     with chainer.no_backprop_mode(), chainer.using_config("train", False), \
             chainer.using_config("type_check", False):
         for i in range(0, n, batch_size):
-            index = par.rows(model, slice(i, min(i + batch_size, n)))
-            if index.stop == index.start:  # fewer rows than ranks: only in the last chunk, so
-                continue                   # the ranks' RNGs part only until the next _reseed
-            xb = _batch(x, index)
-            model(xb)
-            sums += xp.stack([model.reconstr.array, model.kl_penalty.array]) * np.float32(len(xb))
+            xb = x.batch(slice(i, min(i + batch_size, n)))
+            if len(xb):  # a shard of the last chunk may be empty (fewer rows than processes)
+                model(xb)
+                sums += xp.stack([model.reconstr.array, model.kl_penalty.array]) * np.float32(len(xb))
             if on_chunk is not None:
                 on_chunk(min(i + batch_size, n), n)
-    reconstr, kl = (float(v) for v in par.sum(chainer.backend.CpuDevice().send(sums)) / n)
+    sums = chainer.backend.CpuDevice().send(sums)
+    reconstr, kl = (float(v) for v in (reduce(sums) if reduce else sums) / n)
     return {"loss": reconstr + float(model.beta) * kl, "reconstr": reconstr, "kl_penalty": kl}
 
 
@@ -120,14 +160,15 @@ def make_optimizer(model, alpha, weight_decay):
     return optimizer
 
 
-def train_epoch(model, optimizer, x_train, batch_size, progress=None, n_examples=0, par=None):
-    """One epoch over a fresh permutation of x_train (a device array or Windows); the last
-    partial batch is dropped.  n_examples > 0: only the first n_examples of the permutation (a
-    sample without replacement).  Returns the sums over batches of (loss,
-    reconstr, kl_penalty) as device scalars: nothing is read back to the host inside the loop.
-    progress(i) is called after batch i.  Under MPI this rank trains on its rows of each batch,
-    and the sums are of its own batch means."""
-    par = par or parallel.Local()
+def train_epoch(model, optimizer, x_train, batch_size, progress=None, n_examples=0):
+    """One epoch over a fresh permutation of x_train (the data protocol, or an array on the
+    model's device); the last partial batch is dropped.  n_examples > 0: only the first
+    n_examples of the permutation (a sample without replacement).  Returns the sums over batches
+    of (loss, reconstr, kl_penalty) as device scalars: nothing is read back to the host inside the
+    loop.  progress(i) is called after batch i.  A sharded x_train (several processes) gives this
+    process its rows of each batch, and each term is weighted by its share of the batch, so the
+    processes' sums add up to the one-process sums."""
+    x_train = examples(x_train)
     xp = model.xp
     perm = xp.random.permutation(len(x_train))
     if n_examples:
@@ -136,14 +177,14 @@ def train_epoch(model, optimizer, x_train, batch_size, progress=None, n_examples
     sums = [xp.zeros((), dtype=np.float32) for _ in TERMS]
     with chainer.using_config("type_check", False):
         for i in range(n_batches):
-            x = _batch(x_train, par.rows(model, perm[i * batch_size:(i + 1) * batch_size]))
+            x = x_train.batch(perm[i * batch_size:(i + 1) * batch_size])
             loss = model(x)
             model.cleargrads()
             loss.backward()
             optimizer.update()
-            sums[0] += loss.array
-            sums[1] += model.reconstr.array
-            sums[2] += model.kl_penalty.array
+            share = np.float32(len(x) / batch_size)  # 1 in one process: the sums are exact
+            for total, term in zip(sums, (loss, model.reconstr, model.kl_penalty)):
+                total += term.array if len(x) == batch_size else term.array * share
             if progress is not None:
                 progress(i + 1)
     return sums
@@ -155,7 +196,7 @@ def test_sample(x, n, seed):
     if not n or n >= len(x):
         return x
     index = np.sort(np.random.RandomState(seed).choice(len(x), n, replace=False))
-    return x.subset(index) if isinstance(x, Windows) else x[index]
+    return examples(x).subset(index)
 
 
 class EpochBar:
@@ -220,9 +261,9 @@ class _Run:
     """The state of one call of ``train``: what each epoch needs, set up once."""
 
     def __init__(self, model, train_x, test_x, s):
-        self.model, self.s, self.par = model, s, s.parallel
+        self.model, self.s, self.team = model, s, s.team or Team()
         self.snapshot = os.path.join(s.run_dir, "snapshot.npz")
-        self.bar = Progress(s.progress) if self.par.is_root else Progress(False, stream=open(os.devnull, "w"))
+        self.bar = Progress(s.progress) if self.team.is_root else Progress(False, stream=open(os.devnull, "w"))
         self.beta = model.beta  # the KL weight after the warm-up (anneal_epochs)
         s.device.use()
         model.to_device(s.device)
@@ -230,22 +271,24 @@ class _Run:
         self.history = self._resume()
         self.n_test = len(test_x)
         self.epoch_test_x = test_sample(test_x, s.test_examples, s.seed)
-        self.x_train, self.x_test = _send(s.device, train_x), _send(s.device, self.epoch_test_x)
+        self.x_train, self.x_test = (self.team.shard(model, examples(x).to_device(s.device))
+                                     for x in (train_x, self.epoch_test_x))
         self.n_batches = min(len(train_x), s.examples_per_epoch or len(train_x)) // s.batch_size
         if self.n_batches == 0:
-            raise DataError("batch size %d exceeds the %d training examples" % (s.batch_size, len(train_x)))
-        self.par.attach(model)
-        self.optimizer = self.par.optimizer(self.optimizer)
-        self.par.start(self.optimizer)
+            raise DataError("batch size %d exceeds the %d training examples (choose a smaller --batch-size)"
+                            % (s.batch_size, len(train_x)))
+        self.optimizer = self.team.optimizer(self.optimizer)
         self.epoch_bar = EpochBar(self.bar, s.epochs, self.n_batches, s.batch_size, len(self.epoch_test_x))
 
     def _resume(self):
-        if self.par.is_root:
+        if self.team.is_root:
             os.makedirs(self.s.run_dir, exist_ok=True)
             for name in os.listdir(self.s.run_dir):  # what a killed run was writing: never read
                 if name.startswith(".") and ".tmp" in name:
                     os.remove(os.path.join(self.s.run_dir, name))
-        if self.s.resume and self.par.bcast(os.path.exists(self.snapshot)):
+        # Every process reads the snapshot for itself: none is written before the first step,
+        # which no process takes alone.
+        if self.s.resume and os.path.exists(self.snapshot):
             history = _load_snapshot(self.snapshot, self.model, self.optimizer)
             self.bar.line("resuming %s at epoch %d" % (self.s.run_dir, len(history) + 1))
             return history
@@ -262,14 +305,12 @@ class _Run:
         started = time.perf_counter()
         self.epoch_bar.start(epoch)
         sums = train_epoch(model, self.optimizer, self.x_train, s.batch_size, progress=self.epoch_bar.train,
-                           n_examples=s.examples_per_epoch, par=self.par)
-        # one read-back (a GPU sync) for the three sums; under MPI each rank's mean of its batch
-        # means -> the global batches' mean
-        totals = chainer.backend.CpuDevice().send(model.xp.stack(sums))
-        means = self.par.mean([float(v) / self.n_batches for v in totals])
+                           n_examples=s.examples_per_epoch)
+        # one read-back (a GPU sync) for the three sums, added over the processes
+        totals = self.team.reduce(chainer.backend.CpuDevice().send(model.xp.stack(sums)).astype(np.float64))
         row = {"epoch": epoch, "alpha": self.optimizer.alpha, "beta": model.beta,
-               "train": {k: float(m) for k, m in zip(TERMS, means)},
-               "test": evaluate(model, self.x_test, par=self.par, on_chunk=self.epoch_bar.test)}
+               "train": {k: float(v) / self.n_batches for k, v in zip(TERMS, totals)},
+               "test": evaluate(model, self.x_test, on_chunk=self.epoch_bar.test, reduce=self.team.reduce)}
         if len(self.epoch_test_x) < self.n_test:
             row["test_examples"] = len(self.epoch_test_x)
         row["seconds"] = time.perf_counter() - started
@@ -278,7 +319,7 @@ class _Run:
 
     def save(self, on_epoch=None):
         """On disk first, then said: an epoch line means that epoch survives a kill -9."""
-        if self.par.is_root:
+        if self.team.is_root:
             _save_snapshot(self.snapshot, self.model, self.optimizer, self.history)
             files.write_json(os.path.join(self.s.run_dir, "history.json"), self.history)
             if on_epoch is not None:
@@ -295,20 +336,20 @@ class _Run:
         """After the last epoch of a sampled run: the whole test set once, into ``test_all``."""
         self.bar.line("evaluating all %d test examples (each epoch saw a sample of %d)"
                       % (self.n_test, len(self.epoch_test_x)))
-        self.history[-1]["test_all"] = evaluate(self.model, _send(self.s.device, test_x), par=self.par,
-                                                on_chunk=self.epoch_bar.test)
+        x = self.team.shard(self.model, examples(test_x).to_device(self.s.device))
+        self.history[-1]["test_all"] = evaluate(self.model, x, on_chunk=self.epoch_bar.test, reduce=self.team.reduce)
         self.save()
 
 
 def train(model, train_x, test_x, settings, on_epoch=None):
     """Train ``model`` (a VAELoss) as ``settings`` say; return the per-epoch history.
 
-    train_x, test_x: host arrays (float32 in [0, 1], or uint8 0/1) or Windows (MIDI windows cut
-    per batch from packed songs), sent to the device once.  on_epoch(epoch, model), if given, is
-    called after each epoch's snapshot (e.g. to keep codes).  Under MPI
-    (``settings.parallel``) every rank calls train() with the same arguments and trains on its
-    rows of each batch; gradients are averaged over the ranks, the history is the one-process
-    run's to float rounding; only rank 0 writes run_dir and prints.
+    train_x, test_x: host arrays (float32 in [0, 1], or uint8 0/1) or objects of the data protocol
+    (module docstring: MIDI windows cut per batch from packed songs, image folders, ...), sent to
+    the device once.  on_epoch(epoch, model), if given, is called after each epoch's snapshot
+    (e.g. to keep codes).  With ``settings.team`` (several processes, parallel/mpi.py) every
+    process calls train() with the same arguments and trains on its rows of each batch; only the
+    root process writes run_dir and prints.
     """
     run = _Run(model, train_x, test_x, settings)
     for epoch in range(len(run.history) + 1, settings.epochs + 1):
@@ -317,7 +358,6 @@ def train(model, train_x, test_x, settings, on_epoch=None):
         run.say(run.history[-1])
     if len(run.epoch_test_x) < run.n_test and "test_all" not in run.history[-1]:
         run.evaluate_all(test_x)
-    run.par.detach(model)
     return run.history
 
 

@@ -63,7 +63,7 @@ def settings(config, run_dir):
         batch_size=config.batch_size, lr=tuple(config.schedule()), weight_decay=config.weight_decay,
         anneal_epochs=config.anneal_epochs, seed=config.seed, examples_per_epoch=config.examples_per_epoch(),
         test_examples=config.test_examples(), progress=config.progress,
-        resume=config.resume, parallel=parallel.current())
+        resume=config.resume, team=parallel.current().team())
 
 
 def _loaded(model, path, device):
@@ -77,7 +77,7 @@ def _reuse(config, run_dir, model, s, data_fp):
     """The finished run in ``run_dir``, or the shipped model of the same run id, else None."""
     model_path, info_path = (os.path.join(run_dir, f) for f in ("model.npz", "run.json"))
     device = s.device
-    if s.parallel.bcast(os.path.exists(model_path) and os.path.exists(info_path)):
+    if parallel.current().bcast(os.path.exists(model_path) and os.path.exists(info_path)):
         history = files.read_json(os.path.join(run_dir, "history.json"))
         _say("reusing the finished run %s (%d epochs on data %s); --retrain trains it again"
              % (run_dir, len(history), data_fp))
@@ -106,8 +106,8 @@ def _run_info(config, run_id, data_description, data_fp, train_x, test_x, s, his
         "train_seconds": seconds,
         "seconds_per_epoch": [row["seconds"] for row in history],
     }
-    if s.parallel.size > 1:  # where the epoch times were measured
-        info["mpi"] = {"communicator": config.communicator, "processes": s.parallel.size}
+    if parallel.current().size > 1:  # where the epoch times were measured
+        info["mpi"] = {"communicator": config.communicator, "processes": parallel.current().size}
     return info
 
 
@@ -122,7 +122,7 @@ def fit(config, name, train_x, test_x, data_description, on_epoch=None):
     run_id = config.run_id(name, data_fp)
     run_dir = os.path.join(config.out, "runs", run_id)
     s = settings(config, run_dir)
-    par = s.parallel
+    par = parallel.current()
     model = build_model(config)
     if config.from_run:  # a run trained elsewhere: checked against this config, never trained
         return from_run(config, name, data_fp, model, s.device)
@@ -134,8 +134,12 @@ def fit(config, name, train_x, test_x, data_description, on_epoch=None):
         return reused
 
     started = time.perf_counter()
-    history = loop.train(model, train_x, test_x, s,
-                         on_epoch=None if on_epoch is None else lambda epoch, m: on_epoch(epoch, m, run_dir))
+    par.attach(model)  # several processes: each draws its rows of the one-process z (parallel/mpi.py)
+    try:
+        history = loop.train(model, train_x, test_x, s,
+                             on_epoch=None if on_epoch is None else lambda epoch, m: on_epoch(epoch, m, run_dir))
+    finally:
+        par.detach(model)
     info = _run_info(config, run_id, data_description, data_fp, train_x, test_x, s, history,
                      time.perf_counter() - started)
     if par.is_root:

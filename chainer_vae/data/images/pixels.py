@@ -1,10 +1,10 @@
 """Images held once as uint8 0..255 (possibly memory-mapped from the cache), float32 per batch.
 
 A 100,000-image folder at 28 x 28 is 78 MB of uint8 but 314 MB as float32 (at 64 x 64 RGB:
-1.2 GB and 4.9 GB), so an image folder is never turned into one float32 array.  ``Pixels`` is a
-``Windows`` in the training loop's eyes (the same protocol as ``binarize.Dynamic``): the loop
-sends it to the device once (``to_device``) and cuts float32 batches with ``take``, so
-``train/loop.py`` needs no change.  A batch is ``uint8 rows .astype(float32) / 255``, the very
+1.2 GB and 4.9 GB), so an image folder is never turned into one float32 array.  ``Pixels``
+speaks the training loop's data protocol (train/loop.py: ``len``, ``shape``, ``batch``,
+``to_device``, ``subset``): the loop sends it to the device once and cuts float32 batches with
+``batch``.  A batch is ``uint8 rows .astype(float32) / 255``, the very
 operation ``mnist.load_mnist`` applies to MNIST, so an image equals its MNIST float to the bit.
 
 On the CPU the pixels stay a memory map: only the pages of the rows a batch touches are read,
@@ -13,17 +13,15 @@ as uint8 (a quarter of the float32 size), a block at a time.
 """
 import numpy as np
 
-from chainer_vae.data.midi.windows import Windows
-
 SCALE = np.float32(255)
 
 
-class Pixels(Windows):
+class Pixels:
     """Rows ``rows`` of the uint8 (M, D) array ``u8``, seen as the float32 (N, D) array of
     intensities in [0, 1]: ``len``, ``shape``, ``dtype``, ``pixels[i]`` / ``pixels[index]``
-    (float32 host rows), ``np.asarray(pixels)``; ``take`` and ``to_device`` for the loop."""
+    (float32 host rows), ``np.asarray(pixels)``; ``batch``, ``to_device`` and ``subset`` for the loop."""
 
-    def __init__(self, u8, rows=None):  # pylint: disable=super-init-not-called
+    def __init__(self, u8, rows=None):
         self.u8 = u8
         self.rows = np.arange(len(u8), dtype=np.int64) if rows is None else rows
 
@@ -54,6 +52,8 @@ class Pixels(Windows):
     def take(self, index):
         """Rows at ``index`` (positions or a slice, on the array's device) as float32 in [0, 1]."""
         return self.u8[self.rows[index]].astype(np.float32) / SCALE
+
+    batch = take  # the training loop's name for it
 
     def uint8(self, index=slice(None)):
         """The stored 0..255 values of rows ``index`` (host)."""

@@ -39,7 +39,8 @@ class Windows:
 
     Behaves like the (N, length, 156) uint8 array of windows where the code needs one:
     ``len``, ``shape``, ``windows[i]`` / ``windows[indices]`` (dense host windows); the training
-    loop calls ``take`` (float32 batches on the device) and ``to_device``.
+    loop's data protocol (train/loop.py) is ``batch`` (float32 batches on the device), ``to_device``
+    and ``subset``.
     """
 
     def __init__(self, packed, starts, length=100):
@@ -70,6 +71,8 @@ class Windows:
         xp = _xp(self.packed)
         rows = self.starts[index][:, None] + xp.arange(self.length)
         return unpack(self.packed[rows], xp).astype(np.float32)
+
+    batch = take  # the training loop's name for it
 
     def __getitem__(self, index):
         """Dense uint8 windows on the host, like indexing the stored array would give."""
