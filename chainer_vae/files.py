@@ -14,6 +14,14 @@ if not os.path.exists(os.path.join(CHECKOUT, "pyproject.toml")):
     CHECKOUT = None
 
 
+MODELS_ENV = "CHAINER_VAE_MODELS"  # another folder of shipped models (the tests' own)
+
+
+def models_folder():
+    """Where the checkout's trained models lie (``models/``, train/shipped.py), or None."""
+    return os.environ.get(MODELS_ENV) or (os.path.join(CHECKOUT, "models") if CHECKOUT else None)
+
+
 def cache_dir(kind):
     """Where a cache of ``kind`` ("notestate", "images") lives: $CHAINER_VAE_CACHE/<kind>, else
     <checkout>/.cache/<kind>, else ~/.cache/chainer_vae/<kind> for an installed package."""

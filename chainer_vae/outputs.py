@@ -221,3 +221,15 @@ def to_draw(kept, *paths):
     """The figure files a script must draw: all of them unless its JSON was kept, else only
     those missing (a kept result keeps its committed figures, byte for byte)."""
     return [p for p in paths if not kept or not os.path.exists(p)]
+
+
+def load_result(results, name):
+    """A result JSON, with its machine record (<results>/records/) under "_record"."""
+    path = os.path.join(results, name)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        d = json.load(f)
+    if isinstance(d, dict):
+        d["_record"] = read_record(path)
+    return d

@@ -23,6 +23,7 @@ from chainer_vae import files
 from chainer_vae.cli.flags import at_least_one, existing_dir, option, positive, seed_range
 from chainer_vae.model import KINDS
 from chainer_vae.cli import midi, mnist
+from chainer_vae.train import shipped
 
 
 def _pairs_problem(text):
@@ -61,7 +62,7 @@ def run_pair(config, data, encoder, decoder):
         base = mnist.MnistConfig().smoke_config() if config.smoke else mnist.MnistConfig()
         run, d = mnist.train(dataclasses.replace(base, alpha=config.mnist_alpha, image_dir=config.image_dir,
                                                  image_size=config.image_size, channels=config.channels,
-                                                 **common))
+                                                 **common), stand_in=shipped.find)
         description = mnist.label(run, d)
     else:
         base = midi.MidiConfig().smoke_config() if config.smoke else midi.MidiConfig()

@@ -23,6 +23,7 @@ from chainer_vae.cli import flags as cfg
 from chainer_vae.cli.flags import option, seed_range
 from chainer_vae.cli import mnist
 from chainer_vae.model.apply import decode, encode
+from chainer_vae.train import shipped
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,7 +33,7 @@ class CompletionConfig(mnist.MnistConfig):
 
 def main(argv=None):
     config = cfg.parse(CompletionConfig, argv, __doc__)
-    run, data = mnist.train(config)
+    run, data = mnist.train(config, stand_in=shipped.find)
     x, y = mnist.host_rows(data.test_x), data.test_y
     side, _, channels = shape = mnist.image_shape(data)
     classifier = judge.cached(data.train_x, data.train_y, seed=config.seed)

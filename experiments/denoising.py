@@ -21,6 +21,7 @@ from chainer_vae.cli.flags import option, seed_range
 from chainer_vae.evaluation.pca import PCA
 from chainer_vae.cli import mnist
 from chainer_vae.model.apply import decode, encode
+from chainer_vae.train import shipped
 
 
 def _levels_problem(text):
@@ -41,7 +42,7 @@ class DenoisingConfig(mnist.MnistConfig):
 
 def main(argv=None):
     config = cfg.parse(DenoisingConfig, argv, __doc__)
-    run, data = mnist.train(config)
+    run, data = mnist.train(config, stand_in=shipped.find)
     x = mnist.host_rows(data.test_x)
     fit_rows = mnist.host_rows(data.train_x, mnist.FIT_ROWS, config.seed)
     pca = PCA(fit_rows, config.n_latent)

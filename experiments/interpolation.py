@@ -21,6 +21,7 @@ from chainer_vae.cli import flags as cfg
 from chainer_vae.cli.flags import option
 from chainer_vae.cli import mnist
 from chainer_vae.model.apply import decode, encode
+from chainer_vae.train import shipped
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,7 +31,7 @@ class InterpolationConfig(mnist.MnistConfig):
 
 def main(argv=None):
     config = cfg.parse(InterpolationConfig, argv, __doc__)
-    run, data = mnist.train(config)
+    run, data = mnist.train(config, stand_in=shipped.find)
     classifier = judge.cached(data.train_x, data.train_y, seed=config.seed)
     digits = np.unique(data.test_y)
     firsts = np.array([np.flatnonzero(data.test_y == d)[0] for d in digits])

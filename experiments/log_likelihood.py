@@ -25,6 +25,7 @@ from chainer_vae.cli import flags as cfg
 from chainer_vae.cli.flags import at_least_one, non_negative, option, seed_range
 from chainer_vae.progress import Progress
 from chainer_vae.cli import mnist
+from chainer_vae.train import shipped
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,7 +42,7 @@ class LoglikConfig(mnist.MnistConfig):
 
 def main(argv=None):
     config = cfg.parse(LoglikConfig, argv, __doc__)
-    run, data = mnist.train(config)
+    run, data = mnist.train(config, stand_in=shipped.find)
     rows = np.concatenate([np.flatnonzero(data.test_y == d)[:config.per_class_eval or None]
                            for d in np.unique(data.test_y)])
     functions = likelihood.model_functions(run.model)

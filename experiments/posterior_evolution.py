@@ -18,6 +18,7 @@ from chainer_vae.cli import flags as cfg
 from chainer_vae.errors import ConfigError, UserError
 from chainer_vae.cli import mnist
 from chainer_vae.model.apply import encode
+from chainer_vae.train import shipped
 
 PANELS = (0, 1, 2, 5, 10, 20)
 
@@ -26,7 +27,7 @@ def main(argv=None):
     config = cfg.parse(mnist.MnistConfig, argv, __doc__)
     if config.n_latent != 2:
         raise ConfigError("--n-latent %d: the posterior's evolution is drawn in a 2-D latent space" % config.n_latent)
-    run, data = mnist.train(config)
+    run, data = mnist.train(config, stand_in=shipped.find)
     kept = codes.load(run.run_dir)
     if len(kept) < len(run.history):
         raise UserError("run %s kept the test codes of %d of its %d epochs (it was trained before runs kept "

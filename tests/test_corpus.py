@@ -118,7 +118,7 @@ def test_link_loops_and_dangling_links_get_one_line_each(tmp_path):
 
 
 def test_a_run_prints_the_first_bad_files_and_a_count_of_the_rest():
-    from chainer_vae.cli.midi import REPORT_LINES, report_lines
+    from chainer_vae.data.classes import REPORT_LINES, report_lines
     report = ["skipped: f%d.mid: empty file (0 bytes)" % i for i in range(12)] + ["summary"]
     shown = report_lines(report)
     assert shown[:REPORT_LINES] == report[:REPORT_LINES] and shown[-1] == "summary"

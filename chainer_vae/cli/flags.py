@@ -24,7 +24,10 @@ import sys
 
 from chainer_vae import parallel
 from chainer_vae.cli import threads
+from chainer_vae.device import resolve_device
 from chainer_vae.errors import ConfigError, UserError
+from chainer_vae.model import KINDS
+from chainer_vae.train.schedules import parse_lr_schedule
 
 SEEDS = 2 ** 32  # NumPy's RandomState takes seeds in 0 .. 2**32 - 1
 
@@ -89,7 +92,6 @@ def _problem(value, check, choices):
 
 
 def lr_schedule_problem(text):
-    from chainer_vae.train.schedules import parse_lr_schedule
     try:
         parse_lr_schedule(text) if text else None
     except ConfigError as e:
@@ -98,13 +100,7 @@ def lr_schedule_problem(text):
 
 
 def _kinds():
-    from chainer_vae.model import KINDS
     return tuple(KINDS)
-
-
-def _communicators():
-    from chainer_vae.parallel.mpi import COMMUNICATORS
-    return COMMUNICATORS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,7 +122,7 @@ class RunConfig:
     tag: str = option("", "suffix for the output files, to keep a variant beside the default (e.g. alpha5e-5)")
     communicator: str = option("", "data-parallel training under mpiexec (README: Training on several machines): "
                                  "naive (CPUs) or pure_nccl, flat, non_cuda_aware (one GPU per process, "
-                                 "GPU <local rank>); '' = one process", choices=_communicators)
+                                 "GPU <local rank>); '' = one process", choices=parallel.COMMUNICATORS)
 
     def __post_init__(self):
         # Every flag is checked here, before any data is loaded or a model is built.
@@ -201,7 +197,6 @@ class TrainConfig(RunConfig):
 
     def schedule(self):
         """The learning rate per epoch as a parsed schedule, from --lr-schedule or --alpha."""
-        from chainer_vae.train.schedules import parse_lr_schedule
         return parse_lr_schedule(self.lr_schedule) if self.lr_schedule else [(None, self.alpha)]
 
     def examples_per_epoch(self):
@@ -244,7 +239,6 @@ def parse(cls, argv=None, description=None):
     on a bad flag before it loads any data.  description: the script's docstring (what it draws
     and which files it writes), shown by --help.
     """
-    from chainer_vae.device import resolve_device
 
     text = description or cls.__doc__ or ""
     parser = _Parser(description=text.strip(), formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -262,7 +256,7 @@ def parse(cls, argv=None, description=None):
     except (TypeError, ValueError) as e:
         raise ConfigError(str(e)) from None
     if config.communicator:  # MPI ranks, their GPUs, only rank 0 speaks (parallel/mpi.py)
-        from chainer_vae.parallel import mpi
+        from chainer_vae.parallel import mpi  # deferred: MPI code (and mpi4py) loads only when asked for
         config = mpi.setup(config)
     elif parallel.launched_processes() > 1:
         raise ConfigError("started by an MPI launcher as %d processes without --communicator: each would train "

@@ -5,6 +5,7 @@ import os
 from chainer_vae import parallel
 from chainer_vae.train import runs
 from chainer_vae.cli.flags import TrainConfig, at_least_one, existing_dir, lr_schedule_problem, non_negative, option, setting
+from chainer_vae.data.classes import report_lines
 from chainer_vae.data.midi.corpus import NO_FOLDER_FOR_AUTHORS, load_midi_dataset
 
 
@@ -85,18 +86,6 @@ def load_data(config):
     return data
 
 
-REPORT_LINES = 5  # report lines printed before "... and N more": the JSON has them all
-
-
-def report_lines(report, first=REPORT_LINES):
-    """What a run prints of the conversion report: the first few skipped or ignored files with
-    their reasons, how many more there are, and the summary line (the JSON keeps every line)."""
-    *files, summary = report
-    shown = files[:first]
-    if len(files) > first:
-        shown.append("... and %d more (every file and its reason: conversion_report in the JSON this "
-                     "script writes)" % (len(files) - first))
-    return shown + [summary]
 
 
 def describe(data):

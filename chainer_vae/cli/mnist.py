@@ -11,6 +11,9 @@ from chainer_vae.evaluation import posterior
 from chainer_vae import parallel
 from chainer_vae.train import runs
 from chainer_vae.cli.flags import TrainConfig, at_least_one, existing_dir, option, setting
+from chainer_vae.data.classes import report_lines
+from chainer_vae.figures import explorer
+from chainer_vae.model.apply import encode
 from chainer_vae.data.mnist import load_mnist
 from chainer_vae.errors import ConfigError
 
@@ -114,7 +117,6 @@ def _first_per_class(labels, per_class):
 def load_images(config):
     """The --image-dir folder as the scripts' data: ImageData plus ``tag`` (outputs and runs are
     named after the folder) and ``report`` with no machine path; the first lines are printed."""
-    from chainer_vae.cli.midi import report_lines
     from chainer_vae.data.images import load_image_folder
     data = load_image_folder(config.image_dir, size=config.image_size, channels=config.channels,
                              seed=config.seed, fit=config.image_fit, progress=config.progress)
@@ -145,12 +147,13 @@ def run_name(config, name="mnist"):
     return "images_" + folder_tag(config.image_dir) if config.image_dir and name == "mnist" else name
 
 
-def train(config, name="mnist"):
+def train(config, name="mnist", stand_in=None):
     """Train (or reuse the finished run of) the MNIST VAE for ``config``; returns (run, data).
 
     ``data`` holds the grey images whatever --binarize says (binarize.fixed(data.test_x) is the
     binarized test set).  Runs with a 2-D latent space keep the test set's codes after every
-    epoch (posterior.py: the posterior's evolution, 32 KB an epoch)."""
+    epoch (posterior.py: the posterior's evolution, 32 KB an epoch).  stand_in: runs.fit's (a
+    script that draws from a trained model passes train/shipped.py's ``find``)."""
     if config.from_run:  # a run trained elsewhere that does not fit is refused before any data is read
         runs.check_from_run(config, run_name(config, name))
     with parallel.current().root_first():  # under MPI: rank 0 downloads and caches, the others then read
@@ -160,7 +163,7 @@ def train(config, name="mnist"):
         train_x, test_x = binarize.Dynamic(train_x), binarize.fixed(test_x)
         description += "; dynamically binarized (test set drawn once, seed %d)" % binarize.TEST_SEED
     keep = posterior.keeper(data.test_x) if config.n_latent == 2 else None
-    run = runs.fit(config, run_name(config, name), train_x, test_x, description, on_epoch=keep)
+    run = runs.fit(config, run_name(config, name), train_x, test_x, description, on_epoch=keep, stand_in=stand_in)
     return run, data
 
 
@@ -205,12 +208,10 @@ def host_rows(x, limit=None, seed=0):
 
 def own_explorer(config, run, data, mu=None):
     """For an image folder's 2-D MLP run: the results page's latent explorer of it,
-    <out>/explorer/data_<folder>.js (report/explorer.py); nothing for MNIST (the page exports
+    <out>/explorer/data_<folder>.js (figures/explorer.py); nothing for MNIST (the page exports
     Fig. 4's run itself) or other networks."""
     if not config.image_dir or config.n_latent != 2 or config.decoder != "mlp":
         return None
-    from chainer_vae.model.apply import encode
-    from chainer_vae.report import explorer
     codes = encode(run.model, data.test_x) if mu is None else mu
     path = explorer.write_own(config.out, data.tag, run.model, codes, data.test_y, {
         "run_id": run.info["run_id"], "data_fingerprint": run.info["data_fingerprint"],

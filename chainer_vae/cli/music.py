@@ -10,7 +10,7 @@ import typing
 import numpy as np
 
 from chainer_vae.figures import rolls
-from chainer_vae.music import audio
+from chainer_vae.music import audio, latent, sampling
 from chainer_vae.cli.flags import existing_file, fraction, non_negative, option, seed_range
 from chainer_vae.data.midi import notestate as M
 from chainer_vae.cli import midi
@@ -93,7 +93,6 @@ def decode_note_batches(model, z, shape, setting, rng):
     """Latent codes -> binary windows, one batch at a time (bounded memory for any number of
     codes).  Bernoulli draws come from ``rng`` in row order, so the notes do not depend on the
     batch size."""
-    from chainer_vae.music import sampling
     for p in decode_batches(model, np.asarray(z, np.float32)):
         yield sampling.binarize(p.reshape(shape), setting, rng)
 
@@ -120,7 +119,6 @@ def per_class_sample(labels, n_classes, per_class, seed):
 def class_means(model, data, per_class, seed, progress=True):
     """Per class, the (mean, spread) of its training windows' posterior means, from at most
     ``per_class`` windows a class (a seeded sample), and the windows' codes and labels."""
-    from chainer_vae.music import latent
     rows = per_class_sample(data.train_y, len(data.classes), per_class, seed)
     mu = encode_all(model, data.train_x.subset(rows), "encoding %d training windows" % len(rows), progress)
     labels = np.asarray(data.train_y)[rows]
@@ -147,7 +145,6 @@ def setup(config):
     """What every music script starts with: Fig. 5's model (trained if missing) and data, the
     output folder, the window shape, the sampling setting with its seeded generator and label,
     and a Writer."""
-    from chainer_vae.music import sampling
     run, data = midi.train(config)
     out = config.stem("music", midi.data_tag(config))
     setting = config.setting()

@@ -22,3 +22,17 @@ def class_files(root, subdirs, files_in, what, report, onerror=None):
             dirs[:] = sorted(x for x in dirs if not x.startswith("."))
             files += [(cls, path) for path in files_in(folder)]
     return [cls for cls, _ in class_dirs], files
+
+
+REPORT_LINES = 5  # report lines printed before "... and N more": the JSON has them all
+
+
+def report_lines(report, first=REPORT_LINES):
+    """What a run prints of the conversion report: the first few skipped or ignored files with
+    their reasons, how many more there are, and the summary line (the JSON keeps every line)."""
+    *files, summary = report
+    shown = files[:first]
+    if len(files) > first:
+        shown.append("... and %d more (every file and its reason: conversion_report in the JSON this "
+                     "script writes)" % (len(files) - first))
+    return shown + [summary]

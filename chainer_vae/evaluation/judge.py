@@ -4,7 +4,15 @@ Trained on the training images by minibatch SGD with momentum on the mean cross-
 L2 penalty (no SciPy or scikit-learn needed), seeded; ~89 % on the paper's MNIST test images.
 It asks of a reconstruction or a generated image one question: which digit does it look like?
 """
+import hashlib
+import inspect
+import json
+import os
+
 import numpy as np
+
+from chainer_vae import files
+from chainer_vae.data import fingerprint
 
 
 def softmax(a):
@@ -72,10 +80,6 @@ FIT_VERSION = "logistic-sgd-1"  # changes when fit's maths or defaults do: a new
 def key(x, y, seed=0):
     """What a trained classifier is a function of: the training rows and labels, the seed and
     fit's defaults (a hash)."""
-    import hashlib
-    import inspect
-    import json
-    from chainer_vae.data import fingerprint
     defaults = {k: p.default for k, p in inspect.signature(Logistic.fit).parameters.items()
                 if p.default is not inspect.Parameter.empty}
     text = json.dumps([FIT_VERSION, fingerprint(x, np.asarray(y)), dict(defaults, seed=seed)], sort_keys=True)
@@ -86,11 +90,8 @@ def cached(x, y, seed=0):
     """train(x, y, seed=seed), fitted once: its weights are looked up by ``key`` in the shipped
     models (models/judge-<key>.npz, so a fresh clone's Figs. 2 and the analyses need not fit it)
     and in the cache folder, and saved to the cache after a fit.  The same weights, bit for bit."""
-    import os
-    from chainer_vae import files
-    from chainer_vae.train import shipped
     name = "judge-%s.npz" % key(x, y, seed)
-    folders = [f for f in (shipped.folder(), files.cache_dir("judge")) if f]
+    folders = [f for f in (files.models_folder(), files.cache_dir("judge")) if f]
     for folder in folders:
         path = os.path.join(folder, name)
         if os.path.exists(path):

@@ -12,6 +12,7 @@ import os
 import numpy as np
 
 from chainer_vae import files
+from chainer_vae.model.apply import encode
 
 FOLDER = "codes"
 
@@ -23,7 +24,6 @@ def path(run_dir, epoch):
 def keeper(x):
     """on_epoch hook for runs.fit: save the posterior means of x (host array) after each epoch."""
     def keep(epoch, model, run_dir):
-        from chainer_vae.model.apply import encode
         mu = encode(model, x).astype(np.float32)
         with files.atomic_path(path(run_dir, epoch)) as tmp:
             with open(tmp, "wb") as f:

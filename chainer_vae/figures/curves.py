@@ -6,6 +6,7 @@ matplotlib.use("Agg")  # headless: figures are files, never windows
 import matplotlib.pyplot as plt  # noqa: E402
 
 from chainer_vae.figures.common import save, wrap  # noqa: E402
+from chainer_vae.figures.paper import load_paper_curves, plot_paper_curves  # noqa: E402
 
 
 # A 9-point title in matplotlib's default font fits about 12.5 characters per inch of figure
@@ -47,7 +48,6 @@ def loss_and_kl(history, path, title, mark_epochs=None, paper=None):
             ax.axvspan(mark_epochs[0], mark_epochs[1], color="0.9", zorder=0,
                        label="epochs %d-%d (paper's plot)" % tuple(mark_epochs))
         if paper:
-            from chainer_vae.figures.paper import plot_paper_curves
             names = ("train_loss", "test_loss") if term == "loss" else ("train_kl", "test_kl")
             lines = plot_paper_curves(ax, paper, names)
             # the y range of the paper's curves and ours over the epochs it plots, never our
@@ -106,7 +106,6 @@ def paper_fits(fits, path, title, fig="fig5"):
     """Runs against the paper's curves over the epochs the paper plots: left the train (solid) and
     test (dotted) loss of each run in ``fits`` [(label, history)], right their KL, the paper's
     curves dashed in its own reds (``figures/paper.py``)."""
-    from chainer_vae.figures.paper import load_paper_curves, plot_paper_curves
     record = load_paper_curves()[fig]
     first, last = record["epochs"][0], record["epochs"][-1]
     figure, axes = plt.subplots(1, 2, figsize=(12, 5.4))

@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from chainer_vae.figures.common import save, wrap  # noqa: E402
+from chainer_vae.music import stats as S
 
 
 def piano_roll(notestate, path, title, lowest_pitch=24, threshold=None, tempo_bpm=None, steps_per_bar=16,
@@ -54,7 +55,6 @@ def music_statistics(reference, generated, path, title):
     generated set (one colour per name); pooled pitch-class and note-length histograms.
 
     reference, generated[name]: outputs of chainer_vae.music.stats.features."""
-    from chainer_vae.music import stats as S
 
     fig, axes = plt.subplots(2, 4, figsize=(16, 7))
     colours = plt.cm.viridis(np.linspace(0, 0.95, max(len(generated), 1)))

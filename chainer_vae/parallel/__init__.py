@@ -12,6 +12,11 @@ import contextlib
 import os
 import sys
 
+# chainermn.create_communicator's names in Chainer 7.8.1 ('' = one process); all but naive keep
+# gradients on GPUs.  Here, not in mpi.py, so that flag parsing lists them without loading MPI code.
+COMMUNICATORS = ("", "naive", "flat", "non_cuda_aware", "pure_nccl")
+GPU_COMMUNICATORS = ("flat", "non_cuda_aware", "pure_nccl")
+
 # What MPI launchers set in each process they start (Open MPI, MPICH / Intel MPI, PMIx, Slurm).
 LAUNCHER_SIZE_VARS = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS")
 

@@ -26,11 +26,10 @@ import traceback
 import numpy as np
 
 from chainer_vae import parallel
+from chainer_vae.device import resolve_device
 from chainer_vae.errors import ConfigError
 
-# chainermn.create_communicator's names in Chainer 7.8.1; all but naive keep gradients on GPUs.
-COMMUNICATORS = ("", "naive", "flat", "non_cuda_aware", "pure_nccl")
-GPU_COMMUNICATORS = ("flat", "non_cuda_aware", "pure_nccl")
+from chainer_vae.parallel import GPU_COMMUNICATORS
 
 
 def setup(config):
@@ -38,7 +37,6 @@ def setup(config):
     communicator and install its context (``parallel.current()``), give each rank its GPU
     (``comm.intra_rank``: NCCL allows one GPU per rank), silence the ranks other than 0 and check
     the batch splits evenly.  Returns the config with the rank's device."""
-    from chainer_vae.device import resolve_device
     context = parallel.use(MPI(config.communicator))
     comm = context.comm
     if config.communicator in GPU_COMMUNICATORS:

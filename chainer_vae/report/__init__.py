@@ -5,4 +5,3 @@ sections.py  what the page shows, read from results/: figures, runs, music, beyo
 explorer.py  the latent explorer's data: the Fig. 4 decoder's weights and the Fig. 3 test codes
 page.py      renders templates/index.html.j2 (Jinja2) and writes the page and the explorer beside it
 """
-from chainer_vae.report.page import build  # noqa: F401

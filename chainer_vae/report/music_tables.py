@@ -2,7 +2,7 @@
 under each sampling setting, and the class styles and attribute vector."""
 import os
 
-from chainer_vae.report.tables import load
+from chainer_vae.outputs import load_result as load
 
 
 def music_blocks(results):

@@ -4,11 +4,13 @@ Each block is Markdown built from results/*.json: tools/update_reproduce.py writ
 REPRODUCE.md's ``<!-- generated:NAME -->`` markers, the results page renders the same text as
 HTML.  The paper's values are those read off its figures (../shared/paper/README.md).
 """
-import json
 import os
 
 from chainer_vae import outputs
+from chainer_vae.figures import paper as P
 from chainer_vae.report import claims
+from chainer_vae.report.gpu_tables import gpu_block
+from chainer_vae.report.music_tables import music_blocks
 
 # Read off the paper's figures (shared/paper/README.md): (start, end); KL also its dip.
 PAPER = {
@@ -27,16 +29,7 @@ FIG5_RUNS = (("lute, schedule 1e-3:30,1e-5 (default)", "fig5_midi_loss_bach_lute
              ("lute, the search's best fit (tag paperfit)", "fig5_midi_loss_bach_lute_paperfit.json"))
 
 
-def load(results, name):
-    """A result JSON, with its machine record (outputs.py: <results>/records/) under "_record"."""
-    path = os.path.join(results, name)
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        d = json.load(f)
-    if isinstance(d, dict):
-        d["_record"] = outputs.read_record(path)
-    return d
+load = outputs.load_result  # a result JSON with its machine record (outputs.py)
 
 
 def curve(history, split, term):
@@ -124,12 +117,10 @@ def blocks(results):
             out["architectures"] = "\n".join(f.read().splitlines()[2:]).strip()
         rows = (load(results, "architectures.json") or {}).get("rows", [])
         out["architectures"] += "\n\n" + "\n".join(verdict(rows, d) for d in sorted({r["data"] for r in rows}))
-    from chainer_vae.report.music_tables import music_blocks  # it imports load from here
     out.update(music_blocks(results))
     out.update(claims.blocks(results))
     gpu = load(results, "gpu_check.json")  # tools/gpu_check.py (make gpu-check)
     if gpu:
-        from chainer_vae.report.gpu_tables import gpu_block
         out["gpu_check"] = gpu_block(gpu)
     return out
 
@@ -157,7 +148,6 @@ def _gap(d, curve):
 def paper_distances(fig4, fig5):
     """Per run and curve, the mean and the largest absolute gap to the paper's digitized curve
     (results/paper_curves.json) over the epochs the paper plots, and the run's score."""
-    from chainer_vae.figures import paper as P
     rows = []
     for fig, runs in (("fig4", fig4), ("fig5", fig5)):
         for title, d in runs:
@@ -183,7 +173,6 @@ def cell(text):
 
 def search_table(search):
     """REPRODUCE.md's table of Fig. 5's schedule search (results/fig5_search.json)."""
-    from chainer_vae.figures import paper as P
     paper = search["paper_shape"]
 
     def shape_cells(sh):

@@ -25,6 +25,7 @@ import time
 
 from chainer_vae import files, outputs
 from chainer_vae.figures import paper as paper_curves
+from chainer_vae.progress import duration
 
 CHECKOUT = files.CHECKOUT or os.getcwd()
 LUTE = os.path.join(os.path.dirname(CHECKOUT), "shared", "data", "midi", "bach_lute")
@@ -309,5 +310,4 @@ def run(names=(), quick=False, results=None, scratch=None, keep=False, lute=LUTE
 
 
 def durations(seconds):
-    from chainer_vae.progress import duration
     return ", ".join("%s %s" % (k, duration(v)) for k, v in seconds.items() if not math.isnan(v))

@@ -16,7 +16,7 @@ import chainer
 import numpy as np
 
 from chainer_vae import files, parallel
-from chainer_vae.train import loop, shipped
+from chainer_vae.train import loop
 from chainer_vae.data import fingerprint
 from chainer_vae.device import resolve_device
 from chainer_vae.model import make_decoder, make_encoder
@@ -73,8 +73,8 @@ def _loaded(model, path, device):
     return model
 
 
-def _reuse(config, run_dir, model, s, data_fp):
-    """The finished run in ``run_dir``, or the shipped model of the same run id, else None."""
+def _reuse(config, run_dir, model, s, data_fp, stand_in=None):
+    """The finished run in ``run_dir``, or what ``stand_in`` finds for the same run id, else None."""
     model_path, info_path = (os.path.join(run_dir, f) for f in ("model.npz", "run.json"))
     device = s.device
     if parallel.current().bcast(os.path.exists(model_path) and os.path.exists(info_path)):
@@ -82,12 +82,11 @@ def _reuse(config, run_dir, model, s, data_fp):
         _say("reusing the finished run %s (%d epochs on data %s); --retrain trains it again"
              % (run_dir, len(history), data_fp))
         return Run(_loaded(model, model_path, device), history, run_dir, files.read_json(info_path))
-    # A script whose figure is the training itself (Fig. 4: TRAINS_ITSELF) never stands a shipped
-    # model in for it: a reviewer's `make fig4` reruns the training.
-    use_shipped = not (config.retrain or getattr(config, "TRAINS_ITSELF", False))
-    found = shipped.find(os.path.basename(run_dir)) if use_shipped else None
-    if found is not None:  # the checkout's own trained model of these very settings and data
-        _say(shipped.announce(found))
+    # A script whose figure is the training itself (Fig. 4) passes no stand-in: a reviewer's
+    # `make fig4` reruns the training.
+    found = stand_in(os.path.basename(run_dir)) if stand_in and not config.retrain else None
+    if found is not None:  # e.g. the checkout's own trained model of these very settings and data
+        _say(found.announcement)
         return Run(_loaded(model, found.model_path, device), found.history, os.path.dirname(found.model_path),
                    found.info)
     return None
@@ -111,10 +110,12 @@ def _run_info(config, run_id, data_description, data_fp, train_x, test_x, s, his
     return info
 
 
-def fit(config, name, train_x, test_x, data_description, on_epoch=None):
+def fit(config, name, train_x, test_x, data_description, on_epoch=None, stand_in=None):
     """The finished run of ``config`` on this data if there is one (announced), else train it
     (resuming an interrupted run).  on_epoch(epoch, model, run_dir), if given, is called after
-    each epoch's snapshot (on rank 0 only).
+    each epoch's snapshot (on rank 0 only).  stand_in(run_id), if given, may return a trained
+    model of this very run to use instead of training (train/shipped.py's ``find``: the models
+    a checkout ships), with ``model_path``, ``history``, ``info`` and ``announcement``.
 
     Under MPI every rank calls this: rank 0 decides (reuse, retrain) and writes the run folder,
     and the others follow its decisions and read it."""
@@ -129,7 +130,7 @@ def fit(config, name, train_x, test_x, data_description, on_epoch=None):
     if par.is_root and config.retrain and os.path.isdir(run_dir):
         _say("--retrain: discarding %s and training again" % run_dir)
         shutil.rmtree(run_dir)
-    reused = _reuse(config, run_dir, model, s, data_fp)
+    reused = _reuse(config, run_dir, model, s, data_fp, stand_in)
     if reused is not None:
         return reused
 

@@ -16,8 +16,7 @@ import numpy as np
 
 from chainer_vae import files
 
-FOLDER = os.path.join(files.CHECKOUT, "models") if files.CHECKOUT else None
-ENV = "CHAINER_VAE_MODELS"  # another folder of shipped models (the tests' own)
+ENV = files.MODELS_ENV  # another folder of shipped models (the tests' own)
 
 
 @dataclasses.dataclass
@@ -28,9 +27,14 @@ class Shipped:
     info: dict         # the run's run.json
     command: str       # what trained it
 
+    @property
+    def announcement(self):
+        """The line a run says when this model stands in for its training (runs.fit)."""
+        return announce(self)
+
 
 def folder():
-    return os.environ.get(ENV) or FOLDER
+    return files.models_folder()
 
 
 def sha256(path):
@@ -69,6 +73,7 @@ def _show(path):
 
 
 def announce(found):
+    """The line a run says when this shipped model stands in for its training."""
     return "using the shipped model %s (trained by: %s); --retrain trains it here instead" % (
         _show(found.model_path), found.command)
 

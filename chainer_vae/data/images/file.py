@@ -45,7 +45,7 @@ import warnings
 
 import numpy as np
 
-from chainer_vae.errors import DataError
+from chainer_vae.errors import ConfigError, DataError
 
 MAX_PIXELS = 8192 * 8192  # 64 MP: a 61 MP camera still fits; a decoded RGBA frame <= 256 MB
 MAX_FILE_BYTES = 256 * 2 ** 20  # hashing and decoding bound; an 8192^2 RGB BMP is 192 MB
@@ -68,7 +68,6 @@ def _pil():
 
 
 def check_settings(size, channels, fit, background):
-    from chainer_vae.errors import ConfigError
     if not isinstance(size, (int, np.integer)) or not 1 <= size <= 1024:
         raise ConfigError(f"image size must be an integer from 1 to 1024, not {size!r}")
     if channels not in (1, 3):

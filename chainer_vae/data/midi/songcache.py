@@ -27,6 +27,7 @@ from chainer_vae.data.midi.windows import N_BYTES, pack
 from chainer_vae import files
 from chainer_vae.errors import DataError
 from chainer_vae.files import atomic_path
+from chainer_vae.data.midi.authors import read_authors, SIXTEENTHS_PER_QUARTER
 
 CACHE_VERSION = 2  # 2: packed per step; bump when the conversion changes meaning
 
@@ -134,7 +135,6 @@ def convert_midi_authors(path):
     """One MIDI file read as the authors' midi_manipulation did (``authors.py``) -> (packed, meta
     dict); meta["stopped_by"] is [numerator, tick, step] of the time signature that ended the
     reading, or None."""
-    from chainer_vae.data.midi.authors import read_authors, SIXTEENTHS_PER_QUARTER
 
     reading = read_authors(path)
     meta = dataclasses.asdict(reading.info)
