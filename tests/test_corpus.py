@@ -1,5 +1,6 @@
 """Windows, splits, bad-file reports and the on-disk cache (chainer_vae.data.midi.corpus)."""
 import os
+import time
 
 import numpy as np
 import pytest
@@ -263,6 +264,32 @@ def test_a_changed_folder_is_rebuilt_not_served_from_the_build_cache(tmp_path):
     second = load_midi_dataset(root, cache_dir=tmp_path / "cache", progress=False)
     assert len(second.songs) == 6 and len(first.songs) == 4
     assert "4 from cache, 2 converted" in second.report[-1]
+
+
+def _crashing_or_hanging(path):
+    """A MIDI converter whose process dies on song2.mid and hangs on song3.mid (module level: the
+    pool's workers find it by name)."""
+    from chainer_vae.data.midi import songcache
+    if path.endswith("song2.mid"):
+        os._exit(3)  # as a segfault or the OOM killer would end the worker
+    if path.endswith("song3.mid"):
+        time.sleep(60)  # a runaway: the per-file alarm ends it
+    return songcache.convert_midi(path)
+
+
+def test_a_midi_file_that_kills_or_hangs_its_worker_is_skipped_by_name(tmp_path, monkeypatch):
+    """One builder for image and MIDI folders (data/isolate.py): the same crash isolation and
+    per-file time limit the image folders have."""
+    from chainer_vae.data.midi import songcache
+    monkeypatch.setattr(songcache, "FILE_SECONDS", 1)
+    root = make_dataset(tmp_path / "data", songs_per_class=10, classes=("a_major",))  # >= 8: a pool
+    jobs = [(str(p), songcache.SongCache.key(p.read_bytes(), "midi")) for p in sorted(root.rglob("*.mid"))]
+    t = time.perf_counter()
+    songs, lines = songcache.convert_all(jobs, songcache.SongCache(False), convert=_crashing_or_hanging, workers=2)
+    assert time.perf_counter() - t < 30
+    assert sum(s is not None for s in songs) == 8 and len(lines) == 2
+    assert any("song2.mid" in line and "died" in line for line in lines)
+    assert any("song3.mid" in line and "took over 1 s" in line for line in lines)
 
 
 def test_pool_conversion_equals_one_process(tmp_path, monkeypatch):

@@ -109,7 +109,7 @@ class RunConfig:
     device: str = option("@numpy", "where to compute: -1 or @numpy for the CPU, 0 or @cupy:0 for the first GPU")
     out: str = option("results", "folder for the figures and JSON; trained models go to <out>/runs/ "
                                "(with --smoke: results/smoke, so a quick run never replaces the real figures)")
-    smoke: bool = setting(False, "quick mode: a few hundred examples and 1-2 epochs (what the tests run); "
+    smoke: bool = setting(False, "quick mode, not the paper's setup: a few hundred examples and 1-2 epochs (what the tests run); "
                               "writes to results/smoke unless --out is given")
     progress: bool = option(True, "progress bar with ETA on stderr",
                           no_help="no progress bar: epoch lines only")
@@ -168,7 +168,8 @@ class RunConfig:
 @dataclasses.dataclass(frozen=True)
 class TrainConfig(RunConfig):
     """What is trained, shared by every experiment; subclasses change defaults, not meanings."""
-    seed: int = setting(0, "training seed: initial weights, batch order and z samples", seed_range)
+    seed: int = setting(0, "training seed: initial weights, batch order and z samples (re-derived each epoch: "
+                               "departures row 8)", seed_range)
     encoder: str = setting("mlp", "encoder network: mlp (the paper's), conv or lstm", choices=_kinds)
     decoder: str = setting("mlp", "decoder network: mlp (the paper's), conv or lstm", choices=_kinds)
     n_latent: int = setting(2, "size of the latent code z", at_least_one)

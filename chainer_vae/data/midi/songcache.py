@@ -7,21 +7,22 @@
   ``<key>.json`` what became of every file; the key hashes every file's bytes and the settings,
   so a warm rebuild reads the files once to hash them, maps the songs from disk and converts
   nothing.  The songs are memory-mapped: a corpus need not fit in RAM.
-* Cache misses are converted in a process pool (the reader is CPU-bound pure Python).
+* Cache misses are converted on all cores (the reader is CPU-bound pure Python) by the builder
+  image folders use too (``data/isolate.py``): crash isolation and a per-file time limit.
 
 ``cache_dir=None`` uses ``$CHAINER_VAE_CACHE/notestate``, else ``<checkout>/.cache/notestate``
 (``~/.cache/chainer_vae/notestate`` for an installed package); ``cache_dir=False`` disables.
 """
-import concurrent.futures
 import dataclasses
+import functools
 import hashlib
 import json
-import multiprocessing
 import os
 import sys
 
 import numpy as np
 
+from chainer_vae.data import isolate
 from chainer_vae.data.midi import notestate as M
 from chainer_vae.data.midi.windows import N_BYTES, pack
 from chainer_vae import files
@@ -30,6 +31,7 @@ from chainer_vae.files import atomic_path
 from chainer_vae.data.midi.authors import read_authors, SIXTEENTHS_PER_QUARTER
 
 CACHE_VERSION = 2  # 2: packed per step; bump when the conversion changes meaning
+FILE_SECONDS = 120  # one MIDI file in a worker (a lute file of ~10 KB reads in about 0.01 s): only a runaway hits it
 
 
 def default_cache_dir():
@@ -148,11 +150,11 @@ def convert_midi_authors(path):
 READERS = {"ours": (convert_midi, "midi"), "authors": (convert_midi_authors, "midi-authors")}
 
 
-def _job(args):
+def _job(cache_dir, convert, item):
     """Worker: convert, cache, and return the song -- or the report line that skips it.  One
     file never aborts a corpus: anything but a DataError (even MemoryError) is the reader's
     fault, reported by name (tests/test_midi_fuzz.py holds the reader to DataError only)."""
-    path, key, cache_dir, convert = args
+    path, key = item
     try:
         packed, meta = convert(path)
     except DataError as e:
@@ -164,10 +166,16 @@ def _job(args):
     return (packed, meta), None
 
 
+def _failed(item, cause):
+    """data/isolate.py's causes (a timeout, a dead worker) as a skip line naming the file."""
+    return None, f"skipped: {item[0]}: {cause}"
+
+
 def convert_all(jobs, cache, convert=convert_midi, workers=None, on_done=None):
     """Convert ``jobs`` [(path, key)] that the cache misses, on ``workers`` processes (default:
-    all cores); returns [(packed, meta) or None] in job order and the report lines of skipped
-    files.  on_done(n) is called as results arrive."""
+    all cores) through the builder image folders use too (data/isolate.py: a file that crashes
+    its worker or takes over FILE_SECONDS is skipped by name); returns [(packed, meta) or None]
+    in job order and the report lines of skipped files.  on_done(n) is called as results arrive."""
     results, lines = [None] * len(jobs), []
     todo = []
     for i, (path, key) in enumerate(jobs):
@@ -178,28 +186,12 @@ def convert_all(jobs, cache, convert=convert_midi, workers=None, on_done=None):
             results[i] = (got[0], dict(got[1], path=os.fspath(path)))  # same bytes may live elsewhere
     if on_done:
         on_done(len(jobs) - len(todo))
-    args = [(jobs[i][0], jobs[i][1], False if cache.dir is None else cache.dir, convert) for i in todo]
-    workers = min(workers or os.cpu_count() or 1, len(args))
-    if workers > 1 and len(args) >= 8:
-        # fork: the workers inherit the imported reader; they never touch a GPU.
-        pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-        with pool:
-            done = pool.map(_job, args, chunksize=max(1, min(16, len(args) // (8 * workers))))
-            outcomes = _count_as_they_come(done, on_done)
-    else:
-        outcomes = _count_as_they_come(map(_job, args), on_done)
-    for i, (song, line) in zip(todo, outcomes):
+    work = functools.partial(_job, False if cache.dir is None else cache.dir, convert)
+    for i, song, line in isolate.convert_all([(i, jobs[i]) for i in todo], work, seconds=FILE_SECONDS,
+                                             workers=workers, on_done=on_done, failed=_failed,
+                                             who="the MIDI reader"):
         results[i] = song
         if line:
             lines.append((i, line))
     cache.misses += len(todo)
     return results, [line for _, line in sorted(lines)]
-
-
-def _count_as_they_come(outcomes, on_done):
-    out = []
-    for outcome in outcomes:
-        out.append(outcome)
-        if on_done:
-            on_done(1)
-    return out
