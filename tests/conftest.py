@@ -61,8 +61,8 @@ def lute_dir():
 
 
 # CHAINER_VAE_TEST_CPU=1: report each test's CPU seconds (this process and the children it
-# waited for), so the suite's CPU budget (README: ~4 CPU-minutes) is checked on a loaded machine
-# too, where wall times say little.
+# waited for), so the suite's CPU time (README: Two commands on a fresh clone) is measured on a
+# loaded machine too, where wall times say little.
 _CPU = {}
 
 

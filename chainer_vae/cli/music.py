@@ -18,10 +18,6 @@ from chainer_vae.model.apply import decode_batches, encode
 from chainer_vae.progress import counter
 
 
-def _seed_problem(v):
-    return None if 0 <= v < 2 ** 32 else "must be in 0 .. 2**32-1"
-
-
 @dataclasses.dataclass(frozen=True)
 class MusicConfig(midi.MidiConfig):
     """Sampling and output flags shared by the music scripts (none of them retrains)."""

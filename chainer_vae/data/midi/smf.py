@@ -1,4 +1,4 @@
-"""MIDI bytes -> notes: the reader behind ``midi.read_notestate``, safe on any input.
+"""MIDI bytes -> notes: the reader behind ``notestate.read_notestate``, safe on any input.
 
 Reading walks the file's bytes once (``scan``), reading events exactly as music21's
 low-level ``music21.midi.MidiFile`` does but without building two objects per event or slicing
@@ -6,14 +6,14 @@ the track once per event (quadratic: a 1 MB track took over 10 s).  A lute file 
 (music21's event reader ~9 ms, ``converter.parse`` 0.4-1.6 s).  music21 is used only to write
 files, imported lazily.
 
-Hostile or damaged files.  ``midi.read_notestate`` raises ``DataError`` naming the file and the cause
+Hostile or damaged files.  ``notestate.read_notestate`` raises ``DataError`` naming the file and the cause
 for every file it cannot use, and nothing else; the work is linear in the file's size and
 bounded by these caps, checked before anything of that size is allocated:
 * ``MAX_FILE_BYTES`` (8 MiB): the largest real MIDI files are a few MB (long piano
   performances with dense pedal data); a bigger file is not a song for this model.  The
   slowest 8 MiB file (an event that is dropped every two bytes) takes ~2 s on a shared 2-core
   CPU, the lute files ~1.5 ms.
-* ``midi.MAX_STEPS`` (100,000 sixteenths = 25,000 quarter notes, ~3.5 h at 120 bpm; a 15.6 MB
+* ``notestate.MAX_STEPS`` (100,000 sixteenths = 25,000 quarter notes, ~3.5 h at 120 bpm; a 15.6 MB
   matrix): a long real movement is 20-50 k steps, a whole opera act ~40 k.  A damaged delta time
   or division easily makes a song 10^3-10^9 times longer than it is; refusing it keeps hundreds
   of silent windows out of the corpus and TiB-sized allocations out of memory.
@@ -24,7 +24,7 @@ bounded by these caps, checked before anything of that size is allocated:
 """
 from chainer_vae.errors import DataError
 
-LOWEST_PITCH = 24  # the note-state's pitch range, 24..101 (midi.py)
+LOWEST_PITCH = 24  # the note-state's pitch range, 24..101 (notestate.py)
 N_PITCHES = 78
 PERCUSSION_CHANNEL = 10  # 1-indexed, as music21 reports channels
 # Caps for hostile or damaged files; the module docstring says why these numbers.
