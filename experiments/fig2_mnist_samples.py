@@ -12,8 +12,6 @@ With --image-dir DIR: the same for a folder of your own images (grey or colour),
 fig2_mnist_*_<folder>.png and fig2_mnist_samples_<folder>.json, "digit" read as "class".
 A JSON there that this run reproduces within the tolerance is kept with its PNGs (--rewrite).
 """
-from statistics import NormalDist
-
 import numpy as np
 
 from chainer_vae.figures import grids
@@ -41,8 +39,7 @@ def main(argv=None):
     shape, n_classes = mnist.image_shape(data), len(mnist.classes(data))
 
     # The manifold: rows go down in z[1] so the picture reads like a plot with y up.
-    q = np.array([NormalDist().inv_cdf(p) for p in np.linspace(0.05, 0.95, GRID)], dtype=np.float32)
-    z = np.array([[zx, zy] for zy in q[::-1] for zx in q], dtype=np.float32)
+    z, q = grids.latent_grid(GRID)
     # The same grid over where the test codes are: the faithful grid's +-1.645 misses digits
     # whose codes sit further out (REPRODUCE.md, Fig. 2).
     mu = encode(run.model, data.test_x)

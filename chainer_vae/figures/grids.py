@@ -30,9 +30,19 @@ def _class_colours(n):
     return cmap, -0.5, top - 0.5
 
 
-def latent_scatter(mu, labels, path, title, classes=None):
+def latent_grid(n=15, low=0.05, high=0.95):
+    """Fig. 2's n x n codes: the standard normal's quantiles norm.ppf(linspace(low, high, n)) on each
+    axis, as in the original code (equal prior mass gets equal room) -> ((n * n, 2) float32 codes
+    in image_grid's order, rows going down in z[1] so the picture reads like a plot with y up;
+    the n quantiles)."""
+    from statistics import NormalDist
+    q = np.array([NormalDist().inv_cdf(p) for p in np.linspace(low, high, n)], dtype=np.float32)
+    return np.array([[zx, zy] for zy in q[::-1] for zx in q], dtype=np.float32), q
+
+
+def latent_scatter(mu, labels, path, title, classes=None, dpi=110):
     """Fig. 3: the test set's posterior means in the 2-D latent space, coloured by digit (or by
-    class: ``classes`` the names, index = label)."""
+    class: ``classes`` the names, index = label); ``dpi`` of the PNG."""
     fig, ax = plt.subplots(figsize=(7, 6))
     if classes is None:  # the paper's digits: a colour bar of tab10
         points = ax.scatter(mu[:, 0], mu[:, 1], c=labels, cmap="tab10", s=4, vmin=-0.5, vmax=9.5)
@@ -52,7 +62,7 @@ def latent_scatter(mu, labels, path, title, classes=None):
     ax.set_xlabel("z[0]")
     ax.set_ylabel("z[1]")
     ax.set_title(wrap(title, 80), fontsize=9)
-    return save(fig, path, dpi=110)
+    return save(fig, path, dpi=dpi)
 
 
 def _shape(side, shape):
@@ -68,9 +78,10 @@ def _show(ax, canvas):
         ax.imshow(np.clip(canvas, 0, 1))
 
 
-def image_grid(images, rows, cols, path, title, side=28, shape=None):
+def image_grid(images, rows, cols, path, title, side=28, shape=None, dpi=110):
     """Tile rows*cols images of side x side pixels (Fig. 2's manifold, prior samples); ``shape``
-    (height, width, channels): rows of an image folder (channel-last, colour when 3)."""
+    (height, width, channels): rows of an image folder (channel-last, colour when 3); ``dpi`` of
+    the PNG."""
     h, w, c = _shape(side, shape)
     images = np.asarray(images).reshape(rows, cols, h, w, c)
     canvas = images.transpose(0, 2, 1, 3, 4).reshape(rows * h, cols * w, c)
@@ -78,7 +89,7 @@ def image_grid(images, rows, cols, path, title, side=28, shape=None):
     _show(ax, canvas)
     ax.set_axis_off()
     ax.set_title(wrap(title, max(40, cols * 6)), fontsize=8)
-    return save(fig, path, dpi=110)
+    return save(fig, path, dpi=dpi)
 
 
 def labelled_rows(rows, labels, path, title, side=28, shape=None):
@@ -112,8 +123,9 @@ def _digit_handles():
     return [Line2D([], [], marker="o", ls="", ms=4, color=plt.cm.tab10(d), label=str(d)) for d in range(10)]
 
 
-def latent_panels(codes, labels, epochs, path, title):
-    """The test codes after each of ``epochs`` ({epoch: (n, 2)}; 0 = initial weights), one panel each."""
+def latent_panels(codes, labels, epochs, path, title, dpi=110):
+    """The test codes after each of ``epochs`` ({epoch: (n, 2)}; 0 = initial weights), one panel each;
+    ``dpi`` of the PNG."""
     lim = _view(codes, epochs)
     fig, axes = plt.subplots(1, len(epochs), figsize=(2.6 * len(epochs), 3.0), squeeze=False)
     for ax, e in zip(axes[0], epochs):
@@ -122,7 +134,7 @@ def latent_panels(codes, labels, epochs, path, title):
     axes[0][-1].legend(handles=_digit_handles(), title="digit", fontsize=7, title_fontsize=7,
                        loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
     fig.suptitle(wrap(title, 160), fontsize=9)
-    return save(fig, path)
+    return save(fig, path, dpi=dpi)
 
 
 def latent_gif(codes, labels, path, fps=4):
