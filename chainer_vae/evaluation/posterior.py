@@ -57,3 +57,39 @@ def separation(z, labels):
     nearest = classes[np.argmin(((z[:, None, :] - centroids[None]) ** 2).sum(-1), axis=1)]
     return {"between_within": float(between / within), "spread": z.std(axis=0).tolist(),
             "nearest_centroid_accuracy": float(np.mean(nearest == labels))}
+
+
+def evolve(model, train_x, test_x, epochs, batch_size=32, alpha=1e-3, weight_decay=5e-4, seed=0):
+    """Train ``model`` (a VAELoss on the CPU) for a few epochs in plain Chainer -- Adam with the
+    paper's rate and weight decay, shuffled minibatches, the objective's own forward and backward
+    -- keeping the posterior means of ``test_x`` after every epoch.
+
+    -> ({epoch: codes of test_x}, [mean training loss of each epoch]); epoch 0 holds the codes
+    under the weights it starts from.  ``seed`` seeds the shuffles and NumPy's global generator
+    (the reparametrization's eps).  A seconds-long live run on a small subset (the walkthrough
+    notebook); the scripts' training, snapshots and all, is train/loop.py's."""
+    import chainer
+    from chainer import optimizer_hooks, optimizers
+
+    from chainer_vae.model.apply import encode
+
+    rng = np.random.RandomState(seed)
+    np.random.seed(seed)
+    optimizer = optimizers.Adam(alpha=alpha)
+    optimizer.setup(model)
+    if weight_decay:
+        optimizer.add_hook(optimizer_hooks.WeightDecay(weight_decay))
+    codes, losses = {0: encode(model, test_x)}, []
+    with chainer.using_config("train", True):
+        for epoch in range(1, epochs + 1):
+            order, total = rng.permutation(len(train_x)), 0.0
+            for i in range(0, len(order), batch_size):
+                batch = np.asarray(train_x[order[i:i + batch_size]], dtype=np.float32)
+                loss = model(batch)
+                model.cleargrads()
+                loss.backward()
+                optimizer.update()
+                total += float(loss.array) * len(batch)
+            losses.append(total / len(order))
+            codes[epoch] = encode(model, test_x)
+    return codes, losses

@@ -130,6 +130,14 @@ def read_wav_bytes(data, mono=False):
     return pcm.astype(np.float32) / np.float32(32768.0), rate
 
 
+def excerpt(path, seconds, rate=RATE):
+    """The first ``seconds`` of a WAV file as a mono float32 signal resampled to ``rate`` ->
+    (signal, rate): a short, small clip of a long rendering (the notebook embeds two)."""
+    signal, source_rate = read_wav(path)
+    mono = signal[:int(round(seconds * source_rate))].mean(axis=1, dtype=np.float32)
+    return resample(mono, source_rate, rate), rate
+
+
 def read_wav(path):
     with open(path, "rb") as f:
         return read_wav_bytes(f.read())

@@ -122,3 +122,28 @@ def listing(where=None):
     if not where or not os.path.isdir(where):
         return []
     return [files.read_json(os.path.join(where, f)) for f in sorted(os.listdir(where)) if f.endswith(".json")]
+
+
+def load(run_id, where=None):
+    """(the VAELoss of shipped run ``run_id`` on the CPU, its Shipped record), built from the
+    networks its record names and loaded with its weights; DataError when it is not shipped (or
+    does not match its digest).  For using a shipped model directly, outside a script's run
+    (the walkthrough notebook)."""
+    import chainer
+
+    from chainer_vae.errors import DataError
+    from chainer_vae.model import make_decoder, make_encoder
+    from chainer_vae.model.vae import VAELoss
+
+    found = find(run_id, where)
+    if found is None:
+        raise DataError("no shipped model %s in %s" % (run_id, _show(where or folder() or "models")))
+    config = found.info["config"]
+    data = "midi" if run_id.startswith("midi") else "mnist"  # image folders use MNIST's networks
+    image = ((config.get("image_size", 28), config.get("channels", 1))
+             if "image_size" in config or "channels" in config else None)
+    model = VAELoss(make_encoder(config["encoder"], data, config["n_latent"], image),
+                    make_decoder(config["decoder"], data, config["n_latent"], image),
+                    beta=config.get("beta", 1.0), k=config.get("k", 1))
+    chainer.serializers.load_npz(found.model_path, model)
+    return model, found
