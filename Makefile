@@ -83,5 +83,11 @@ bench: $(BENCH_VENV)/.installed
 	@for b in $(BENCHES); do echo "== $$b"; \
 	  $(BPY) benchmarks/$$b.py --threads $(BENCH_THREADS) $(ARGS) || exit 1; done
 
+# The walkthrough notebook (notebooks/walkthrough.ipynb), executed in place with its outputs: every
+# cell in order in a fresh kernel, about 15 s (tools/execute_notebook.py; --check writes nothing).
+.PHONY: notebook
+notebook: setup
+	$(PY) tools/execute_notebook.py notebooks/walkthrough.ipynb
+
 clean:
 	rm -rf $(VENV) results/runs .pytest_cache
