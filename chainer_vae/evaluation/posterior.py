@@ -9,7 +9,9 @@ from being close to the prior (a round gaussian distribution) to differentiate s
 import glob
 import os
 
+import chainer
 import numpy as np
+from chainer import optimizer_hooks, optimizers
 
 from chainer_vae import files
 from chainer_vae.model.apply import encode
@@ -68,11 +70,6 @@ def evolve(model, train_x, test_x, epochs, batch_size=32, alpha=1e-3, weight_dec
     under the weights it starts from.  ``seed`` seeds the shuffles and NumPy's global generator
     (the reparametrization's eps).  A seconds-long live run on a small subset (the walkthrough
     notebook); the scripts' training, snapshots and all, is train/loop.py's."""
-    import chainer
-    from chainer import optimizer_hooks, optimizers
-
-    from chainer_vae.model.apply import encode
-
     rng = np.random.RandomState(seed)
     np.random.seed(seed)
     optimizer = optimizers.Adam(alpha=alpha)

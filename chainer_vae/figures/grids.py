@@ -1,5 +1,7 @@
 """Grids of images and pictures of the latent space: Fig. 2's grids, Fig. 3's scatter, rows of images
 with labels, and the posterior's evolution (panels and a GIF)."""
+from statistics import NormalDist
+
 import matplotlib
 
 matplotlib.use("Agg")  # headless: figures are files, never windows
@@ -35,7 +37,6 @@ def latent_grid(n=15, low=0.05, high=0.95):
     axis, as in the original code (equal prior mass gets equal room) -> ((n * n, 2) float32 codes
     in image_grid's order, rows going down in z[1] so the picture reads like a plot with y up;
     the n quantiles)."""
-    from statistics import NormalDist
     q = np.array([NormalDist().inv_cdf(p) for p in np.linspace(low, high, n)], dtype=np.float32)
     return np.array([[zx, zy] for zy in q[::-1] for zx in q], dtype=np.float32), q
 

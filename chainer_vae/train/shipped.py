@@ -12,9 +12,13 @@ import dataclasses
 import hashlib
 import os
 
+import chainer
 import numpy as np
 
 from chainer_vae import files
+from chainer_vae.errors import DataError
+from chainer_vae.model import make_decoder, make_encoder
+from chainer_vae.model.vae import VAELoss
 
 ENV = files.MODELS_ENV  # another folder of shipped models (the tests' own)
 
@@ -129,12 +133,6 @@ def load(run_id, where=None):
     networks its record names and loaded with its weights; DataError when it is not shipped (or
     does not match its digest).  For using a shipped model directly, outside a script's run
     (the walkthrough notebook)."""
-    import chainer
-
-    from chainer_vae.errors import DataError
-    from chainer_vae.model import make_decoder, make_encoder
-    from chainer_vae.model.vae import VAELoss
-
     found = find(run_id, where)
     if found is None:
         raise DataError("no shipped model %s in %s" % (run_id, _show(where or folder() or "models")))
