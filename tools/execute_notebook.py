@@ -4,8 +4,9 @@
     python tools/execute_notebook.py notebooks/walkthrough.ipynb --check   # executes, writes nothing
 
 nbclient runs every cell in order in a fresh ipykernel (this interpreter's), started in the
-notebook's own folder, and stops at the first cell that raises.  No timing metadata is written,
-so a rerun that prints the same numbers leaves the file unchanged.  BLAS runs one thread, as the
+notebook's own folder, and stops at the first cell that raises.  No timing metadata is written
+and each cell's stdout (stderr) is one stream, however the kernel happened to flush it, so a rerun
+that prints the same numbers leaves the file unchanged.  BLAS runs one thread, as the
 scripts do (cli/threads.py), unless OPENBLAS_NUM_THREADS / OMP_NUM_THREADS say otherwise.
 tests/test_notebook.py executes the walkthrough the same way (``execute``).
 """
@@ -25,7 +26,7 @@ def client(path, timeout=TIMEOUT_S):
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")  # the kernel inherits this environment
     nb = nbformat.read(path, as_version=4)
-    return nb, NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+    return nb, NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False, coalesce_streams=True,
                               resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}})
 
 
