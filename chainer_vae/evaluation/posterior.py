@@ -6,15 +6,18 @@ from being close to the prior (a round gaussian distribution) to differentiate s
 ``<run>/codes/epoch_NNN.npy`` (4,000 x 2 float32: 32 KB); ``load`` reads them back, and
 ``separation`` measures how class-structured a set of codes is.
 """
+import contextlib
 import glob
+import io
 import os
+import tempfile
 
 import chainer
 import numpy as np
-from chainer import optimizer_hooks, optimizers
 
 from chainer_vae import files
 from chainer_vae.model.apply import encode
+from chainer_vae.train import loop
 
 FOLDER = "codes"
 
@@ -62,31 +65,19 @@ def separation(z, labels):
 
 
 def evolve(model, train_x, test_x, epochs, batch_size=32, alpha=1e-3, weight_decay=5e-4, seed=0):
-    """Train ``model`` (a VAELoss on the CPU) for a few epochs in plain Chainer -- Adam with the
-    paper's rate and weight decay, shuffled minibatches, the objective's own forward and backward
-    -- keeping the posterior means of ``test_x`` after every epoch.
+    """Train ``model`` (a VAELoss) on the CPU for a few epochs with the scripts' own loop
+    (train/loop.py: Adam with the paper's rate and weight decay, shuffled minibatches, the
+    objective's own forward and backward), in a throw-away run folder, keeping the posterior means
+    of ``test_x`` after every epoch.  A seconds-long live run on a small subset (the walkthrough
+    notebook).
 
     -> ({epoch: codes of test_x}, [mean training loss of each epoch]); epoch 0 holds the codes
-    under the weights it starts from.  ``seed`` seeds the shuffles and NumPy's global generator
-    (the reparametrization's eps).  A seconds-long live run on a small subset (the walkthrough
-    notebook); the scripts' training, snapshots and all, is train/loop.py's."""
-    rng = np.random.RandomState(seed)
-    np.random.seed(seed)
-    optimizer = optimizers.Adam(alpha=alpha)
-    optimizer.setup(model)
-    if weight_decay:
-        optimizer.add_hook(optimizer_hooks.WeightDecay(weight_decay))
-    codes, losses = {0: encode(model, test_x)}, []
-    with chainer.using_config("train", True):
-        for epoch in range(1, epochs + 1):
-            order, total = rng.permutation(len(train_x)), 0.0
-            for i in range(0, len(order), batch_size):
-                batch = np.asarray(train_x[order[i:i + batch_size]], dtype=np.float32)
-                loss = model(batch)
-                model.cleargrads()
-                loss.backward()
-                optimizer.update()
-                total += float(loss.array) * len(batch)
-            losses.append(total / len(order))
-            codes[epoch] = encode(model, test_x)
-    return codes, losses
+    under the weights it starts from."""
+    codes = {0: encode(model, test_x)}
+    # quiet: the loop's epoch lines carry wall times, and the notebook's outputs must repeat exactly
+    with tempfile.TemporaryDirectory() as run_dir, contextlib.redirect_stderr(io.StringIO()):
+        history = loop.train(model, train_x, test_x, loop.Settings(
+            run_dir=run_dir, epochs=epochs, device=chainer.get_device("@numpy"), batch_size=batch_size,
+            lr=((None, alpha),), weight_decay=weight_decay, seed=seed, progress=False, resume=False),
+            on_epoch=lambda epoch, m: codes.__setitem__(epoch, encode(m, test_x)))
+    return codes, [row["train"]["loss"] for row in history]
