@@ -147,7 +147,7 @@ def stages(files, repeats):
             got["scan"] = smf.scan(got["data"], f)
 
         def job(f):  # what a pool worker does: read_notestate, pack, SongCache.save
-            got["song"] = songcache._job((f, "j%d" % next(keys), tmp, songcache.convert_midi))[0]
+            got["song"] = songcache._job(tmp, songcache.convert_midi, (f, "j%d" % next(keys)))[0]
         fns = {
             "read file": read,
             "sha256 key": lambda f: songcache.SongCache.key(got["data"], "midi"),
