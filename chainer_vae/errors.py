@@ -2,7 +2,12 @@
 
 
 class UserError(Exception):
-    """Base: bad input, a missing file, an unusable device."""
+    """Base: bad input, a missing file, an unusable device.  Its text shows file names in
+    files.display_name's form (undecodable bytes as ``\\xe9``), on any console."""
+
+    def __str__(self):
+        from chainer_vae.files import display_name
+        return display_name(super().__str__())
 
 
 class DeviceError(UserError):

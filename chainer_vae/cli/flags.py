@@ -280,6 +280,8 @@ def main_guard(main):
     """Run ``main()``; a UserError becomes one line on stderr and exit status 2, Ctrl-C exit 130.
     Under MPI the error ends every rank."""
     context = parallel.current()
+    from chainer_vae.files import console_safe
+    console_safe()  # a file name no console can encode is printed escaped, never a traceback
     if getattr(sys.modules.get("__main__"), "main", None) is main:  # a script started as one
         threads.use_cpu_kernels()  # may restart it once with better BLAS kernels (cli/threads.py)
     try:

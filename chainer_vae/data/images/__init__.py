@@ -38,6 +38,7 @@ from chainer_vae.data import fingerprint as _fingerprint
 from chainer_vae.data.images.folder import build, image_extensions, scan  # noqa: F401  (this API)
 from chainer_vae.data.images.pixels import Pixels
 from chainer_vae.errors import ConfigError, DataError
+from chainer_vae.files import display_name
 
 
 @dataclasses.dataclass
@@ -85,12 +86,14 @@ def load_image_folder(image_dir, size=28, channels=1, test_fraction=0.2, seed=0,
         raise ConfigError(f"need 0 < test_fraction < 1, not {test_fraction!r}")
     pixels, rows, classes, report, stats = build(image_dir, size, channels, fit, background,
                                                  cache_dir, progress, workers)
-    source = os.path.basename(os.path.abspath(os.fspath(image_dir)))
+    source = display_name(os.path.basename(os.path.abspath(os.fspath(image_dir))))
     index = {c: i for i, c in enumerate(classes)}
     labels = np.array([index[cls] for cls, _ in rows], np.int32)
     counts = np.bincount(labels, minlength=len(classes))
+    # From here on names are for people (console, figures, JSON): undecodable bytes escaped.
+    classes, report = [display_name(c) for c in classes], [display_name(line) for line in report]
     for c in (c for c, n in zip(classes, counts) if not n):
-        report.append(f"class {c!r} dropped: no usable images")
+        report.append(f"class '{c}' dropped: no usable images")
     kept = [c for c, n in zip(classes, counts) if n]
     if not kept:
         reasons = "; ".join(report[:3]) + (f"; and {len(report) - 3} more" if len(report) > 3 else "")

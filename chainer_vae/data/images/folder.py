@@ -102,7 +102,7 @@ def build(image_dir, size=28, channels=1, fit="crop", background=0, cache_dir=No
                 "max_pixels": image_file.MAX_PIXELS}
     dim = size * size * channels
     sid = imagecache.settings_id(settings)
-    fid = hashlib.sha256(os.path.abspath(image_dir).encode()).hexdigest()[:8]
+    fid = hashlib.sha256(os.fsencode(os.path.abspath(image_dir))).hexdigest()[:8]
     rel = [(cls, os.path.relpath(path, image_dir), k) for cls, path, k in keyed]
     key = hashlib.sha256(json.dumps([settings, rel]).encode()).hexdigest()[:32]
     cache = imagecache.ImageCache(cache_dir)

@@ -46,7 +46,7 @@ from chainer_vae.data.midi.bach import export_corpus_midi  # noqa: F401  (part o
 from chainer_vae.data.midi.songcache import READERS, SongCache, convert_all, read_capped
 from chainer_vae.data.midi.windows import Windows, window_starts
 from chainer_vae.errors import ConfigError, DataError
-from chainer_vae.files import say_source, short_path
+from chainer_vae.files import display_name, say_source, short_path
 from chainer_vae.progress import counter
 
 MIDI_EXTENSIONS = (".mid", ".midi", ".kar")
@@ -209,7 +209,7 @@ def _read_songs(midi_dir, window, max_songs_per_class, cache, progress, reader):
     if reader != "ours":
         source += " (the authors' reader)"
     for cls in sorted(c for c, s in by_class.items() if not s):
-        report.append(f"class {cls!r} dropped: no usable songs")
+        report.append(f"class '{display_name(cls)}' dropped: no usable songs")
     classes = sorted(c for c, s in by_class.items() if s)
     if not classes:
         where = midi_dir if midi_dir is not None else "the music21 Bach corpus"
@@ -285,5 +285,9 @@ def load_midi_dataset(midi_dir=None, window=100, windows_per_song=200, split="wi
     report.append(f"{source}: {len(songs)} songs in {len(classes)} classes ({counts}), "
                   f"{n_skipped} files skipped; {len(trs)} train / {len(tes)} test windows of "
                   f"{window} steps (split={split}); {cache.hits} from cache, {cache.misses} converted")
+    # Names from here on are for people (console, figures, JSON): undecodable bytes escaped.
+    # (A song's "path" stays as it is: scripts reopen it; files.write_json escapes it.)
+    songs = [dict(song, **{"class": display_name(song["class"])}) for song in songs]
     return MidiData(train_x=Windows(packed, trs, window), train_y=try_, test_x=Windows(packed, tes, window),
-                    test_y=tey, classes=classes, songs=songs, report=report, source=source)
+                    test_y=tey, classes=[display_name(c) for c in classes], songs=songs,
+                    report=[display_name(line) for line in report], source=display_name(source))

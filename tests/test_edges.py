@@ -1,0 +1,129 @@
+"""What new users hit at the edges of their data: file and folder names that are not UTF-8 on a
+strict console, folder entries that are not usable files, truncated images, damaged run files,
+generated pieces without notes, and the hints that name the flag that fixes a refusal.
+
+Every case is fed as a user would meet it; the assertions are one line where it refuses (exit
+2), and nothing lost: every entry of a folder used or named.
+"""
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from chainer_vae import files
+from chainer_vae.errors import ConfigError, DataError, UserError
+from conftest import ROOT
+
+EXPERIMENTS = os.path.join(ROOT, "experiments")
+ETE = os.fsdecode(b"\xe9t\xe9")          # a class folder named in Latin-1 bytes: not UTF-8
+PHOTOS = os.fsdecode(b"ph\xf6tos")       # the image folder itself
+ODD_FILE = os.fsdecode(b"bad\xff.png")  # a damaged file with such a name
+
+
+@pytest.fixture(scope="module", autouse=True)
+def own_cache(tmp_path_factory):
+    """This module's image and song caches in a folder of their own, not the checkout's."""
+    with pytest.MonkeyPatch.context() as m:
+        m.setenv("CHAINER_VAE_CACHE", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
+def strings(obj):
+    """Every string (keys too) of a JSON value."""
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield k
+            yield from strings(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from strings(v)
+
+
+def strict_json(path):
+    """The JSON at ``path`` read as a strict reader would: UTF-8, no lone surrogate anywhere."""
+    with open(path, "rb") as f:
+        obj = json.loads(f.read().decode("utf-8"))
+    bad = [s for s in strings(obj) if any("\ud800" <= ch <= "\udfff" for ch in s)]
+    assert not bad, bad[:3]
+    return obj
+
+
+def noise_folder(root, classes, per_class=24, seed=0):
+    rng = np.random.RandomState(seed)
+    for cls in classes:
+        os.makedirs(os.path.join(root, cls))
+        for i in range(per_class):
+            Image.fromarray((rng.rand(28, 28) * 255).astype(np.uint8)).save(os.path.join(root, cls, "%02d.png" % i))
+    return root
+
+
+# ----------------------------------------------------------------------------- names
+def test_a_name_is_shown_in_one_form_that_any_encoder_takes():
+    assert files.display_name(ETE) == "\\xe9t\\xe9" == files.display_name(b"\xe9t\xe9")
+    assert files.display_name(os.path.join(PHOTOS, ETE)) == "ph\\xf6tos/\\xe9t\\xe9"
+    assert files.display_name("été/ok.png") == "été/ok.png"  # valid UTF-8 stays as it is
+    assert files.display_name(files.display_name(ETE)) == files.display_name(ETE)
+    files.display_name("\ud800").encode("utf-8")  # a surrogate no file name decodes to: still encodes
+    assert str(DataError("cannot read %s" % ETE)) == "cannot read \\xe9t\\xe9"  # every project error
+
+
+def test_a_strict_console_prints_an_undecodable_name_escaped():
+    code = ("import os, sys; from chainer_vae import files; files.console_safe(); "
+            "print(os.fsdecode(b'caf\\xe9/\\xff.png')); print('été', os.fsdecode(b'\\xe9'), file=sys.stderr)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=ROOT, timeout=120,
+                          env=dict(os.environ, PYTHONIOENCODING="utf-8:strict"))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.decode("utf-8") == "caf\\xe9/\\xff.png\n"
+    assert proc.stderr.decode("utf-8") == "été \\xe9\n"
+    ascii_console = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=ROOT, timeout=120,
+                                   env=dict(os.environ, PYTHONIOENCODING="ascii:strict"))
+    assert ascii_console.returncode == 0, ascii_console.stderr
+    assert ascii_console.stdout == b"caf\\xe9/\\xff.png\n" and ascii_console.stderr == b"\\xe9t\\xe9 \\xe9\n"
+
+
+def test_json_with_an_undecodable_name_stays_valid_utf8(tmp_path):
+    files.write_json(str(tmp_path / "x.json"), {"classes": [ETE, "ok"], ETE: os.path.join(PHOTOS, ODD_FILE)})
+    assert strict_json(tmp_path / "x.json") == {"classes": ["\\xe9t\\xe9", "ok"],
+                                                "\\xe9t\\xe9": "ph\\xf6tos/bad\\xff.png"}
+
+
+def test_a_non_utf8_image_folder_runs_end_to_end_on_a_strict_console(tmp_path):
+    """fig3 --smoke (the scatter's legend draws the class names) on a folder whose own name, a
+    class folder and a damaged file's name are not UTF-8, writing into an --out that is not
+    either, under PYTHONIOENCODING=utf-8:strict: exit 0, every name escaped in one form."""
+    root = noise_folder(os.path.join(str(tmp_path), PHOTOS), [ETE, "hiver"])
+    with open(os.path.join(root, ETE, ODD_FILE), "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n not really")
+    out = os.path.join(str(tmp_path), os.fsdecode(b"r\xe9sultats"))
+    proc = subprocess.run([sys.executable, os.path.join(EXPERIMENTS, "fig3_mnist_latent.py"), "--smoke",
+                           "--no-progress", "--image-dir", root, "--out", out], capture_output=True, timeout=600,
+                          cwd=ROOT, env=dict(os.environ, PYTHONIOENCODING="utf-8:strict"))
+    stdout, stderr = proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8")
+    assert proc.returncode == 0, stderr[-3000:]
+    assert "skipped: ph\\xf6tos/\\xe9t\\xe9/bad\\xff.png: not an image" in stdout, stdout
+    assert "(hiver: 24, \\xe9t\\xe9: 24)" in stdout and "r\\xe9sultats" in stdout + stderr
+    (json_path,) = [os.path.join(out, f) for f in os.listdir(out) if f.endswith(".json")]
+    d = strict_json(json_path)
+    assert d["classes"] == ["hiver", "\\xe9t\\xe9"] and d["image_folder"] == "ph\\xf6tos"
+    assert any("bad\\xff.png" in line for line in d["conversion_report"])
+
+
+def test_a_non_utf8_midi_class_is_named_in_the_same_form(tmp_path):
+    from chainer_vae.data.midi.corpus import load_midi_dataset
+    from test_corpus import make_dataset
+    root = make_dataset(tmp_path / "tunes", songs_per_class=2, classes=(ETE, "reel"))
+    with open(os.path.join(str(root), ETE, ODD_FILE.replace(".png", ".mid")), "wb") as f:
+        f.write(b"MThd garbage")
+    data = load_midi_dataset(str(root), windows_per_song=4, cache_dir=str(tmp_path / "c"), progress=False)
+    assert data.classes == ["reel", "\\xe9t\\xe9"] or data.classes == ["\\xe9t\\xe9", "reel"]
+    assert any(line.startswith("skipped: ") and "\\xe9t\\xe9/bad\\xff.mid" in line for line in data.report), data.report
+    for line in data.report + data.classes + [s["class"] for s in data.songs]:
+        line.encode("utf-8")
