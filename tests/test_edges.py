@@ -127,3 +127,67 @@ def test_a_non_utf8_midi_class_is_named_in_the_same_form(tmp_path):
     assert any(line.startswith("skipped: ") and "\\xe9t\\xe9/bad\\xff.mid" in line for line in data.report), data.report
     for line in data.report + data.classes + [s["class"] for s in data.songs]:
         line.encode("utf-8")
+
+
+# ----------------------------------------------------------------------------- folder entries
+def test_every_entry_of_an_image_folder_is_used_or_named(tmp_path):
+    from chainer_vae.data.images.folder import scan
+    root = noise_folder(str(tmp_path / "imgs"), ["a", "b"], per_class=2)
+    os.symlink("loop.png", os.path.join(root, "a", "loop.png"))                   # points to itself
+    os.symlink(str(tmp_path / "gone.png"), os.path.join(root, "b", "gone.png"))  # its target is missing
+    os.symlink(os.path.join(root, "b"), os.path.join(root, "a", "elsewhere"))    # a folder, inside a class
+    os.mkfifo(os.path.join(root, "a", "pipe.png"))                               # would hang a reader
+    os.symlink("self", os.path.join(root, "self"))                               # beside the classes
+    report = []
+    classes, found = scan(root, report)
+    assert classes == ["a", "b"] and len(found) == 4
+    said = {line.split(": ")[1]: line.split(": ", 2)[2] for line in report if line.startswith("skipped: ")}
+    assert said == {
+        os.path.join(root, "a", "loop.png"): "a symbolic link that leads back to itself (a loop)",
+        os.path.join(root, "b", "gone.png"): "a symbolic link to %s, which does not exist" % (tmp_path / "gone.png"),
+        os.path.join(root, "a", "elsewhere"): "a symbolic link to a folder (links inside a class folder are not followed)",
+        os.path.join(root, "a", "pipe.png"): "not a regular file: a named pipe (FIFO)",
+        os.path.join(root, "self"): "a symbolic link that leads back to itself (a loop)"}
+
+
+def test_a_file_given_as_the_folder_is_called_a_file(tmp_path):
+    from chainer_vae.cli import flags, mnist, midi
+    from chainer_vae.data.images import load_image_folder
+    png = tmp_path / "one.png"
+    Image.new("L", (8, 8)).save(png)
+    with pytest.raises(ConfigError, match=r"^--image-dir .*one\.png: a file, not a folder$"):
+        flags.parse(mnist.MnistConfig, ["--image-dir", str(png)])
+    with pytest.raises(ConfigError, match=r"^--midi-dir .*one\.png: a file, not a folder$"):
+        flags.parse(midi.MidiConfig, ["--midi-dir", str(png)])
+    with pytest.raises(ConfigError, match=r"^--image-dir .*nothing: no such folder$"):
+        flags.parse(mnist.MnistConfig, ["--image-dir", str(tmp_path / "nothing")])
+    with pytest.raises(DataError, match=r"one\.png is a file, not a folder"):
+        load_image_folder(str(png), cache_dir=False, progress=False)
+
+
+def jpeg_bytes(progressive=False, exif=False):
+    rng = np.random.RandomState(1)
+    im = Image.fromarray((rng.rand(64, 48, 3) * 255).astype(np.uint8))
+    buf = io.BytesIO()
+    kwargs = {"exif": Image.Exif()} if exif else {}
+    if exif:
+        kwargs["exif"][0x010F] = "a camera"
+    im.save(buf, "JPEG", quality=90, progressive=progressive, **kwargs)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_a_truncated_jpeg_is_skipped_as_ending_early(tmp_path, progressive):
+    from chainer_vae.data.images.file import ImageSkip, jpeg_ends_early, read_image
+    whole = jpeg_bytes(progressive)
+    for name, data, ends_early in [("whole.jpg", whole, False), ("appended.jpg", whole + b"camera junk \xff\xda", False),
+                                   ("thumb.jpg", jpeg_bytes(progressive, exif=True), False),
+                                   ("no_end.jpg", whole[:-2], True), ("half.jpg", whole[:len(whole) // 2], True)]:
+        path = tmp_path / name
+        path.write_bytes(data)
+        assert jpeg_ends_early(str(path)) == ends_early or name == "half.jpg", name
+        if ends_early:
+            with pytest.raises(ImageSkip, match="image data ends early"):
+                read_image(str(path))
+        else:
+            read_image(str(path))

@@ -77,7 +77,7 @@ def existing_file(v):
 
 
 def existing_dir(v):
-    return None if not v or os.path.isdir(v) else "no such folder"
+    return None if not v or os.path.isdir(v) else "a file, not a folder" if os.path.exists(v) else "no such folder"
 
 
 def _problem(value, check, choices):

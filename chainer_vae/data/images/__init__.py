@@ -7,7 +7,9 @@ sub-folders is one class named after the folder.  Images lying beside class fold
 no class: the report says so.  Candidates are the files whose extension Pillow opens (67 of
 them: .png .jpg .bmp .gif .webp .tif ...); other files are counted in one report line.  A file
 that cannot be used is skipped with one report line naming it and the cause (``images/file.py``
-lists every conversion and cause); no single file aborts the folder, and nothing but
+lists every conversion and cause), and so is an entry that is no usable file (a symbolic link
+that loops or leads nowhere, a link to a folder inside a class, a pipe or device:
+``data/classes.py``'s ``entry_problem``); no single file aborts the folder, and nothing but
 ``DataError`` (or ``ConfigError`` for bad settings) leaves ``load_image_folder``.
 
 Every image becomes ``size * size * channels`` intensities in [0, 1] (uint8 / 255), flattened

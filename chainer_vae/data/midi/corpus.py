@@ -33,14 +33,13 @@ With ``midi_dir=None`` the data are the Bach works bundled with music21 (offline
 into "major" / "minor" like the paper's E-flat major / C minor classes; see ``bach.py``.
 """
 import dataclasses
-import errno
 import hashlib
 import json
 import os
 
 import numpy as np
 
-from chainer_vae.data.classes import class_files
+from chainer_vae.data.classes import class_files, entry_problem
 from chainer_vae.data.midi import bach, smf
 from chainer_vae.data.midi.bach import export_corpus_midi  # noqa: F401  (part of this API)
 from chainer_vae.data.midi.songcache import READERS, SongCache, convert_all, read_capped
@@ -82,19 +81,6 @@ def _count_bar(label, total, progress):
 # A source returns ({class: [(offset, n_steps, meta)]}, packed songs (S, 20), report, name):
 # every song is rows offset .. offset + n_steps of the packed array.
 
-def _unusable_entry(path):
-    """Why a folder entry cannot be read (a broken or looping symbolic link), or None."""
-    if not os.path.islink(path) or os.path.exists(path):
-        return None
-    try:
-        os.stat(path)
-    except OSError as e:
-        if e.errno == errno.ELOOP:
-            return "a symbolic link that leads back to itself (a loop)"
-        return "a symbolic link to %s, which does not exist" % os.readlink(path)
-    return None
-
-
 def _midi_files(midi_dir, report):
     """(classes, [(class, path)]) in sorted order, in the class-folder layout (data/classes.py).
     Entries that cannot be read (link loops, dangling links, unreadable folders) get a line each."""
@@ -109,7 +95,7 @@ def _midi_files(midi_dir, report):
         found = []
         for f in entries(folder):
             path = os.path.join(folder, f)
-            why = None if f.startswith(".") else _unusable_entry(path)
+            why = None if f.startswith(".") else entry_problem(path, in_class=folder != midi_dir)
             if why:
                 report.append(f"skipped: {path}: {why}")
             elif f.lower().endswith(MIDI_EXTENSIONS) and os.path.isfile(path):
@@ -124,7 +110,8 @@ def _midi_files(midi_dir, report):
 def _load_folder(midi_dir, window, max_per_class, cache, progress, reader="ours"):
     midi_dir = os.fspath(midi_dir)
     if not os.path.isdir(midi_dir):
-        raise DataError(f"MIDI folder {midi_dir} does not exist or is not a folder")
+        raise DataError(f"MIDI folder {midi_dir} " + ("is a file, not a folder" if os.path.exists(midi_dir)
+                                                       else "does not exist"))
     name, report = os.path.basename(os.path.abspath(midi_dir)), []
     classes, files = _midi_files(midi_dir, report)
     convert, kind = READERS[reader]
