@@ -22,5 +22,10 @@ class ConfigError(UserError, ValueError):
     """A flag's value is not usable (an unknown network kind, a malformed schedule)."""
 
 
+class RunFileError(DataError):
+    """A file of a run (model.npz, history.json, run.json, snapshot.npz, a shipped model) is
+    damaged or unreadable; the message names the file and the damage."""
+
+
 class DivergedError(UserError):
     """The loss became NaN or infinite; the last good snapshot is kept."""

@@ -162,6 +162,23 @@ def move_aside(path):
         return f"could not move it aside ({e.strerror or e}); it is ignored"
 
 
+def npz_damage(path):
+    """None when every array of the .npz archive at ``path`` reads back whole, else its damage
+    in words (describe_load_error).  Reads one array at a time: memory holds the largest."""
+    import numpy as np
+    try:
+        with open(path, "rb") as f:
+            if f.read(4) != b"PK\x03\x04":
+                return "not an .npz archive: truncated to nothing or overwritten" if os.path.getsize(path) < 4 \
+                    else "not an .npz archive: its bytes are garbage"
+        with np.load(path) as npz:
+            for name in npz.files:
+                npz[name]
+    except Exception as e:  # noqa: BLE001 - a damaged archive raises nearly anything
+        return describe_load_error(e)
+    return None
+
+
 def describe_load_error(e):
     """Why np.load / a cache check failed, in words (NumPy's own messages mislead: garbage bytes
     are reported as 'Cannot load file containing pickled data')."""

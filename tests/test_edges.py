@@ -191,3 +191,107 @@ def test_a_truncated_jpeg_is_skipped_as_ending_early(tmp_path, progressive):
                 read_image(str(path))
         else:
             read_image(str(path))
+
+
+# ----------------------------------------------------------------------------- damaged run files
+def script_main(name):
+    import runpy
+    return runpy.run_path(os.path.join(EXPERIMENTS, name + ".py"))["main"]
+
+
+def smoke(name, out, *argv):
+    return script_main(name)(["--smoke", "--no-progress", "--out", str(out)] + [str(a) for a in argv])
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """(image folder, --out, the run folder) of a fig4 --smoke run on a small noise folder."""
+    root = noise_folder(str(tmp_path_factory.mktemp("data") / "noise"), ["a", "b"])
+    out = tmp_path_factory.mktemp("results")
+    smoke("fig4_mnist_loss", out, "--image-dir", root)
+    (run_dir,) = [p for p in (out / "runs").iterdir()]
+    return root, out, run_dir
+
+
+def truncate(path, keep=0.5):
+    data = path.read_bytes()
+    path.write_bytes(data[:int(len(data) * keep)])
+
+
+@pytest.mark.parametrize("damage, says", [
+    ("model.npz", "model.npz is damaged (not a complete .npz archive: truncated or overwritten)"),
+    ("history.json", "history.json is damaged: not valid JSON (it breaks off at byte"),
+    ("run.json", "run.json is damaged: not valid JSON (it breaks off at byte"),
+])
+def test_from_run_with_a_damaged_file_names_it_in_one_line(finished, tmp_path, damage, says):
+    root, _, run_dir = finished
+    elsewhere = tmp_path / "copied_run"
+    shutil.copytree(run_dir, elsewhere)
+    truncate(elsewhere / damage)
+    with pytest.raises(UserError) as e:
+        smoke("fig3_mnist_latent", tmp_path / "out", "--image-dir", root, "--from-run", elsewhere)
+    assert str(e.value).startswith("--from-run %s: %s" % (elsewhere, says)), str(e.value)
+    assert "\n" not in str(e.value) and not (tmp_path / "out" / "runs").exists()
+
+
+def test_from_run_with_a_truncated_model_exits_2_with_one_line(finished, tmp_path):
+    root, _, run_dir = finished
+    elsewhere = tmp_path / "copied_run"
+    shutil.copytree(run_dir, elsewhere)
+    truncate(elsewhere / "model.npz", 0.9)
+    proc = subprocess.run([sys.executable, os.path.join(EXPERIMENTS, "fig2_mnist_samples.py"), "--smoke",
+                           "--out", str(tmp_path / "out"), "--image-dir", root, "--from-run", str(elsewhere)],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "error: --from-run %s: model.npz is damaged (not a complete .npz archive: truncated or overwritten)"
+        % elsewhere), proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("damage", ["model.npz", "history.json", "run.json"])
+def test_a_damaged_finished_run_is_named_with_the_flag_that_retrains_it(finished, tmp_path, damage):
+    root, out, run_dir = finished
+    mine = tmp_path / "out"
+    shutil.copytree(out / "runs", mine / "runs")
+    path = mine / "runs" / run_dir.name / damage
+    path.write_bytes(b"\x00" * 7)  # overwritten
+    with pytest.raises(UserError) as e:
+        smoke("fig3_mnist_latent", mine, "--image-dir", root)
+    text = str(e.value)
+    assert text.startswith(str(path) + " is damaged") and text.endswith("; --retrain trains this run again"), text
+    assert "\n" not in text and path.read_bytes() == b"\x00" * 7  # nothing touched
+
+
+def test_a_damaged_snapshot_is_kept_aside_and_the_run_starts_over(finished, tmp_path, capsys):
+    """An interrupted run whose snapshot.npz was cut short: one line says so and what happens
+    (kept as snapshot.npz.corrupt, training starts over), and the new run is the fresh run's
+    to the last bit: nothing of the damaged file was half-loaded."""
+    root, out, run_dir = finished
+    mine = tmp_path / "out"
+    interrupted = mine / "runs" / run_dir.name
+    shutil.copytree(run_dir, interrupted)
+    (interrupted / "model.npz").rename(interrupted / "snapshot.npz")  # a snapshot-sized archive ...
+    truncate(interrupted / "snapshot.npz", 0.6)                      # ... cut short
+    (interrupted / "run.json").unlink()
+    capsys.readouterr()
+    smoke("fig4_mnist_loss", mine, "--image-dir", root)
+    err = capsys.readouterr().err
+    (line,) = [x for x in err.splitlines() if "snapshot" in x]
+    assert line == ("snapshot %s is damaged (not a complete .npz archive: truncated or overwritten): moved it "
+                    "aside to snapshot.npz.corrupt; training starts over at epoch 1" % (interrupted / "snapshot.npz"))
+    assert (interrupted / "snapshot.npz.corrupt").exists() and (interrupted / "model.npz").exists()
+    strip = lambda h: [{k: v for k, v in row.items() if k != "seconds"} for row in h]  # noqa: E731
+    assert strip(files.read_json(str(interrupted / "history.json"))) == \
+        strip(files.read_json(str(run_dir / "history.json")))
+
+
+def test_a_damaged_shipped_record_is_one_warning_and_training(tmp_path, capsys):
+    from chainer_vae.train import shipped
+    (tmp_path / "images_x-abc.json").write_text('{"model": {"file": "images_x-abc.npz", "sha2')
+    assert shipped.find("images_x-abc", str(tmp_path)) is None
+    assert capsys.readouterr().out == ("warning: the shipped model's record %s is damaged (not valid JSON: "
+                                       "truncated or overwritten); training instead\n" % (tmp_path / "images_x-abc.json"))
+    (tmp_path / "images_x-abc.json").write_text('{"model": {"file": "images_x-abc.npz"}}')
+    assert shipped.find("images_x-abc", str(tmp_path)) is None
+    assert "valid JSON, but not a shipped model's record" in capsys.readouterr().out

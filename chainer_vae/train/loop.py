@@ -256,7 +256,9 @@ class _Run:
             for name in os.listdir(self.s.run_dir):  # what a killed run was writing: never read
                 if name.startswith(".") and ".tmp" in name:
                     os.remove(os.path.join(self.s.run_dir, name))
-        if self.s.resume and self.par.bcast(os.path.exists(self.snapshot)):
+        from chainer_vae.train.runs import usable_snapshot  # a damaged one: kept aside, said, start over
+        if self.s.resume and self.par.bcast(os.path.exists(self.snapshot)) \
+                and usable_snapshot(self.snapshot, self.par, self.bar.line):
             history = _load_snapshot(self.snapshot, self.model, self.optimizer)
             self.bar.line("resuming %s at epoch %d" % (self.s.run_dir, len(history) + 1))
             return history
