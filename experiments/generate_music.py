@@ -130,7 +130,9 @@ def main(argv=None):
                                   midi.describe(data), stats["reference"]))
     files.write_json(os.path.join(out, "music.json"), {
         **midi.provenance(run, data), "epochs": len(run.history), "sample_seed": config.sample_seed,
-        "sampling": label, "threshold": config.threshold, "temperature": config.temperature,
+        "sampling": label, "temperature": config.temperature,
+        "threshold": setting[1] if setting[0] == "threshold" else music.threshold_value(config),
+        **({"threshold_auto": True} if config.threshold == music.AUTO else {}),
         "tempo_bpm": write.tempo, "audio": write.audio_info(), "files": write.written})
     print(write.summary())
     print("statistics of %d settings in %s; closest to the test windows: %s (mean overlap %.3f)" % (

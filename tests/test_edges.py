@@ -295,3 +295,55 @@ def test_a_damaged_shipped_record_is_one_warning_and_training(tmp_path, capsys):
     (tmp_path / "images_x-abc.json").write_text('{"model": {"file": "images_x-abc.npz"}}')
     assert shipped.find("images_x-abc", str(tmp_path)) is None
     assert "valid JSON, but not a shipped model's record" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- silent samples
+@pytest.fixture(scope="module")
+def tunes(tmp_path_factory):
+    """A small MIDI class folder (synthesized: the test does not depend on the shared data)."""
+    from test_corpus import make_dataset
+    return str(make_dataset(tmp_path_factory.mktemp("midi") / "tunes", songs_per_class=2))
+
+
+def test_empty_generated_pieces_are_counted_and_the_fix_named(tunes, tmp_path, capsys):
+    """A model whose probabilities stay below the threshold (here 0.999 on a 2-epoch model; on a
+    pop folder the paper's 0.2 does the same): the pieces are written and one line says how many
+    are empty and which setting gives them notes; --threshold auto then measures one."""
+    out = tmp_path / "out"
+    smoke("generate_music", out, "--midi-dir", tunes, "--threshold", "0.999", "--stat-windows", 64)
+    lines = capsys.readouterr().out.splitlines()
+    (warning,) = [x for x in lines if x.startswith("warning: ")]
+    assert warning.startswith("warning: of the 6 generated pieces, 6 have no notes (sample_00.mid, sample_01.mid, "
+                              "sample_02.mid, sample_03.mid, ...): the decoder's note probabilities stay below "
+                              "threshold=0.999; --threshold auto picks the threshold"), warning
+    music = files.read_json(str(out / "music_tunes" / "music.json"))
+    assert music["threshold"] == 0.999 and sum(e["notes"] == 0 for e in music["files"]) >= 6
+
+    smoke("generate_music", out, "--midi-dir", tunes, "--threshold", "auto", "--stat-windows", 64)
+    lines = capsys.readouterr().out.splitlines()
+    (auto,) = [x for x in lines if x.startswith("--threshold auto: ")]
+    import re
+    t, got, target = (float(v) for v in re.match(
+        r"--threshold auto: ([0-9.e-]+) \(prior samples sound in ([0-9.]+)% of the cells at it, the training "
+        r"windows in ([0-9.]+)%; measured on 64 prior samples and 64 training windows\)$", auto).groups())
+    assert 0 < t < 1 and abs(got - target) < 0.5, auto
+    music = files.read_json(str(out / "music_tunes" / "music.json"))
+    assert music["threshold"] == t and music["threshold_auto"] is True and music["sampling"] == "threshold=%g" % t
+    prior = [e for e in music["files"] if e["kind"] == "prior sample"]
+    assert all(e["notes"] > 0 for e in prior), prior
+
+
+def test_the_sparse_warning_counts_only_generated_pieces():
+    from chainer_vae.cli import music
+    w = music.Writer.__new__(music.Writer)
+    w.out, w.setting, w.auto = "out", ("threshold", 0.2), False
+    w.written = [{"kind": "prior sample", "file": "a.mid", "notes": 0, "steps": 100},
+                 {"kind": "prior sample", "file": "b.mid", "notes": 3, "steps": 100},   # 3 < 100 / 16
+                 {"kind": "prior sample", "file": "c.mid", "notes": 7, "steps": 100},
+                 {"kind": "test window (x)", "file": "d.mid", "notes": 0, "steps": 100}]
+    assert w.sparse() == ("warning: of the 3 generated pieces, 1 has no notes (a.mid) and 1 has fewer than 1 note "
+                          "a bar (b.mid): the decoder's note probabilities stay below threshold=0.2; --threshold auto "
+                          "picks the threshold at which prior samples sound as often as the training data "
+                          "(README: Big MIDI folders)")
+    w.written = w.written[2:]
+    assert w.sparse() == ""
