@@ -347,3 +347,30 @@ def test_the_sparse_warning_counts_only_generated_pieces():
                           "(README: Big MIDI folders)")
     w.written = w.written[2:]
     assert w.sparse() == ""
+
+
+# ----------------------------------------------------------------------------- hints
+def test_a_finished_run_of_other_settings_on_the_same_data_is_named(finished, tmp_path, capsys):
+    """After fig4 with --epochs 3 --image-size 32, fig3 without them does not reuse that run: it
+    says which finished run exists, the flags that differ, and the --from-run that draws it."""
+    root, out, _ = finished
+    mine = tmp_path / "out"
+    smoke("fig4_mnist_loss", mine, "--image-dir", root, "--epochs", 3, "--image-size", 32)
+    (theirs,) = list((mine / "runs").iterdir())
+    capsys.readouterr()
+    smoke("fig3_mnist_latent", mine, "--image-dir", root)
+    (note,) = [x for x in capsys.readouterr().err.splitlines() if x.startswith("note: ")]
+    assert note == ("note: no finished run has this command's settings; %s, on the same data, was trained with "
+                    "--epochs 3 --image-size 32 (this command: --epochs 2 --image-size 28): add those flags to "
+                    "reuse it, or draw it as it is with --from-run %s --image-size 32; training a new run"
+                    % (theirs, theirs))
+    capsys.readouterr()
+    smoke("fig3_mnist_latent", tmp_path / "drawn", "--image-dir", root, "--from-run", theirs, "--image-size", 32)
+    assert "using the run %s (--from-run" % theirs in capsys.readouterr().err  # the hint works as said
+
+
+def test_a_batch_larger_than_the_data_names_the_flag(tmp_path):
+    root = noise_folder(str(tmp_path / "few"), ["a", "b"], per_class=5)
+    with pytest.raises(DataError, match=r"^batch size 32 exceeds the 8 training examples: pass a --batch-size "
+                                        r"no larger than that, or more data$"):
+        smoke("fig4_mnist_loss", tmp_path / "out", "--image-dir", root)

@@ -243,7 +243,8 @@ class _Run:
         self.x_train, self.x_test = _send(s.device, train_x), _send(s.device, self.epoch_test_x)
         self.n_batches = min(len(train_x), s.examples_per_epoch or len(train_x)) // s.batch_size
         if self.n_batches == 0:
-            raise DataError("batch size %d exceeds the %d training examples" % (s.batch_size, len(train_x)))
+            raise DataError("batch size %d exceeds the %d training examples: pass a --batch-size no larger than "
+                            "that, or more data" % (s.batch_size, len(train_x)))
         self.forward = self._forward(train_x)
         self.par.attach(model)
         self.optimizer = self.par.optimizer(self.optimizer)

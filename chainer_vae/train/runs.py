@@ -146,6 +146,54 @@ def _reuse(config, run_dir, model, s, data_fp):
     return None
 
 
+def _flags(settings):
+    return " ".join("--%s %s" % (k.replace("_", "-"), v if v != "" else "''") for k, v in settings.items())
+
+
+def nearest_run(config, name, run_id, data_fp):
+    """When no finished run has this command's settings: a line naming the finished run in
+    ``<out>/runs/`` on the same data (the same run name: MNIST, one image or MIDI folder) whose
+    settings differ the least, the flags that differ, and the --from-run that would use it as
+    it is; None when there is none.  Training then goes on (an interrupted one resumes)."""
+    runs_dir = os.path.join(config.out, "runs")
+    try:
+        names = sorted(os.listdir(runs_dir))
+    except OSError:
+        return None
+    defaults = {f.name: f.default for f in dataclasses.fields(config)}
+    mine = config.identity()
+    prefix = "%s-%s" % (name, "smoke-" if config.smoke else "")
+    found = []
+    for d in names:
+        rest = d[len(prefix):]
+        if d == run_id or not d.startswith(prefix) or "-" in rest:  # another name, or smoke vs not
+            continue
+        path = os.path.join(runs_dir, d)
+        if not (os.path.isfile(os.path.join(path, "model.npz")) and os.path.isfile(os.path.join(path, "run.json"))):
+            continue
+        try:
+            info = files.read_json(os.path.join(path, "run.json"))
+            theirs = dict(info["config"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # a damaged record: said when it is used
+        keys = [k for k in sorted(set(mine) | set(theirs)) if k in defaults]
+        differ = [k for k in keys if mine.get(k, defaults[k]) != theirs.get(k, defaults[k])]
+        found.append((len(differ), -os.path.getmtime(os.path.join(path, "run.json")), path, differ, theirs, info))
+    if not found:
+        return None
+    _, _, path, differ, theirs, info = min(found, key=lambda f: f[:2])
+    if not differ:
+        return ("note: the finished run %s has these settings but was trained on other data (%s; this "
+                "command's %s): the data changed since, so a new run is trained" % (
+                    path, info.get("data_fingerprint"), data_fp))
+    want = {k: theirs.get(k, defaults[k]) for k in differ}
+    shape = {k: v for k, v in want.items() if k in config.SHAPE_SETTINGS}
+    return ("note: no finished run has this command's settings; %s, on the same data, was trained with %s "
+            "(this command: %s): add those flags to reuse it, or draw it as it is with --from-run %s%s; "
+            "training a new run" % (path, _flags(want), _flags({k: mine.get(k, defaults[k]) for k in differ}),
+                                    path, " " + _flags(shape) if shape else ""))
+
+
 def _run_info(config, run_id, data_description, data_fp, train_x, test_x, s, history, seconds):
     info = {
         # Portable: no folder of this machine (the run folder is relative to --out).
@@ -185,6 +233,9 @@ def fit(config, name, train_x, test_x, data_description, on_epoch=None):
     reused = _reuse(config, run_dir, model, s, data_fp)
     if reused is not None:
         return reused
+    near = nearest_run(config, name, run_id, data_fp) if par.is_root and not config.retrain else None
+    if near:
+        _say(near)
 
     started = time.perf_counter()
     history = loop.train(model, train_x, test_x, s,
