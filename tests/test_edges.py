@@ -6,6 +6,7 @@ Every case is fed as a user would meet it; the assertions are one line where it 
 2), and nothing lost: every entry of a folder used or named.
 """
 import io
+import re
 import json
 import os
 import shutil
@@ -322,7 +323,6 @@ def test_empty_generated_pieces_are_counted_and_the_fix_named(tunes, tmp_path, c
     smoke("generate_music", out, "--midi-dir", tunes, "--threshold", "auto", "--stat-windows", 64)
     lines = capsys.readouterr().out.splitlines()
     (auto,) = [x for x in lines if x.startswith("--threshold auto: ")]
-    import re
     t, got, target = (float(v) for v in re.match(
         r"--threshold auto: ([0-9.e-]+) \(prior samples sound in ([0-9.]+)% of the cells at it, the training "
         r"windows in ([0-9.]+)%; measured on 64 prior samples and 64 training windows\)$", auto).groups())
@@ -374,3 +374,53 @@ def test_a_batch_larger_than_the_data_names_the_flag(tmp_path):
     with pytest.raises(DataError, match=r"^batch size 32 exceeds the 8 training examples: pass a --batch-size "
                                         r"no larger than that, or more data$"):
         smoke("fig4_mnist_loss", tmp_path / "out", "--image-dir", root)
+
+
+# ----------------------------------------------------------------------------- smaller
+def test_an_unknown_device_lists_the_accepted_values():
+    from chainer_vae.device import resolve_device
+    from chainer_vae.errors import DeviceError
+    with pytest.raises(DeviceError) as e:
+        resolve_device("banana")
+    assert str(e.value) == ("--device banana: not a device; accepted: -1 or @numpy (the CPU), a GPU number 0, 1, ... "
+                            "or @cupy:0, @cupy:1, ...")
+
+
+@pytest.mark.parametrize("signature, label, ticks", [
+    (None, "sixteenth-note step (a line every 16 steps)", ["0", "16", "32"]),
+    ("6/8", "bar (6/8, 12 sixteenth-note steps each)", ["1", "2", "3"]),
+])
+def test_the_piano_roll_claims_no_metre_the_data_does_not_have(monkeypatch, tmp_path, signature, label, ticks):
+    from chainer_vae.figures import rolls
+    drawn = {}
+    monkeypatch.setattr(rolls, "save", lambda fig, path, **kw: drawn.setdefault("ax", fig.axes[0]))
+    notes = np.zeros((32 if signature is None else 24, 156), np.uint8)
+    notes[:8, 40] = 1
+    rolls.piano_roll(notes, str(tmp_path / "x.png"), "t", steps_per_bar=16 if signature is None else 12,
+                     time_signature=signature)
+    ax = drawn["ax"]
+    assert ax.get_xlabel() == label and [t.get_text() for t in ax.get_xticklabels()] == ticks
+
+
+def test_user_facing_text_speaks_of_no_issues():
+    import ast
+    texts = {}
+    for folder in ("experiments", os.path.join("chainer_vae", "cli")):
+        for name in os.listdir(os.path.join(ROOT, folder)):
+            if name.endswith(".py"):
+                with open(os.path.join(ROOT, folder, name)) as f:
+                    texts[os.path.join(folder, name)] = f.read()  # docstrings (--help) and option help
+    with open(os.path.join(ROOT, "tools", "gpu_check.py")) as f:
+        texts["tools/gpu_check.py --help"] = ast.get_docstring(ast.parse(f.read()))
+    for name in ("README.md", "REPRODUCE.md"):
+        with open(os.path.join(ROOT, name)) as f:
+            texts[name] = f.read()
+    found = {k: m.group(0) for k, v in texts.items() for m in [re.search(r"\b[Ii]ssues?( author|'s| \d)", v)] if m}
+    assert not found, found
+
+
+def test_readme_lists_every_png_fig2_writes():
+    with open(os.path.join(ROOT, "README.md")) as f:
+        (row,) = [line for line in f if line.startswith("| Fig. 2 ")]
+    for name in ("manifold", "manifold_codes", "prior_samples", "per_digit"):
+        assert re.search(r"fig2_mnist_\{[^}]*\b%s\b[^}]*\}\.png" % name, row), name
