@@ -151,6 +151,26 @@ def test_every_entry_of_an_image_folder_is_used_or_named(tmp_path):
         os.path.join(root, "self"): "a symbolic link that leads back to itself (a loop)"}
 
 
+def test_every_entry_of_a_midi_folder_is_used_or_named(tmp_path):
+    from chainer_vae.data.midi.corpus import _midi_files
+    from test_corpus import make_dataset
+    root = make_dataset(tmp_path / "tunes", songs_per_class=1)
+    os.symlink("loop.mid", root / "a_major" / "loop.mid")
+    os.mkfifo(root / "b_minor" / "pipe.mid")
+    os.symlink(root / "b_minor", root / "a_major" / "elsewhere")
+    (root / "a_major" / "notes.txt").write_text("liner notes")
+    (root / "b_minor" / "cover.jpg").write_bytes(b"x")
+    report = []
+    classes, found = _midi_files(str(root), report)
+    assert classes == ["a_major", "b_minor"] and len(found) == 2
+    assert sorted(report) == sorted([
+        "skipped: %s: a symbolic link that leads back to itself (a loop)" % (root / "a_major" / "loop.mid"),
+        "skipped: %s: not a regular file: a named pipe (FIFO)" % (root / "b_minor" / "pipe.mid"),
+        "skipped: %s: a symbolic link to a folder (links inside a class folder are not followed)"
+        % (root / "a_major" / "elsewhere"),
+        "ignored: 2 files that are not MIDI (.mid, .midi, .kar): .txt: 1, .jpg: 1"])
+
+
 def test_a_file_given_as_the_folder_is_called_a_file(tmp_path):
     from chainer_vae.cli import flags, mnist, midi
     from chainer_vae.data.images import load_image_folder

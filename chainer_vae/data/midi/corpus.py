@@ -32,6 +32,7 @@ conversion runs on all cores and is cached per song and per build (``midi/songca
 With ``midi_dir=None`` the data are the Bach works bundled with music21 (offline), split by mode
 into "major" / "minor" like the paper's E-flat major / C minor classes; see ``bach.py``.
 """
+import collections
 import dataclasses
 import hashlib
 import json
@@ -98,13 +99,23 @@ def _midi_files(midi_dir, report):
             why = None if f.startswith(".") else entry_problem(path, in_class=folder != midi_dir)
             if why:
                 report.append(f"skipped: {path}: {why}")
-            elif f.lower().endswith(MIDI_EXTENSIONS) and os.path.isfile(path):
+            elif f.startswith(".") or not os.path.isfile(path):
+                continue  # hidden, or a folder the class's walk reads
+            elif f.lower().endswith(MIDI_EXTENSIONS):
                 found.append(path)
+            else:
+                others[os.path.splitext(f)[1].lower() or "(none)"] += 1
         return found
 
+    others = collections.Counter()
     subdirs = [d for d in entries(midi_dir) if not d.startswith(".") and os.path.isdir(os.path.join(midi_dir, d))]
-    return class_files(midi_dir, subdirs, midi_files, "MIDI", report, onerror=lambda e: report.append(
+    found = class_files(midi_dir, subdirs, midi_files, "MIDI", report, onerror=lambda e: report.append(
         f"skipped: {e.filename}: cannot list the folder ({e.strerror or e})"))
+    if others:  # every entry is accounted for: these in one line
+        kinds = ", ".join(f"{e}: {n}" for e, n in others.most_common(5)) + (", ..." if len(others) > 5 else "")
+        n = sum(others.values())
+        report.append(f"ignored: {n} file{'s' * (n != 1)} that are not MIDI ({', '.join(MIDI_EXTENSIONS)}): {kinds}")
+    return found
 
 
 def _load_folder(midi_dir, window, max_per_class, cache, progress, reader="ours"):
