@@ -128,6 +128,15 @@ def test_a_non_utf8_midi_class_is_named_in_the_same_form(tmp_path):
     assert any(line.startswith("skipped: ") and "\\xe9t\\xe9/bad\\xff.mid" in line for line in data.report), data.report
     for line in data.report + data.classes + [s["class"] for s in data.songs]:
         line.encode("utf-8")
+    # and a music script end to end on a strict console: piano-roll titles name the class
+    out = os.path.join(str(tmp_path), os.fsdecode(b"m\xfcsic"))
+    proc = subprocess.run([sys.executable, os.path.join(EXPERIMENTS, "generate_music.py"), "--smoke", "--no-progress",
+                           "--midi-dir", str(root), "--out", out, "--stat-windows", "32"], capture_output=True,
+                          timeout=600, cwd=ROOT, env=dict(os.environ, PYTHONIOENCODING="utf-8:strict"))
+    assert proc.returncode == 0, proc.stderr.decode("utf-8")[-3000:]
+    assert "\\xe9t\\xe9/bad\\xff.mid" in proc.stdout.decode("utf-8")
+    music = strict_json(os.path.join(out, "music_tunes", "music.json"))
+    assert any("\\xe9t\\xe9/bad\\xff.mid" in line for line in music["conversion_report"])
 
 
 # ----------------------------------------------------------------------------- folder entries
