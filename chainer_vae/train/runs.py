@@ -233,7 +233,8 @@ def fit(config, name, train_x, test_x, data_description, on_epoch=None):
     reused = _reuse(config, run_dir, model, s, data_fp)
     if reused is not None:
         return reused
-    near = nearest_run(config, name, run_id, data_fp) if par.is_root and not config.retrain else None
+    resuming = config.resume and os.path.exists(os.path.join(run_dir, "snapshot.npz"))
+    near = nearest_run(config, name, run_id, data_fp) if par.is_root and not (config.retrain or resuming) else None
     if near:
         _say(near)
 
