@@ -213,6 +213,10 @@ def test_a_truncated_jpeg_is_skipped_as_ending_early(tmp_path, progressive):
     for name, data, ends_early in [("whole.jpg", whole, False), ("appended.jpg", whole + b"camera junk \xff\xda", False),
                                    ("thumb.jpg", jpeg_bytes(progressive, exif=True), False),
                                    ("no_end.jpg", whole[:-2], True), ("half.jpg", whole[:len(whole) // 2], True)]:
+        if name == "whole.jpg":  # stray bytes between two segments: resynchronized on, as libjpeg does
+            stray = tmp_path / "stray.jpg"
+            stray.write_bytes(whole[:2] + b"\x00\x00" + whole[2:])
+            assert not jpeg_ends_early(str(stray))
         path = tmp_path / name
         path.write_bytes(data)
         assert jpeg_ends_early(str(path)) == ends_early or name == "half.jpg", name

@@ -134,8 +134,11 @@ def jpeg_ends_early(path):
         return False  # not a baseline JPEG stream: Pillow decides
     i = 2
     while i + 4 <= len(data):
-        if data[i] != 0xFF:
-            return True  # the segments are damaged; the decoder has been lenient
+        if data[i] != 0xFF:  # stray bytes between segments (libjpeg skips them too): on to the next marker
+            i = data.find(b"\xff", i)
+            if i < 0:
+                return True
+            continue
         marker = data[i + 1]
         if marker == 0xFF:  # fill byte
             i += 1
