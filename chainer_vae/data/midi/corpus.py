@@ -114,7 +114,8 @@ def _midi_files(midi_dir, report):
     if others:  # every entry is accounted for: these in one line
         kinds = ", ".join(f"{e}: {n}" for e, n in others.most_common(5)) + (", ..." if len(others) > 5 else "")
         n = sum(others.values())
-        report.append(f"ignored: {n} file{'s' * (n != 1)} that are not MIDI ({', '.join(MIDI_EXTENSIONS)}): {kinds}")
+        report.append(f"ignored: {n} file{'s' * (n != 1)} that {'are' if n != 1 else 'is'} not MIDI "
+                      f"({', '.join(MIDI_EXTENSIONS)}): {kinds}")
     return found
 
 
