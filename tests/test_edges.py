@@ -457,3 +457,12 @@ def test_readme_lists_every_png_fig2_writes():
         (row,) = [line for line in f if line.startswith("| Fig. 2 ")]
     for name in ("manifold", "manifold_codes", "prior_samples", "per_digit"):
         assert re.search(r"fig2_mnist_\{[^}]*\b%s\b[^}]*\}\.png" % name, row), name
+
+
+def test_a_song_split_without_songs_to_spare_names_the_flags(tmp_path):
+    from chainer_vae.data.midi.corpus import load_midi_dataset
+    from test_corpus import make_dataset
+    root = make_dataset(tmp_path / "tunes", songs_per_class=1)
+    with pytest.raises(DataError, match=r"^split='song' \(--split song\) needs at least 2 usable songs in class "
+                                        r"'a_major', found 1 \(tunes\): add songs, or pass --split window$"):
+        load_midi_dataset(str(root), split="song", cache_dir=str(tmp_path / "c"), progress=False)

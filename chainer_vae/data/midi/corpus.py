@@ -229,8 +229,8 @@ def _split_class(rng, cls, entries, window, windows_per_song, split, test_fracti
         n_train = len(pooled) - int(round(len(pooled) * test_fraction))
         return {"train": pooled[perm[:n_train]], "test": pooled[perm[n_train:]]}, ["both"] * len(entries)
     if len(entries) < 2:
-        raise DataError(f"split='song' needs at least 2 usable songs in class {cls!r}, "
-                        f"found {len(entries)} ({source})")
+        raise DataError(f"split='song' (--split song) needs at least 2 usable songs in class "
+                        f"'{display_name(cls)}', found {len(entries)} ({source}): add songs, or pass --split window")
     n_test = max(1, int(round(len(entries) * test_fraction)))
     order = rng.permutation(len(entries))
     song_split = ["train"] * len(entries)
