@@ -35,7 +35,9 @@ APPLIED = []  # names of the stubs installed, for `python -m chainer_vae.compat`
 
 def _importable(name):
     try:
-        importlib.import_module(name)
+        with warnings.catch_warnings():  # numpy.distutils' own DeprecationWarning: the probe is ours
+            warnings.simplefilter("ignore", DeprecationWarning)
+            importlib.import_module(name)
         return True
     except Exception:  # ImportError, or ModuleNotFoundError from inside numpy.distutils
         sys.modules.pop(name, None)

@@ -187,6 +187,6 @@ def resolve_device(spec="@numpy"):
         raise DeviceError("--device %s: only NumPy (-1, @numpy) and CuPy (0, @cupy:0) are supported" % spec)
     try:
         return chainer.get_device(name)
-    except Exception as e:
-        raise DeviceError("--device %s: not a usable device (%s); use -1, @numpy, 0 or @cupy:0"
-                          % (spec, _first_line(e)))
+    except Exception:
+        raise DeviceError("--device %s: not a device; accepted: -1 or @numpy (the CPU), a GPU number 0, 1, ... "
+                          "or @cupy:0, @cupy:1, ..." % spec) from None

@@ -46,10 +46,58 @@ def short_path(path):
     return path
 
 
+def display_name(name):
+    """A file or folder name (str, bytes or path) as every console line, figure and JSON shows it:
+    bytes that are not UTF-8 (which Python keeps as lone surrogates, ``'\\udce9'``) written as
+    ``\\xe9``, the rest unchanged.  The result always encodes as UTF-8, so no console, matplotlib
+    text or strict JSON reader trips on it; a name that is valid UTF-8 comes back as it is."""
+    name = os.fspath(name)
+    if isinstance(name, bytes):
+        return name.decode("utf-8", "backslashreplace")
+    try:
+        raw = name.encode("utf-8", "surrogateescape")  # os.fsdecode's escapes back to their bytes
+    except UnicodeEncodeError:  # a surrogate no file name decodes to (e.g. from JSON): its UTF-8-like bytes
+        raw = name.encode("utf-8", "surrogatepass")
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def _escape_unencodable(e):
+    """The codec error handler "chainer_vae.names": what a console cannot encode is escaped --
+    a file name's undecodable bytes as display_name writes them, any other character as
+    backslashreplace does -- instead of aborting the script."""
+    if not isinstance(e, UnicodeEncodeError):
+        raise e
+    out = []
+    for ch in e.object[e.start:e.end]:
+        if "\udc80" <= ch <= "\udcff":
+            out.append("\\x%02x" % (ord(ch) - 0xDC00))
+        else:
+            out.append(ch.encode("ascii", "backslashreplace").decode("ascii"))
+    return "".join(out), e.end
+
+
+def console_safe():
+    """Make stdout and stderr print any name on any console encoding (a strict UTF-8 console,
+    ``PYTHONIOENCODING=utf-8:strict``, an ASCII one): unencodable characters are escaped in
+    display_name's form, never a UnicodeEncodeError.  Idempotent; streams that cannot be
+    reconfigured (a test's capture) are left as they are."""
+    import codecs
+    import sys
+    try:
+        codecs.lookup_error("chainer_vae.names")
+    except LookupError:
+        codecs.register_error("chainer_vae.names", _escape_unencodable)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="chainer_vae.names")
+        except (AttributeError, ValueError, OSError):
+            pass
+
+
 def say_source(line):
     """A run's one line naming where its data came from (stderr, before training starts)."""
     import sys
-    print(line, file=sys.stderr, flush=True)
+    print(display_name(line), file=sys.stderr, flush=True)
 
 
 @contextlib.contextmanager
@@ -73,10 +121,22 @@ def atomic_path(path):
             os.remove(tmp)
 
 
+def _json_names(obj):
+    """obj with every string that holds lone surrogates (an undecodable file name) in
+    display_name's form, so that the JSON is valid UTF-8 for any reader; others unchanged."""
+    if isinstance(obj, str):
+        return display_name(obj) if any("\ud800" <= ch <= "\udfff" for ch in obj) else obj
+    if isinstance(obj, dict):
+        return {_json_names(k): _json_names(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_names(v) for v in obj]
+    return obj
+
+
 def write_json(path, obj):
     with atomic_path(path) as tmp:
-        with open(tmp, "w") as f:
-            json.dump(obj, f, indent=1, sort_keys=False)
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(_json_names(obj), f, indent=1, sort_keys=False)
             f.write("\n")
 
 
@@ -108,6 +168,23 @@ def move_aside(path):
         return f"moved it aside to {os.path.basename(path)}.corrupt"
     except OSError as e:
         return f"could not move it aside ({e.strerror or e}); it is ignored"
+
+
+def npz_damage(path):
+    """None when every array of the .npz archive at ``path`` reads back whole, else its damage
+    in words (describe_load_error).  Reads one array at a time: memory holds the largest."""
+    import numpy as np
+    try:
+        with open(path, "rb") as f:
+            if f.read(4) != b"PK\x03\x04":
+                return "not an .npz archive: truncated to nothing or overwritten" if os.path.getsize(path) < 4 \
+                    else "not an .npz archive: its bytes are garbage"
+        with np.load(path) as npz:
+            for name in npz.files:
+                npz[name]
+    except Exception as e:  # noqa: BLE001 - a damaged archive raises nearly anything
+        return describe_load_error(e)
+    return None
 
 
 def describe_load_error(e):

@@ -17,6 +17,7 @@ or drawn from it at --temperature.
 """
 import dataclasses
 import os
+import time
 
 import numpy as np
 
@@ -108,6 +109,10 @@ def main(argv=None):
         return
     run, data, out, shape, setting, rng, write, label = session
 
+    # Each phase below takes seconds to a minute: its start is said, so a log is never silent.
+    n_pieces = config.n_songs + 2 * min(config.n_reconstructions, len(data.test_x))
+    print("writing %d pieces (MIDI%s, piano roll) into %s ..." % (
+        n_pieces, " + WAV" if write.synth is not None else "", out), flush=True)
     z = rng.standard_normal((config.n_songs, config.n_latent)).astype(np.float32)
     for i, song in enumerate(music.decode_notes(run.model, z, shape, setting, rng)):
         write.piece(song, "sample_%02d" % i, "decoded from z ~ N(0, I), %s" % label, "prior sample")
@@ -122,6 +127,11 @@ def main(argv=None):
         write.piece(again, "test_%02d_reconstruction" % i,
                     "test window %d (class %s) rebuilt from its mu, %s" % (j, cls, label), "reconstruction (%s)" % cls)
 
+    print(write.summary(), flush=True)
+    started = time.perf_counter()
+    n_stat = min(config.stat_windows or len(data.test_x), len(data.test_x))
+    print("measuring %d sampling settings on %d prior samples, %d reconstructions and %d test windows ..." % (
+        len(sampling.parse_settings(config.compare)), n_stat, n_stat, n_stat), flush=True)
     stats, reference, prior_feats = statistics(config, run, data, shape)
     files.write_json(os.path.join(out, "music_stats.json"), dict(
         **midi.provenance(run, data), sample_seed=config.sample_seed, **stats))
@@ -130,12 +140,13 @@ def main(argv=None):
                                   midi.describe(data), stats["reference"]))
     files.write_json(os.path.join(out, "music.json"), {
         **midi.provenance(run, data), "epochs": len(run.history), "sample_seed": config.sample_seed,
-        "sampling": label, "threshold": config.threshold, "temperature": config.temperature,
+        "sampling": label, "temperature": config.temperature,
+        "threshold": setting[1] if setting[0] == "threshold" else music.threshold_value(config),
+        **({"threshold_auto": True} if config.threshold == music.AUTO else {}),
         "tempo_bpm": write.tempo, "audio": write.audio_info(), "files": write.written})
-    print(write.summary())
-    print("statistics of %d settings in %s; closest to the test windows: %s (mean overlap %.3f)" % (
-        len(stats["settings"]), os.path.join(out, "music_stats.json"), stats["recommended_for_prior_samples"],
-        max(r["prior"]["mean_overlap"] for r in stats["settings"])))
+    print("statistics of %d settings in %s (%.0f s); closest to the test windows: %s (mean overlap %.3f)" % (
+        len(stats["settings"]), os.path.join(out, "music_stats.json"), time.perf_counter() - started,
+        stats["recommended_for_prior_samples"], max(r["prior"]["mean_overlap"] for r in stats["settings"])))
 
 
 if __name__ == "__main__":

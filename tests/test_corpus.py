@@ -88,7 +88,7 @@ def test_bad_files_are_reported_not_fatal(tmp_path):
     d = load_midi_dataset(root, cache_dir=tmp_path / "cache", progress=False)
     assert [s["name"] for s in d.songs] == ["song0.mid", "song0.mid"]
     lines = d.report[:-1]
-    assert len(lines) == 3
+    assert len(lines) == 4 and "ignored: 1 file that is not MIDI (.mid, .midi, .kar): .txt: 1" in lines
     assert any("empty.mid" in line and "empty file" in line for line in lines)
     assert any("notes.mid" in line and "not a MIDI file" in line for line in lines)
     assert any("short.mid" in line and "too short (40 steps" in line for line in lines)

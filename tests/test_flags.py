@@ -34,7 +34,7 @@ BAD = [  # (script, argv, what the one line must say)
     ("generate_music.py", ["--tempo", "-5"], "--tempo -5.0: must be 0 or more"),
     ("generate_music.py", ["--n-songs", "-1"], "--n-songs -1: must be 0 or more"),
     ("generate_music.py", ["--n-reconstructions", "-2"], "--n-reconstructions -2: must be 0 or more"),
-    ("generate_music.py", ["--threshold", "2"], "--threshold 2.0: must be in (0, 1]"),
+    ("generate_music.py", ["--threshold", "2"], "--threshold 2: must be in (0, 1]"),
     ("generate_music.py", ["--sample-seed", "-3"], "--sample-seed -3: must be in 0 .. 2**32-1"),
     ("generate_music.py", ["--temperature", "-1"], "--temperature -1.0: must be 0 or more"),
     ("generate_music.py", ["--temperature", "inf"], "--temperature inf: must be a finite number"),

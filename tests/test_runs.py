@@ -56,10 +56,11 @@ def test_retrain_starts_over(tmp_path, capsys):
 
 
 def test_sampling_and_where_flags_do_not_change_the_run():
-    from importlib.machinery import SourceFileLoader
-    music = SourceFileLoader("generate_music", os.path.join(ROOT, "experiments", "generate_music.py")).load_module()
+    import runpy
+    import types
+    music = types.SimpleNamespace(**runpy.run_path(os.path.join(ROOT, "experiments", "generate_music.py")))
     base = music.MusicConfig()
-    for change in ({"sample_seed": 1}, {"n_songs": 9}, {"threshold": 0.5}, {"tempo": 90.0},
+    for change in ({"sample_seed": 1}, {"n_songs": 9}, {"threshold": "0.5"}, {"threshold": "auto"}, {"tempo": 90.0},
                    {"out": "elsewhere"}, {"device": "-1"}, {"midi_dir": ROOT}, {"retrain": True}):
         assert dataclasses.replace(base, **change).run_id("midi", "fp") == base.run_id("midi", "fp"), change
     assert dataclasses.replace(base, seed=1).run_id("midi", "fp") != base.run_id("midi", "fp")

@@ -1,4 +1,4 @@
-"""The GPU check of issue 25 (`make gpu-check`): run the project's GPU parts, compare, time, record.
+"""The GPU check (`make gpu-check`): run the project's GPU parts, compare, time, record.
 
 Each part is a child process of the project's own scripts, trained into a fresh scratch folder
 (--out; nothing there is reused), in this order:
@@ -17,7 +17,7 @@ Compared (relative tolerances in TOLERANCE, each with where it comes from; none 
   fig4 and fig5_lute with the committed CPU runs (results/fig4_mnist_loss.json,
   results/fig5_midi_loss_bach_lute.json): the last epoch's train and test loss and KL;
   arch_cudnn_auto with arch_cudnn_never; one_rank with fig4's first epochs.
-Timed: every epoch of every run (from the runs' histories), and the issue's goals: Fig. 4's 60
+Timed: every epoch of every run (from the runs' histories), and the speed goals: Fig. 4's 60
 epochs in <= 60 s; a Fig. 5 epoch >= 10x faster than the committed CPU run's median epoch.
 
 Writes <json> (default results/gpu_check.json for a full run on a GPU, else <out>/gpu_check.json):

@@ -26,6 +26,7 @@ from chainer_vae import parallel
 from chainer_vae.cli import threads
 from chainer_vae.device import resolve_device
 from chainer_vae.errors import ConfigError, UserError
+from chainer_vae.files import console_safe
 from chainer_vae.model import KINDS
 from chainer_vae.train.schedules import parse_lr_schedule
 
@@ -80,7 +81,7 @@ def existing_file(v):
 
 
 def existing_dir(v):
-    return None if not v or os.path.isdir(v) else "no such folder"
+    return None if not v or os.path.isdir(v) else "a file, not a folder" if os.path.exists(v) else "no such folder"
 
 
 def _problem(value, check, choices):
@@ -272,6 +273,7 @@ def main_guard(main):
     """Run ``main()``; a UserError becomes one line on stderr and exit status 2, Ctrl-C exit 130.
     Under MPI the error ends every rank."""
     context = parallel.current()
+    console_safe()  # a file name no console can encode is printed escaped, never a traceback
     if getattr(sys.modules.get("__main__"), "main", None) is main:  # a script started as one
         threads.use_cpu_kernels()  # may restart it once with better BLAS kernels (cli/threads.py)
     try:

@@ -16,6 +16,7 @@ from chainer_vae.figures import explorer
 from chainer_vae.model.apply import encode
 from chainer_vae.data.mnist import load_mnist
 from chainer_vae.errors import ConfigError
+from chainer_vae.files import display_name
 
 MNIST_IMAGE = (28, 1)  # MNIST's side and channels: the networks' own shape
 
@@ -101,19 +102,20 @@ class MnistConfig(TrainConfig):
 def folder_tag(image_dir):
     """The name an image folder's outputs and runs carry (ImageData.tag): its base name, in
     file-name characters."""
-    name = os.path.basename(os.path.normpath(os.path.abspath(image_dir)))
+    name = display_name(os.path.basename(os.path.normpath(os.path.abspath(image_dir))))
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "images"
 
 
 def _portable(report, image_dir):
     """The report lines with the folder's machine path replaced by its name (JSONs carry no
     folder of this machine)."""
-    name = os.path.basename(os.path.normpath(os.path.abspath(image_dir)))
-    paths = sorted({os.path.abspath(image_dir), os.path.normpath(image_dir)}, key=len, reverse=True)
+    name = display_name(os.path.basename(os.path.normpath(os.path.abspath(image_dir))))
+    paths = sorted({display_name(os.path.abspath(image_dir)), display_name(os.path.normpath(image_dir))},
+                   key=len, reverse=True)
     out = []
     for line in report:
         for p in paths:
-            line = line.replace(p + os.sep, name + os.sep).replace(p + ":", name + ":")
+            line = line.replace(p + os.sep, name + os.sep).replace(p + ":", name + ":").replace(p + " (", name + " (")
         out.append(line)
     return out
 
@@ -139,7 +141,7 @@ def load_images(config):
         data.description += "; --smoke: the first %d / %d of each class" % (config.per_class_train,
                                                                            config.per_class_test)
     for line in report_lines(data.report):
-        print(line)
+        print(display_name(line))
     return data
 
 

@@ -18,13 +18,39 @@ from chainer_vae.model.apply import decode_batches, encode
 from chainer_vae.progress import counter
 
 
+AUTO = "auto"
+# A generated piece with fewer note onsets than this per bar (16 steps) is "nearly empty": the
+# console says how many there are and which setting gives them notes.
+MIN_NOTES_PER_BAR = 1
+AUTO_BINS = 100000  # the resolution of --threshold auto: 1e-5 of probability
+
+
+def threshold_value(config):
+    """--threshold as the JSONs store it: a number, or "auto" where it was never measured."""
+    return config.threshold if config.threshold == AUTO else float(config.threshold)
+
+
+def _threshold_problem(v):
+    if v == AUTO:
+        return None
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return "a number in (0, 1] or auto"
+    return fraction(v)
+
+
 @dataclasses.dataclass(frozen=True)
 class MusicConfig(midi.MidiConfig):
     """Sampling and output flags shared by the music scripts (none of them retrains)."""
     sample_seed: int = option(0, "seed of the sampling: which songs are drawn and which test windows "
                                "are used (the model is the same for every value)", seed_range)
-    threshold: float = option(0.2, "keep a note where its decoded probability is >= this (the authors': 0.2); "
-                                 "used when --temperature is 0", fraction)
+    threshold: str = option("0.2", "keep a note where its decoded probability is >= this (the authors': 0.2); "
+                                 "used when --temperature is 0. auto: the threshold at which prior samples sound "
+                                 "as often as the training windows (the share of sounding cells, measured on "
+                                 "--stat-windows of each) -- for a model whose samples come out empty or nearly so "
+                                 "at 0.2 (a short training, sparse or very varied data); the paper's figures keep 0.2",
+                            _threshold_problem)
     temperature: float = option(0.0, "0: keep notes by --threshold (the authors' rule); > 0: draw every note "
                                    "from Bernoulli(sigmoid(logit(p) / T)) at this temperature", non_negative)
     tempo: float = option(0.0, "tempo (bpm) of the written files; 0: the training songs' median tempo", non_negative)
@@ -36,8 +62,11 @@ class MusicConfig(midi.MidiConfig):
 
 
     def setting(self):
-        """The sampling setting of the written files: ('temperature', T) or ('threshold', t)."""
-        return ("temperature", self.temperature) if self.temperature > 0 else ("threshold", self.threshold)
+        """The sampling setting of the written files: ('temperature', T) or ('threshold', t);
+        ('threshold', None) for --threshold auto (``setup`` measures it)."""
+        if self.temperature > 0:
+            return ("temperature", self.temperature)
+        return ("threshold", None if self.threshold == AUTO else float(self.threshold))
 
 
 class Writer:
@@ -51,6 +80,8 @@ class Writer:
         if self.why_no_audio:
             print(self.why_no_audio)
         self.written = []
+        self.setting = config.setting()
+        self.auto = config.threshold == AUTO
 
     def piece(self, notes, name, title, kind, **extra):
         """notes: binary (T, 156).  Returns (and records) the entry for the JSON."""
@@ -68,15 +99,75 @@ class Writer:
         return entry
 
     def summary(self):
+        """What was written, in a line; then, when generated pieces are empty or nearly so, a
+        line saying how many and which setting gives them notes."""
         n_wav = sum("wav" in e for e in self.written)
-        return "wrote %d MIDI files (%d with WAV audio) with piano rolls in %s" % (
+        line = "wrote %d MIDI files (%d with WAV audio) with piano rolls in %s" % (
             len(self.written), n_wav, self.out)
+        sparse = self.sparse()
+        return line + ("\n" + sparse if sparse else "")
+
+    def sparse(self):
+        """The warning about generated pieces with no notes or fewer than MIN_NOTES_PER_BAR a bar
+        ('' when there are none); read windows (test windows, your song) are not counted."""
+        made = [e for e in self.written if not e["kind"].startswith(READ_KINDS)]
+        empty = [e for e in made if e["notes"] == 0]
+        few = [e for e in made if 0 < e["notes"] < MIN_NOTES_PER_BAR * e["steps"] / STEPS_PER_BAR]
+        if not empty and not few:
+            return ""
+        def named(entries, what):
+            names = [e["file"] for e in entries]
+            return "%d %s (%s)" % (len(entries), what, ", ".join(names[:4]) + (", ..." if len(names) > 4 else ""))
+        parts = [named(empty, "have no notes" if len(empty) > 1 else "has no notes")] * bool(empty) + [
+            named(few, "have fewer than %d note a bar" % MIN_NOTES_PER_BAR if len(few) > 1 else
+                  "has fewer than %d note a bar" % MIN_NOTES_PER_BAR)] * bool(few)
+        kind, value = self.setting
+        if kind == "temperature":
+            fix = "--threshold auto (and --temperature 0) keeps the notes the decoder finds likeliest"
+        elif self.auto:
+            fix = "--temperature 1 draws the model's own distribution; a longer training (--epochs) helps more"
+        else:
+            fix = ("--threshold auto picks the threshold at which prior samples sound as often as the training "
+                   "data (README: Big MIDI folders)")
+        return "warning: of the %d generated pieces, %s: the decoder's note probabilities stay below %s=%g; %s" % (
+            len(made), " and ".join(parts), kind, value, fix)
 
     def audio_info(self):
         if self.synth is None:
             return {"synthesizer": None, "why": self.why_no_audio}
         return {"synthesizer": "midirenderer", "soundfont": self.synth.soundfont, "rate_hz": audio.RATE,
                 "format": "16-bit PCM mono", "instrument": "General MIDI program 0 (acoustic grand piano)"}
+
+
+READ_KINDS = ("test window", "your song")  # pieces as read, not generated
+STEPS_PER_BAR = 16
+
+
+def auto_threshold(model, data, shape, n, seed, n_latent):
+    """--threshold auto: (t, the training windows' sounding share, the prior samples' at t, the
+    number of training windows measured).
+
+    The share of sounding cells (the 78 "play" columns) of a seeded sample of ``n`` training
+    windows is the target; ``n`` windows decoded from z ~ N(0, I) give the decoder's play
+    probabilities, counted in AUTO_BINS bins a batch at a time (bounded memory); t is the bin
+    edge at which the share of probabilities >= t is closest to the target."""
+    rng = np.random.RandomState([seed, 5])
+    n_train = len(data.train_x)
+    rows = np.sort(rng.choice(n_train, size=min(n, n_train), replace=False))
+    sounding = cells = 0
+    for i in range(0, len(rows), 512):
+        w = data.train_x[rows[i:i + 512]][:, :, :M.N_PITCHES]
+        sounding, cells = sounding + int(w.sum()), cells + w.size
+    target = sounding / max(cells, 1)
+    counts = np.zeros(AUTO_BINS + 1, np.int64)
+    z = rng.standard_normal((n, n_latent)).astype(np.float32)
+    for p in decode_batches(model, z):
+        play = p.reshape(shape)[:, :, :M.N_PITCHES]
+        counts += np.bincount(np.minimum((play * AUTO_BINS).astype(np.int64), AUTO_BINS).ravel(),
+                              minlength=AUTO_BINS + 1)
+    at_least = np.cumsum(counts[::-1])[::-1] / max(counts.sum(), 1)  # share of p >= k / AUTO_BINS
+    k = 1 + int(np.argmin(np.abs(at_least[1:] - target)))  # k >= 1: a threshold above 0
+    return k / AUTO_BINS, target, float(at_least[k]), len(rows)
 
 
 def decode_notes(model, z, shape, setting, rng):
@@ -144,5 +235,14 @@ def setup(config):
     run, data = midi.train(config)
     out = config.stem("music", midi.data_tag(config))
     setting = config.setting()
+    if setting[1] is None:  # --threshold auto
+        n = getattr(config, "stat_windows", 2000) or len(data.test_x)
+        t, target, got, n_train = auto_threshold(run.model, data, window_shape(data), n, config.sample_seed,
+                                                 config.n_latent)
+        setting = ("threshold", t)
+        print("--threshold auto: %g (prior samples sound in %.2f%% of the cells at it, the training windows in "
+              "%.2f%%; measured on %d prior samples and %d training windows)" % (t, 100 * got, 100 * target, n, n_train))
+    write = Writer(config, data, out)
+    write.setting = setting
     return Session(run, data, out, window_shape(data), setting, np.random.RandomState(config.sample_seed),
-                   Writer(config, data, out), sampling.label(setting))
+                   write, sampling.label(setting))

@@ -1,8 +1,38 @@
 """The class-folder layout that MIDI folders (``--midi-dir``) and image folders (``--image-dir``)
 share: each sub-folder of the root is a class, holding its files at any depth; a root without
 sub-folders is one class, named after the root; files directly in a root that has sub-folders are
-left out, with one line saying so."""
+left out, with one line saying so.  ``entry_problem`` says why a folder entry cannot be used
+(a link loop, a dangling link, a link to a folder inside a class, a pipe or device), so that every
+entry of a folder is either used or skipped with its reason."""
+import errno
 import os
+import stat
+
+
+def entry_problem(path, in_class=True):
+    """Why the folder entry ``path`` cannot be used as a file, or None: a file to use, or a
+    folder the scan walks (``in_class`` False: the root, whose linked folders are classes)."""
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        if not os.path.islink(path):
+            return f"cannot read it ({e.strerror or e})"
+        if e.errno == errno.ELOOP:
+            return "a symbolic link that leads back to itself (a loop)"
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "a place"
+        return f"a symbolic link to {target}, which does not exist"
+    if stat.S_ISDIR(st.st_mode):
+        if in_class and os.path.islink(path):
+            return "a symbolic link to a folder (links inside a class folder are not followed)"
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode)
+                else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a file")
+        return f"not a regular file: {kind}"
+    return None
 
 
 def class_files(root, subdirs, files_in, what, report, onerror=None):

@@ -10,9 +10,12 @@ from chainer_vae.music import stats as S
 
 
 def piano_roll(notestate, path, title, lowest_pitch=24, threshold=None, tempo_bpm=None, steps_per_bar=16,
-               boundaries=(), boundary_labels=()):
+               boundaries=(), boundary_labels=(), time_signature=None):
     """A note-state matrix (T, 156) as a picture: held steps in grey, onsets (articulations) in black,
-    time in bars below (and in seconds above when ``tempo_bpm`` is given).
+    time below (and in seconds above when ``tempo_bpm`` is given): in bars of ``time_signature``
+    (e.g. "6/8", with ``steps_per_bar`` steps each) when the piece has one, else in sixteenth-note
+    steps with a grid line every ``steps_per_bar`` (the note-state matrix keeps no metre: a 6/8
+    jig and a 3/4 waltz are steps as a 4/4 piece is).
 
     boundaries: steps where a new part starts (e.g. the windows of an interpolation), drawn as
     dashed lines and named by boundary_labels.
@@ -30,10 +33,11 @@ def piano_roll(notestate, path, title, lowest_pitch=24, threshold=None, tempo_bp
               extent=(0, n_steps, lowest_pitch - 0.5, lowest_pitch + n - 0.5))
     bars = np.arange(0, n_steps + 1, steps_per_bar)
     ax.set_xticks(bars)
-    ax.set_xticklabels([str(b // steps_per_bar + 1) for b in bars], fontsize=7)
+    ax.set_xticklabels([str(b // steps_per_bar + 1) if time_signature else str(b) for b in bars], fontsize=7)
     for b in bars:
         ax.axvline(b, color="0.85", lw=0.5, zorder=0)
-    ax.set_xlabel("bar (4/4, %d sixteenth-note steps each)" % steps_per_bar)
+    ax.set_xlabel("bar (%s, %d sixteenth-note steps each)" % (time_signature, steps_per_bar) if time_signature
+                  else "sixteenth-note step (a line every %d steps)" % steps_per_bar)
     ax.set_ylabel("MIDI pitch (60 = middle C)")
     for step, text in zip(boundaries, list(boundary_labels) + [""] * len(boundaries)):
         ax.axvline(step, color="tab:red", lw=0.8, ls="--")

@@ -275,8 +275,8 @@ class _Run:
                                      for x in (train_x, self.epoch_test_x))
         self.n_batches = min(len(train_x), s.examples_per_epoch or len(train_x)) // s.batch_size
         if self.n_batches == 0:
-            raise DataError("batch size %d exceeds the %d training examples (choose a smaller --batch-size)"
-                            % (s.batch_size, len(train_x)))
+            raise DataError("batch size %d exceeds the %d training examples: pass a --batch-size no larger than "
+                            "that, or more data" % (s.batch_size, len(train_x)))
         self.optimizer = self.team.optimizer(self.optimizer)
         self.epoch_bar = EpochBar(self.bar, s.epochs, self.n_batches, s.batch_size, len(self.epoch_test_x))
 
@@ -287,8 +287,13 @@ class _Run:
                 if name.startswith(".") and ".tmp" in name:
                     os.remove(os.path.join(self.s.run_dir, name))
         # Every process reads the snapshot for itself: none is written before the first step,
-        # which no process takes alone.
-        if self.s.resume and os.path.exists(self.snapshot):
+        # which no process takes alone.  A damaged one (truncated, garbage) is kept aside as
+        # snapshot.npz.corrupt by the root, said in one line, and the run starts over at epoch 1.
+        damage = files.npz_damage(self.snapshot) if self.s.resume and os.path.exists(self.snapshot) else None
+        if damage is not None and self.team.is_root:
+            self.bar.line("snapshot %s is damaged (%s): %s; training starts over at epoch 1"
+                          % (self.snapshot, damage, files.move_aside(self.snapshot)))
+        if self.s.resume and os.path.exists(self.snapshot) and damage is None:
             history = _load_snapshot(self.snapshot, self.model, self.optimizer)
             self.bar.line("resuming %s at epoch %d" % (self.s.run_dir, len(history) + 1))
             return history

@@ -7,10 +7,13 @@ every epoch) that the next call resumes from.  Reuse is announced; ``--retrain``
 """
 import dataclasses
 import os
+import pickle
 import platform
 import shutil
 import sys
 import time
+import zipfile
+import zlib
 
 import chainer
 import numpy as np
@@ -21,7 +24,7 @@ from chainer_vae.data import fingerprint
 from chainer_vae.device import resolve_device
 from chainer_vae.model import make_decoder, make_encoder
 from chainer_vae.model.vae import VAELoss
-from chainer_vae.errors import ConfigError
+from chainer_vae.errors import ConfigError, RunFileError
 
 
 @dataclasses.dataclass
@@ -66,8 +69,44 @@ def settings(config, run_dir):
         resume=config.resume, team=parallel.current().team())
 
 
-def _loaded(model, path, device):
-    loop.load_model(path, model)
+# What loading a damaged .npz raises (np.load, the zip reader, zlib, Chainer's deserializer).
+LOAD_ERRORS = (OSError, ValueError, KeyError, EOFError, zlib.error, zipfile.BadZipFile, pickle.UnpicklingError)
+RETRAIN = "; --retrain trains this run again"
+
+
+def read_record(path, kind, prefix="", hint=""):
+    """A run's JSON record (history.json: a list of epochs; run.json: a dict), or a RunFileError
+    of one line naming the file and its damage (``prefix`` before it, ``hint`` after it)."""
+    name = prefix + (os.path.basename(path) if prefix else path)
+    try:
+        obj = files.read_json(path)
+    except OSError as e:
+        raise RunFileError("%s cannot be read (%s)%s" % (name, e.strerror or e, hint)) from None
+    except ValueError as e:  # json.JSONDecodeError, UnicodeDecodeError
+        where = getattr(e, "pos", None)
+        raise RunFileError("%s is damaged: not valid JSON%s%s" % (
+            name, " (it breaks off at byte %d: truncated?)" % where if where is not None else "", hint)) from None
+    wanted = {list: "a list of epochs", dict: "a run's record"}[kind]
+    if not isinstance(obj, kind) or not obj or (kind is list and not all(isinstance(r, dict) for r in obj)):
+        raise RunFileError("%s is damaged: valid JSON, but not %s%s" % (name, wanted, hint))
+    return obj
+
+
+def load_weights(path, model, what=None, hint=""):
+    """Load the .npz at ``path`` into ``model``; a damaged file is a RunFileError of one line
+    naming it (as ``what`` when given) and its damage."""
+    damage = files.npz_damage(path)  # first: Chainer's load_npz would unpickle garbage
+    if damage is not None:
+        raise RunFileError("%s is damaged (%s)%s" % (what or path, damage, hint))
+    try:
+        loop.load_model(path, model)
+    except LOAD_ERRORS as e:
+        raise RunFileError("%s is damaged (%s)%s" % (what or path, files.describe_load_error(e), hint)) from None
+    return model
+
+
+def _loaded(model, path, device, what=None, hint=""):
+    load_weights(path, model, what, hint)
     model.to_device(device)
     device.use()
     return model
@@ -78,18 +117,69 @@ def _reuse(config, run_dir, model, s, data_fp, stand_in=None):
     model_path, info_path = (os.path.join(run_dir, f) for f in ("model.npz", "run.json"))
     device = s.device
     if parallel.current().bcast(os.path.exists(model_path) and os.path.exists(info_path)):
-        history = files.read_json(os.path.join(run_dir, "history.json"))
+        history = read_record(os.path.join(run_dir, "history.json"), list, hint=RETRAIN)
+        info = read_record(info_path, dict, hint=RETRAIN)
+        model = _loaded(model, model_path, device, hint=RETRAIN)
         _say("reusing the finished run %s (%d epochs on data %s); --retrain trains it again"
              % (run_dir, len(history), data_fp))
-        return Run(_loaded(model, model_path, device), history, run_dir, files.read_json(info_path))
+        return Run(model, history, run_dir, info)
     # A script whose figure is the training itself (Fig. 4) passes no stand-in: a reviewer's
     # `make fig4` reruns the training.
     found = stand_in(os.path.basename(run_dir)) if stand_in and not config.retrain else None
     if found is not None:  # e.g. the checkout's own trained model of these very settings and data
         _say(found.announcement)
-        return Run(_loaded(model, found.model_path, device), found.history, os.path.dirname(found.model_path),
-                   found.info)
+        return Run(_loaded(model, found.model_path, device, "the shipped model %s" % found.model_path,
+                           "; --retrain trains it here instead"),
+                   found.history, os.path.dirname(found.model_path), found.info)
     return None
+
+
+def _flags(settings):
+    return " ".join("--%s %s" % (k.replace("_", "-"), v if v != "" else "''") for k, v in settings.items())
+
+
+def nearest_run(config, name, run_id, data_fp):
+    """When no finished run has this command's settings: a line naming the finished run in
+    ``<out>/runs/`` on the same data (the same run name: MNIST, one image or MIDI folder) whose
+    settings differ the least, the flags that differ, and the --from-run that would use it as
+    it is; None when there is none.  Training then goes on (an interrupted one resumes)."""
+    runs_dir = os.path.join(config.out, "runs")
+    try:
+        names = sorted(os.listdir(runs_dir))
+    except OSError:
+        return None
+    defaults = {f.name: f.default for f in dataclasses.fields(config)}
+    mine = config.identity()
+    prefix = "%s-%s" % (name, "smoke-" if config.smoke else "")
+    found = []
+    for d in names:
+        rest = d[len(prefix):]
+        if d == run_id or not d.startswith(prefix) or "-" in rest:  # another name, or smoke vs not
+            continue
+        path = os.path.join(runs_dir, d)
+        if not (os.path.isfile(os.path.join(path, "model.npz")) and os.path.isfile(os.path.join(path, "run.json"))):
+            continue
+        try:
+            info = files.read_json(os.path.join(path, "run.json"))
+            theirs = dict(info["config"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # a damaged record: said when it is used
+        keys = [k for k in sorted(set(mine) | set(theirs)) if k in defaults]
+        differ = [k for k in keys if mine.get(k, defaults[k]) != theirs.get(k, defaults[k])]
+        found.append((len(differ), -os.path.getmtime(os.path.join(path, "run.json")), path, differ, theirs, info))
+    if not found:
+        return None
+    _, _, path, differ, theirs, info = min(found, key=lambda f: f[:2])
+    if not differ:
+        return ("note: the finished run %s has these settings but was trained on other data (%s; this "
+                "command's %s): the data changed since, so a new run is trained" % (
+                    path, info.get("data_fingerprint"), data_fp))
+    want = {k: theirs.get(k, defaults[k]) for k in differ}
+    shape = {k: v for k, v in want.items() if k in config.SHAPE_SETTINGS}
+    return ("note: no finished run has this command's settings; %s, on the same data, was trained with %s "
+            "(this command: %s): add those flags to reuse it, or draw it as it is with --from-run %s%s; "
+            "training a new run" % (path, _flags(want), _flags({k: mine.get(k, defaults[k]) for k in differ}),
+                                    path, " " + _flags(shape) if shape else ""))
 
 
 def _run_info(config, run_id, data_description, data_fp, train_x, test_x, s, history, seconds):
@@ -133,6 +223,10 @@ def fit(config, name, train_x, test_x, data_description, on_epoch=None, stand_in
     reused = _reuse(config, run_dir, model, s, data_fp, stand_in)
     if reused is not None:
         return reused
+    resuming = config.resume and os.path.exists(os.path.join(run_dir, "snapshot.npz"))
+    near = nearest_run(config, name, run_id, data_fp) if par.is_root and not (config.retrain or resuming) else None
+    if near:
+        _say(near)
 
     started = time.perf_counter()
     par.attach(model)  # several processes: each draws its rows of the one-process z (parallel/mpi.py)
@@ -176,13 +270,14 @@ def check_from_run(config, name):
                           % (flag, ", ".join(missing)))
     if config.retrain:
         raise ConfigError("%s: --retrain trains, --from-run never does; pass one of them" % flag)
+    info = read_record(paths["run.json"], dict, prefix=flag + ": ")
+    history = read_record(paths["history.json"], list, prefix=flag + ": ")
     try:
-        info = files.read_json(paths["run.json"])
-        history = files.read_json(paths["history.json"])
         theirs = dict(info["config"])
         their_id = info["run_id"]
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise ConfigError("%s: run.json or history.json is not a run's record (%s)" % (flag, e)) from None
+    except (KeyError, TypeError, ValueError) as e:
+        raise RunFileError("%s: run.json is damaged: valid JSON, but no run's %s" % (
+            flag, "config" if "config" not in info else "run_id" if "run_id" not in info else e)) from None
     if data_kind(their_id) != data_kind(name):
         kind = lambda k: KIND_NAMES.get(k, k)  # noqa: E731
         raise ConfigError("%s: run %s was trained on %s, this command uses %s"
@@ -204,11 +299,11 @@ def from_run(config, name, data_fp, model, device):
     where, their_id = config.from_run, info["run_id"]
     flag = "--from-run %s" % where
     path = os.path.join(where, "model.npz")
-    try:
-        with np.load(path) as npz:
-            stored = {k: npz[k].shape for k in npz.files}
-    except (OSError, ValueError) as e:
-        raise ConfigError("%s: model.npz cannot be read (%s)" % (flag, e)) from None
+    damage = files.npz_damage(path)
+    if damage is not None:
+        raise RunFileError("%s: model.npz is damaged (%s)" % (flag, damage))
+    with np.load(path) as npz:
+        stored = {k: npz[k].shape for k in npz.files}
     wanted = {key.lstrip("/"): p.shape for key, p in model.namedparams()}
     for key in sorted(set(wanted) | set(stored)):
         if key not in stored:
@@ -218,7 +313,7 @@ def from_run(config, name, data_fp, model, device):
         if tuple(stored[key]) != tuple(wanted[key]):
             raise ConfigError("%s: model.npz's %s is %s, this command's networks need %s"
                               % (flag, key, tuple(stored[key]), tuple(wanted[key])))
-    loop.load_model(path, model)
+    load_weights(path, model, "%s: model.npz" % flag)
     model.to_device(device)
     device.use()
     _say("using the run %s (--from-run: run %s, %d epochs on data %s); nothing is trained"

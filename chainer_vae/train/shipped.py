@@ -58,8 +58,16 @@ def find(run_id, where=None):
     record_path = os.path.join(where, run_id + ".json")
     if not os.path.exists(record_path):
         return None
-    record = files.read_json(record_path)
-    model_path = os.path.join(where, record["model"]["file"])
+    try:
+        record = files.read_json(record_path)
+        model_path = os.path.join(where, record["model"]["file"])
+        record["model"]["sha256"], record["history"], record["run"], record["command"]  # all there
+    except (OSError, ValueError, KeyError, TypeError) as e:  # damaged: said as the digest's mismatch is
+        why = ("cannot be read: %s" % (e.strerror or e) if isinstance(e, OSError) else
+               "not valid JSON: truncated or overwritten" if isinstance(e, ValueError) else
+               "valid JSON, but not a shipped model's record")
+        print("warning: the shipped model's record %s is damaged (%s); training instead" % (_show(record_path), why))
+        return None
     digest = sha256(model_path) if os.path.exists(model_path) else None
     if digest != record["model"]["sha256"]:
         print("warning: the shipped model %s %s; training instead" % (

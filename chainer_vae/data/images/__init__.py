@@ -7,7 +7,9 @@ sub-folders is one class named after the folder.  Images lying beside class fold
 no class: the report says so.  Candidates are the files whose extension Pillow opens (67 of
 them: .png .jpg .bmp .gif .webp .tif ...); other files are counted in one report line.  A file
 that cannot be used is skipped with one report line naming it and the cause (``images/file.py``
-lists every conversion and cause); no single file aborts the folder, and nothing but
+lists every conversion and cause), and so is an entry that is no usable file (a symbolic link
+that loops or leads nowhere, a link to a folder inside a class, a pipe or device:
+``data/classes.py``'s ``entry_problem``); no single file aborts the folder, and nothing but
 ``DataError`` (or ``ConfigError`` for bad settings) leaves ``load_image_folder``.
 
 Every image becomes ``size * size * channels`` intensities in [0, 1] (uint8 / 255), flattened
@@ -38,6 +40,7 @@ from chainer_vae.data import fingerprint as _fingerprint
 from chainer_vae.data.images.folder import build, image_extensions, scan  # noqa: F401  (this API)
 from chainer_vae.data.images.pixels import Pixels
 from chainer_vae.errors import ConfigError, DataError
+from chainer_vae.files import display_name
 
 
 @dataclasses.dataclass
@@ -85,12 +88,14 @@ def load_image_folder(image_dir, size=28, channels=1, test_fraction=0.2, seed=0,
         raise ConfigError(f"need 0 < test_fraction < 1, not {test_fraction!r}")
     pixels, rows, classes, report, stats = build(image_dir, size, channels, fit, background,
                                                  cache_dir, progress, workers)
-    source = os.path.basename(os.path.abspath(os.fspath(image_dir)))
+    source = display_name(os.path.basename(os.path.abspath(os.fspath(image_dir))))
     index = {c: i for i, c in enumerate(classes)}
     labels = np.array([index[cls] for cls, _ in rows], np.int32)
     counts = np.bincount(labels, minlength=len(classes))
+    # From here on names are for people (console, figures, JSON): undecodable bytes escaped.
+    classes, report = [display_name(c) for c in classes], [display_name(line) for line in report]
     for c in (c for c, n in zip(classes, counts) if not n):
-        report.append(f"class {c!r} dropped: no usable images")
+        report.append(f"class '{c}' dropped: no usable images")
     kept = [c for c, n in zip(classes, counts) if n]
     if not kept:
         reasons = "; ".join(report[:3]) + (f"; and {len(report) - 3} more" if len(report) > 3 else "")

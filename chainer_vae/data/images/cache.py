@@ -32,7 +32,7 @@ from chainer_vae.data.images import file
 from chainer_vae import files
 from chainer_vae.files import atomic_path
 
-READER_VERSION = 1  # bump when read_image's output changes meaning
+READER_VERSION = 2  # bump when read_image's output changes meaning (2: truncated JPEGs skipped)
 FILE_SECONDS = 30   # one image in a worker; the slowest valid 64 MP PNG decodes in ~2 s
 
 

@@ -105,10 +105,53 @@ def read_image(path, size=28, channels=1, fit="crop", background=0):
         raise ImageSkip(path, "not an image Pillow can read (unknown or damaged format)") from None
     except MemoryError:
         raise ImageSkip(path, "out of memory while decoding") from None
+    except (OSError, SyntaxError) as e:
+        if _ends_early(e):
+            raise ImageSkip(path, f"image data ends early (a truncated file: {_why(e)})") from None
+        raise ImageSkip(path, f"damaged or unsupported image ({_why(e)})") from None
     except Exception as e:  # noqa: BLE001 - damaged files raise nearly anything; never abort a folder
         raise ImageSkip(path, f"damaged or unsupported image ({_why(e)})") from None
     finally:
         Image.MAX_IMAGE_PIXELS = saved
+
+
+def _ends_early(e):
+    """Whether Pillow's error says that the file stops before its image data does."""
+    text = str(e).lower()
+    return "truncated" in text or "ends early" in text or isinstance(e, EOFError)
+
+
+def jpeg_ends_early(path):
+    """Whether a JPEG file lacks the end marker (FF D9) after its image's first scan: the file
+    was cut short.  libjpeg decodes such a file without a word when the scan happens to end on a
+    row, so ``load()`` alone accepts a truncated photo.  The marker segments before the scan are
+    skipped by their lengths (an EXIF thumbnail inside APP1 has its own end marker); bytes after
+    the end marker (what some cameras append) are allowed."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:2] != b"\xff\xd8":
+        return False  # not a baseline JPEG stream: Pillow decides
+    i = 2
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:  # stray bytes between segments (libjpeg skips them too): on to the next marker
+            i = data.find(b"\xff", i)
+            if i < 0:
+                return True
+            continue
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker == 0xD9:
+            return False  # an end before any scan: Pillow refuses such a file itself
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            i += 2
+            continue
+        length = int.from_bytes(data[i + 2:i + 4], "big")
+        if marker == 0xDA:  # start of the first scan: its data cannot hold FF D9 (FF is stuffed)
+            return data.find(b"\xff\xd9", i + 2 + length) < 0
+        i += 2 + length
+    return True
 
 
 def _why(e):
@@ -146,6 +189,8 @@ def _read(Image, path, size, channels, fit, background):
         if im.format == "JPEG" and min(w, h) >= 2 * size:
             im.draft(None, (size, size))  # DCT scaling: both sides stay >= size
         im.load()
+        if im.format == "JPEG" and jpeg_ends_early(path):
+            raise ImageSkip(path, "image data ends early (a truncated JPEG: no end marker)")
         target = "L" if channels == 1 else "RGB"
         out = _to_mode(_orient(im, notes), target, notes, path)
         out = _square(out, size, fit, background)

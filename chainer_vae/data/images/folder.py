@@ -10,7 +10,7 @@ import json
 import os
 import time
 
-from chainer_vae.data.classes import class_files
+from chainer_vae.data.classes import class_files, entry_problem
 from chainer_vae.data.images import cache as imagecache, file as image_file
 from chainer_vae.errors import DataError
 from chainer_vae.progress import Progress
@@ -36,8 +36,14 @@ def scan(image_dir, report):
             return out
         for name in names:
             path = os.path.join(folder, name)
-            if name.startswith(".") or not os.path.isfile(path):
+            if name.startswith("."):
                 continue
+            why = entry_problem(path, in_class=folder != image_dir)
+            if why:  # every entry is used or named: loops, dangling links, pipes, devices
+                report.append(f"skipped: {path}: {why}")
+                continue
+            if not os.path.isfile(path):
+                continue  # a folder: the class's walk reads it
             ext = os.path.splitext(name)[1].lower()
             if ext in exts:
                 out.append(path)
@@ -91,7 +97,8 @@ def build(image_dir, size=28, channels=1, fit="crop", background=0, cache_dir=No
     image_file.check_settings(size, channels, fit, background)
     image_dir = os.fspath(image_dir)
     if not os.path.isdir(image_dir):
-        raise DataError(f"image folder {image_dir} does not exist or is not a folder")
+        raise DataError(f"image folder {image_dir} " + ("is a file, not a folder (pass the folder that holds "
+                                                        "the images)" if os.path.exists(image_dir) else "does not exist"))
     name, report = os.path.basename(os.path.abspath(image_dir)), []
     classes, files = scan(image_dir, report)
     keyed, lines = _keys(files, progress, name)
@@ -102,7 +109,7 @@ def build(image_dir, size=28, channels=1, fit="crop", background=0, cache_dir=No
                 "max_pixels": image_file.MAX_PIXELS}
     dim = size * size * channels
     sid = imagecache.settings_id(settings)
-    fid = hashlib.sha256(os.path.abspath(image_dir).encode()).hexdigest()[:8]
+    fid = hashlib.sha256(os.fsencode(os.path.abspath(image_dir))).hexdigest()[:8]
     rel = [(cls, os.path.relpath(path, image_dir), k) for cls, path, k in keyed]
     key = hashlib.sha256(json.dumps([settings, rel]).encode()).hexdigest()[:32]
     cache = imagecache.ImageCache(cache_dir)

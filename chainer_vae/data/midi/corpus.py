@@ -32,21 +32,21 @@ conversion runs on all cores and is cached per song and per build (``midi/songca
 With ``midi_dir=None`` the data are the Bach works bundled with music21 (offline), split by mode
 into "major" / "minor" like the paper's E-flat major / C minor classes; see ``bach.py``.
 """
+import collections
 import dataclasses
-import errno
 import hashlib
 import json
 import os
 
 import numpy as np
 
-from chainer_vae.data.classes import class_files
+from chainer_vae.data.classes import class_files, entry_problem
 from chainer_vae.data.midi import bach, smf
 from chainer_vae.data.midi.bach import export_corpus_midi  # noqa: F401  (part of this API)
 from chainer_vae.data.midi.songcache import READERS, SongCache, convert_all, read_capped
 from chainer_vae.data.midi.windows import Windows, window_starts
 from chainer_vae.errors import ConfigError, DataError
-from chainer_vae.files import say_source, short_path
+from chainer_vae.files import display_name, say_source, short_path
 from chainer_vae.progress import counter
 
 MIDI_EXTENSIONS = (".mid", ".midi", ".kar")
@@ -82,19 +82,6 @@ def _count_bar(label, total, progress):
 # A source returns ({class: [(offset, n_steps, meta)]}, packed songs (S, 20), report, name):
 # every song is rows offset .. offset + n_steps of the packed array.
 
-def _unusable_entry(path):
-    """Why a folder entry cannot be read (a broken or looping symbolic link), or None."""
-    if not os.path.islink(path) or os.path.exists(path):
-        return None
-    try:
-        os.stat(path)
-    except OSError as e:
-        if e.errno == errno.ELOOP:
-            return "a symbolic link that leads back to itself (a loop)"
-        return "a symbolic link to %s, which does not exist" % os.readlink(path)
-    return None
-
-
 def _midi_files(midi_dir, report):
     """(classes, [(class, path)]) in sorted order, in the class-folder layout (data/classes.py).
     Entries that cannot be read (link loops, dangling links, unreadable folders) get a line each."""
@@ -109,22 +96,34 @@ def _midi_files(midi_dir, report):
         found = []
         for f in entries(folder):
             path = os.path.join(folder, f)
-            why = None if f.startswith(".") else _unusable_entry(path)
+            why = None if f.startswith(".") else entry_problem(path, in_class=folder != midi_dir)
             if why:
                 report.append(f"skipped: {path}: {why}")
-            elif f.lower().endswith(MIDI_EXTENSIONS) and os.path.isfile(path):
+            elif f.startswith(".") or not os.path.isfile(path):
+                continue  # hidden, or a folder the class's walk reads
+            elif f.lower().endswith(MIDI_EXTENSIONS):
                 found.append(path)
+            else:
+                others[os.path.splitext(f)[1].lower() or "(none)"] += 1
         return found
 
+    others = collections.Counter()
     subdirs = [d for d in entries(midi_dir) if not d.startswith(".") and os.path.isdir(os.path.join(midi_dir, d))]
-    return class_files(midi_dir, subdirs, midi_files, "MIDI", report, onerror=lambda e: report.append(
+    found = class_files(midi_dir, subdirs, midi_files, "MIDI", report, onerror=lambda e: report.append(
         f"skipped: {e.filename}: cannot list the folder ({e.strerror or e})"))
+    if others:  # every entry is accounted for: these in one line
+        kinds = ", ".join(f"{e}: {n}" for e, n in others.most_common(5)) + (", ..." if len(others) > 5 else "")
+        n = sum(others.values())
+        report.append(f"ignored: {n} file{'s' * (n != 1)} that {'are' if n != 1 else 'is'} not MIDI "
+                      f"({', '.join(MIDI_EXTENSIONS)}): {kinds}")
+    return found
 
 
 def _load_folder(midi_dir, window, max_per_class, cache, progress, reader="ours"):
     midi_dir = os.fspath(midi_dir)
     if not os.path.isdir(midi_dir):
-        raise DataError(f"MIDI folder {midi_dir} does not exist or is not a folder")
+        raise DataError(f"MIDI folder {midi_dir} " + ("is a file, not a folder" if os.path.exists(midi_dir)
+                                                       else "does not exist"))
     name, report = os.path.basename(os.path.abspath(midi_dir)), []
     classes, files = _midi_files(midi_dir, report)
     convert, kind = READERS[reader]
@@ -209,7 +208,7 @@ def _read_songs(midi_dir, window, max_songs_per_class, cache, progress, reader):
     if reader != "ours":
         source += " (the authors' reader)"
     for cls in sorted(c for c, s in by_class.items() if not s):
-        report.append(f"class {cls!r} dropped: no usable songs")
+        report.append(f"class '{display_name(cls)}' dropped: no usable songs")
     classes = sorted(c for c, s in by_class.items() if s)
     if not classes:
         where = midi_dir if midi_dir is not None else "the music21 Bach corpus"
@@ -230,8 +229,8 @@ def _split_class(rng, cls, entries, window, windows_per_song, split, test_fracti
         n_train = len(pooled) - int(round(len(pooled) * test_fraction))
         return {"train": pooled[perm[:n_train]], "test": pooled[perm[n_train:]]}, ["both"] * len(entries)
     if len(entries) < 2:
-        raise DataError(f"split='song' needs at least 2 usable songs in class {cls!r}, "
-                        f"found {len(entries)} ({source})")
+        raise DataError(f"split='song' (--split song) needs at least 2 usable songs in class "
+                        f"'{display_name(cls)}', found {len(entries)} ({source}): add songs, or pass --split window")
     n_test = max(1, int(round(len(entries) * test_fraction)))
     order = rng.permutation(len(entries))
     song_split = ["train"] * len(entries)
@@ -285,5 +284,9 @@ def load_midi_dataset(midi_dir=None, window=100, windows_per_song=200, split="wi
     report.append(f"{source}: {len(songs)} songs in {len(classes)} classes ({counts}), "
                   f"{n_skipped} files skipped; {len(trs)} train / {len(tes)} test windows of "
                   f"{window} steps (split={split}); {cache.hits} from cache, {cache.misses} converted")
+    # Names from here on are for people (console, figures, JSON): undecodable bytes escaped.
+    # (A song's "path" stays as it is: scripts reopen it; files.write_json escapes it.)
+    songs = [dict(song, **{"class": display_name(song["class"])}) for song in songs]
     return MidiData(train_x=Windows(packed, trs, window), train_y=try_, test_x=Windows(packed, tes, window),
-                    test_y=tey, classes=classes, songs=songs, report=report, source=source)
+                    test_y=tey, classes=[display_name(c) for c in classes], songs=songs,
+                    report=[display_name(line) for line in report], source=display_name(source))
