@@ -280,8 +280,6 @@ def main_guard(main):
     """Run ``main()``; a UserError becomes one line on stderr and exit status 2, Ctrl-C exit 130.
     Under MPI the error ends every rank."""
     context = parallel.current()
-    if getattr(sys.modules.get("__main__"), "main", None) is main:  # a script started as one
-        threads.use_cpu_kernels()  # may restart it once with better BLAS kernels (cli/threads.py)
     try:
         return main()
     except UserError as e:
