@@ -134,10 +134,13 @@ def test_cupy_not_installed_names_the_requirements_file(monkeypatch, driver):
 
 
 def test_driver_too_old_names_both_cuda_versions(monkeypatch, driver):
-    monkeypatch.setitem(sys.modules, "cupy", fake_cupy(driver=11040, runtime=12090))
+    monkeypatch.setitem(sys.modules, "cupy", fake_cupy(driver=12080, runtime=13000))
     message = one_line_error()
-    assert "driver is too old" in message and "CUDA 11.4" in message and "CUDA 12.9 wheels" in message
-    assert "need CUDA 12.x" in message
+    assert "driver is too old" in message and "CUDA 12.8" in message and "CUDA 13.0 wheels" in message
+    assert "need CUDA 13.x (a driver >= 580)" in message
+    monkeypatch.setitem(sys.modules, "cupy", fake_cupy(driver=11040, runtime=12090))  # cupy-cuda12x
+    message = one_line_error()
+    assert "CUDA 11.4" in message and "need CUDA 12.x (a driver >= 525)" in message
 
 
 def test_insufficient_driver_error_is_the_too_old_sentence(monkeypatch, driver):
@@ -182,7 +185,8 @@ def test_a_usable_gpu_passes_the_checks(monkeypatch, driver):
 
 def test_optional_libraries_folded_into_one_line():
     both = devmod.optional_libraries_note({"cudnn": False, "nccl": False})
-    assert both.count("\n") == 0 and "cuDNN not found" in both and "slower" in both
+    assert both.count("\n") == 0 and "no cuDNN (CuPy 14 has none)" in both and "slower" in both
+    assert "im2col + cuBLAS" in both and "n_step_lstm_base" in both
     assert "NCCL not found" in both and "pure_nccl" in both
     assert "NCCL" not in devmod.optional_libraries_note({"cudnn": False, "nccl": True})
     assert devmod.optional_libraries_note({"cudnn": True, "nccl": True}) is None
@@ -196,7 +200,7 @@ def test_optional_libraries_note_printed_once(monkeypatch, capsys):
     devmod._note_once()
     devmod._note_once()
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("note: cuDNN not found")
+    assert err.count("\n") == 1 and err.startswith("note: no cuDNN")
 
 
 def test_optional_libraries_note_only_on_rank_0(monkeypatch, capsys):
