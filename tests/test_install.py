@@ -59,3 +59,15 @@ def test_a_script_runs_from_anywhere_without_sys_path_tricks(tmp_path):
         assert "sys.path" not in text, name
         imports = [line.split()[1] for line in text.splitlines() if line.startswith(("import ", "from "))]
         assert not [m for m in imports if m.startswith(("fig", "generate", "architectures"))], name
+
+
+def test_the_makefile_takes_python_3_11_to_3_14_and_names_them_when_none_is_found(tmp_path):
+    venv = str(tmp_path / "venv")
+    proc = subprocess.run(["make", "-n", "setup", "VENV=" + venv, "PYTHONS=no-such-python " + sys.executable],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "%s -m venv %s" % (sys.executable, venv) in proc.stdout, proc.stdout + proc.stderr
+    assert (3, 11) <= sys.version_info[:2] <= (3, 14)  # this very interpreter is one the Makefile takes
+    proc = subprocess.run(["make", "setup", "VENV=" + venv, "PYTHONS=no-such-python"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0 and "need Python 3.11, 3.12, 3.13 or 3.14" in proc.stdout + proc.stderr
+    assert not os.path.exists(venv)
