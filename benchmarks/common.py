@@ -18,6 +18,9 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+# Before anything here imports Chainer (machine() does): chainer_vae/compat.py's start-up settings.
+# It loads no NumPy, so setup_threads() still comes first.
+import chainer_vae  # noqa: E402,F401
 
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 

@@ -1,10 +1,10 @@
 """chainer-vae: the VAE of "Variational autoencoder to generate images and music" in Chainer.
 
-Importing it does one thing: ``compat.apply()``, which Chainer 7.8.1 needs in order to import at
-all on today's Python and setuptools (compat.py says what it installs, and only where missing).
+Importing it does one thing: ``compat.apply()``, which quiets Chainer's start-up warnings about
+optional GPU libraries (compat.py; Chainer itself imports on NumPy 2 as the wheel in wheels/).
 """
 from chainer_vae import compat as _compat
 
-_compat.apply()  # before anything imports chainer (Python 3.12, setuptools>=74)
+_compat.apply()  # before anything imports chainer
 
 __version__ = "0.1.0"

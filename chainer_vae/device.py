@@ -5,13 +5,18 @@ A GPU that cannot be used is one line naming the first cause found, in this orde
 1. no NVIDIA driver: no /dev/nvidia* device and no loadable libcuda.so.1 (looked at before CuPy
    is imported, so no CUDA error code stands in for it);
 2. CuPy is not installed (``pip install -r requirements-gpu.txt``), or does not import;
-3. the driver is too old for CuPy's CUDA 12 wheels (both CUDA versions named);
+3. the driver is too old for the CUDA of CuPy's wheels (both CUDA versions named; CUDA 13, the
+   ``cupy-cuda13x`` of requirements-gpu.txt, needs a driver >= 580);
 4. no GPU with that number (how many there are);
 5. a first computation on the GPU fails (CUDA's error).
 
-CuPy's and Chainer's warnings about the optional cuDNN and NCCL libraries are silenced at import
-(``chainer_vae.compat``); once a GPU is usable, what is missing and what it costs is one line on
-stderr instead (``optional_libraries``).
+CuPy 14 (the first CuPy for NumPy 2, which this project needs) has no cuDNN at all: Chainer reports
+``cudnn_enabled`` False and runs convolutions as im2col + cuBLAS matrix products and its LSTM
+(``L.NStepLSTM``) with ``n_step_lstm_base``, its own CUDA kernels and cuBLAS; same maths, slower
+for the conv/LSTM architectures only (the paper's MLPs never use cuDNN). NCCL is an optional wheel
+(``nvidia-nccl-cu13``, for ``--communicator pure_nccl``). CuPy's and Chainer's warnings about
+these are silenced at import (``chainer_vae.compat``); once a GPU is usable, what is missing and
+what it costs is one line on stderr instead (``optional_libraries``).
 """
 import ctypes
 import glob
@@ -25,6 +30,8 @@ from chainer_vae.errors import DeviceError
 INSTALL = "pip install -r requirements-gpu.txt"
 CUDA_ERROR_INSUFFICIENT_DRIVER = 35
 CUDA_ERROR_NO_DEVICE = 100
+WHEELS_CUDA = 13  # requirements-gpu.txt: cupy-cuda13x, when CuPy cannot say
+MIN_DRIVER = {12: 525, 13: 580}  # the oldest Linux driver for each CUDA major (NVIDIA's table)
 
 
 def _normalise(spec):
@@ -69,14 +76,16 @@ def driver_problem():
 
 def _too_old(driver, runtime):
     """The driver-too-old sentence, naming the driver's CUDA version and the wheels' (0: unknown)."""
-    wheels = "CuPy's CUDA %s wheels" % (cuda_version(runtime) if runtime else "12")
+    major = runtime // 1000 if runtime else WHEELS_CUDA
+    wheels = "CuPy's CUDA %s wheels" % (cuda_version(runtime) if runtime else major)
     if driver and runtime and driver // 1000 == runtime // 1000:  # same major, still refused
         need = "CUDA %s" % cuda_version(runtime)
     else:
-        need = "CUDA %d.x" % (runtime // 1000 if runtime else 12)
+        need = "CUDA %d.x" % major
     have = "it supports CUDA %s, and " % cuda_version(driver) if driver else ""
-    return ("the NVIDIA driver is too old: %s%s need %s (a driver >= 525); update the driver"
-            % (have, wheels, need))
+    driver_min = " (a driver >= %d)" % MIN_DRIVER[major] if major in MIN_DRIVER else ""
+    return ("the NVIDIA driver is too old: %s%s need %s%s; update the driver"
+            % (have, wheels, need, driver_min))
 
 
 def _versions(runtime):
@@ -150,10 +159,10 @@ def optional_libraries_note(found=None):
     found = optional_libraries() if found is None else found
     parts = []
     if not found["cudnn"]:
-        parts.append("cuDNN not found: conv/LSTM networks run on Chainer's own CUDA kernels "
-                     "(same results, slower; the paper's MLPs do not use it)")
+        parts.append("no cuDNN (CuPy 14 has none): conv networks run as im2col + cuBLAS and the LSTM on "
+                     "Chainer's n_step_lstm_base (same maths, slower; the paper's MLPs do not use cuDNN)")
     if not found["nccl"]:
-        parts.append("NCCL not found: --communicator pure_nccl is unavailable (pip install nvidia-nccl-cu12)")
+        parts.append("NCCL not found: --communicator pure_nccl is unavailable (pip install nvidia-nccl-cu13)")
     return ("note: " + "; ".join(parts) + ".") if parts else None
 
 

@@ -1,32 +1,11 @@
 import os
-import subprocess
-import sys
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(ROOT), "shared", "data")
 
-
-
-def _script_kernels():
-    """The OPENBLAS_CORETYPE a script restarts itself with on this machine (cli/threads.py:
-    use_cpu_kernels), asked of a child so that NumPy is not loaded here yet; None for none."""
-    code = ("from chainer_vae.cli import threads as t; "
-            "print(t.better_kernels(t.openblas_architecture(), t.cpu_flags()))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
-    value = out.stdout.strip().splitlines()[-1] if out.returncode == 0 and out.stdout.strip() else "None"
-    return None if value == "None" else value
-
-
-# Set for this process and every script it starts before NumPy loads, so that none restarts
-# (tests/test_threads.py checks the restart itself).
-if "OPENBLAS_CORETYPE" not in os.environ and "numpy" not in sys.modules:
-    KERNELS = _script_kernels()
-    if KERNELS:
-        os.environ["OPENBLAS_CORETYPE"] = KERNELS
-
-import chainer_vae  # noqa: E402,F401  (compatibility shims before any test imports chainer)
+import chainer_vae  # noqa: E402,F401  (before any test imports chainer: chainer_vae/compat.py)
 from chainer_vae.cli import threads  # noqa: E402
 
 threads.limit()  # the scripts' one BLAS thread, for the tests that train in this process

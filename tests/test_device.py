@@ -134,10 +134,13 @@ def test_cupy_not_installed_names_the_requirements_file(monkeypatch, driver):
 
 
 def test_driver_too_old_names_both_cuda_versions(monkeypatch, driver):
-    monkeypatch.setitem(sys.modules, "cupy", fake_cupy(driver=11040, runtime=12090))
+    monkeypatch.setitem(sys.modules, "cupy", fake_cupy(driver=12080, runtime=13000))
     message = one_line_error()
-    assert "driver is too old" in message and "CUDA 11.4" in message and "CUDA 12.9 wheels" in message
-    assert "need CUDA 12.x" in message
+    assert "driver is too old" in message and "CUDA 12.8" in message and "CUDA 13.0 wheels" in message
+    assert "need CUDA 13.x (a driver >= 580)" in message
+    monkeypatch.setitem(sys.modules, "cupy", fake_cupy(driver=11040, runtime=12090))  # cupy-cuda12x
+    message = one_line_error()
+    assert "CUDA 11.4" in message and "need CUDA 12.x (a driver >= 525)" in message
 
 
 def test_insufficient_driver_error_is_the_too_old_sentence(monkeypatch, driver):
@@ -182,7 +185,8 @@ def test_a_usable_gpu_passes_the_checks(monkeypatch, driver):
 
 def test_optional_libraries_folded_into_one_line():
     both = devmod.optional_libraries_note({"cudnn": False, "nccl": False})
-    assert both.count("\n") == 0 and "cuDNN not found" in both and "slower" in both
+    assert both.count("\n") == 0 and "no cuDNN (CuPy 14 has none)" in both and "slower" in both
+    assert "im2col + cuBLAS" in both and "n_step_lstm_base" in both
     assert "NCCL not found" in both and "pure_nccl" in both
     assert "NCCL" not in devmod.optional_libraries_note({"cudnn": False, "nccl": True})
     assert devmod.optional_libraries_note({"cudnn": True, "nccl": True}) is None
@@ -196,7 +200,7 @@ def test_optional_libraries_note_printed_once(monkeypatch, capsys):
     devmod._note_once()
     devmod._note_once()
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("note: cuDNN not found")
+    assert err.count("\n") == 1 and err.startswith("note: no cuDNN")
 
 
 def test_optional_libraries_note_only_on_rank_0(monkeypatch, capsys):
@@ -208,11 +212,12 @@ def test_optional_libraries_note_only_on_rank_0(monkeypatch, capsys):
 
 
 def test_optional_library_warnings_are_silenced_at_import():
-    # The texts CuPy 13.6 and Chainer 7.8.1 warn with when cuDNN/NCCL are absent; another
-    # warning still shows.
+    # The texts CuPy 14.2 and Chainer 7.8.1 warn with when cuDNN (which CuPy 14 never has) and
+    # NCCL are absent; another warning still shows.
     code = ("import warnings, chainer_vae\n"
-            "warnings.warn('\\ncudnn library could not be loaded.\\n\\nReason: ImportError (libcudnn.so.8)')\n"
-            "warnings.warn('\\nnccl library could not be loaded.\\n\\nReason: ImportError (libnccl.so.2)')\n"
+            "warnings.warn('\\nnccl library could not be loaded.\\n\\nReason: ImportError (libnccl.so.2: cannot "
+            "open shared object file)\\n\\nYou can install the library by:\\n  $ pip install nvidia-nccl-cu13')\n"
+            "warnings.warn('\\ncutensor library could not be loaded.\\n\\nReason: ImportError (libcutensor.so.2)')\n"
             "warnings.warn('cuDNN is not enabled.\\nPlease reinstall CuPy after you install cudnn')\n"
             "warnings.warn('something else')\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -221,28 +226,37 @@ def test_optional_library_warnings_are_silenced_at_import():
     assert "could not be loaded" not in proc.stderr and "cuDNN is not enabled" not in proc.stderr
 
 
-def test_shims_make_chainer_importable_without_numpy_distutils_and_pkg_resources():
-    # What Python 3.12 (no numpy.distutils) and a venv without setuptools look like.
-    code = ("import sys\n"
+def test_chainer_imports_on_numpy_2_without_numpy_distutils_pkg_resources_or_any_shim():
+    """The patched wheel (wheels/, 7.8.1+numpy2) imports by itself, before chainer_vae, where
+    numpy.distutils and pkg_resources do not exist (Python >= 3.12, setuptools >= 81), and its
+    code paths that used np.sctypes (F.as_strided) work; chainer_vae then patches no module."""
+    code = ("import sys, warnings\n"
+            "warnings.simplefilter('error', DeprecationWarning)\n"
             "for m in ('numpy.distutils', 'numpy.distutils.system_info', 'pkg_resources'):\n"
             "    sys.modules[m] = None\n"
-            "import chainer_vae, chainer\n"
-            "from chainer_vae import compat\n"
-            "import chainer.functions as F, numpy as np\n"
+            "import chainer, numpy as np\n"
+            "import chainer.functions as F\n"
             "F.gaussian_kl_divergence(np.zeros((2, 2), 'f'), np.zeros((2, 2), 'f'))\n"
-            "print(','.join(compat.APPLIED))\n")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+            "x = chainer.Variable(np.arange(6, dtype='f'))\n"
+            "y = F.as_strided(x, (2, 2), (2, 1))\n"
+            "y.grad = np.ones((2, 2), 'f'); y.backward()\n"
+            "import chainer_vae\n"
+            "from chainer_vae import compat\n"
+            "print(chainer.__version__, np.__version__.split('.')[0], repr(compat.APPLIED))\n")
+    env = {k: v for k, v in os.environ.items() if k != "CHAINER_WARN_VERSION_MISMATCH"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 0, proc.stderr
-    stubs = [name for name in proc.stdout.strip().split(",") if name != "cuda-wheel-preload"]  # a GPU venv
-    assert stubs == ["numpy.distutils", "pkg_resources"]
+    assert proc.stdout.split() == ["7.8.1+numpy2", "2", "[]"]  # chainer came first: apply() left it alone
 
 
-def test_cuda_preload_is_a_no_op_without_cupy_wheels():
-    from chainer_vae import compat
-    try:
-        import cupy  # noqa: F401
-    except Exception:
-        assert compat.preload_cuda_wheels() == []
+def test_compat_patches_no_module():
+    code = ("import sys, chainer_vae, chainer\n"
+            "from chainer_vae import compat\n"
+            "print(repr(compat.APPLIED).replace(' ', ''), 'numpy.distutils' in sys.modules)\n")
+    env = {k: v for k, v in os.environ.items() if k != "CHAINER_WARN_VERSION_MISMATCH"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["['CHAINER_WARN_VERSION_MISMATCH=0']", "False"]
 
 
 @needs_gpu

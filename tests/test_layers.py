@@ -34,7 +34,6 @@ NOT_IN_CORE = ["data.midi", "data.images", "cli", "report", "parallel", "train.s
 DEFERRED = {
     ("cli.flags", "parallel.mpi"): "MPI code (and mpi4py, chainermn) loads only with --communicator",
     ("cli.mnist", "data.images"): "image-folder code (and Pillow) loads only with --image-dir",
-    ("cli.threads", "parallel"): "run before the script's own imports",
 }
 
 

@@ -63,6 +63,21 @@ def test_a_float32_threshold_keeps_exactly_what_the_float64_comparison_keeps():
         assert (sampling.binarize(p, ("threshold", t)) == (p.astype(np.float64) >= t)).all()
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("t", [0.2, 0.1, 1 / 3, 0.7, 0.5, 0.25])
+def test_at_least_is_the_first_number_of_the_dtype_on_or_above_the_threshold(t, dtype):
+    """Both sides of the boundary, whatever NumPy's promotion rules: the dtype's number just below
+    t is dropped, the one returned is kept (it is t itself where t is exact in the dtype)."""
+    at = sampling._at_least(t, np.dtype(dtype))
+    assert at.dtype == dtype and float(at) >= t
+    below = np.nextafter(at, dtype(0))
+    assert float(below) < t
+    p = np.array([below, at], dtype)
+    assert sampling.binarize(p, ("threshold", t)).tolist() == [0, 1]
+    if float(dtype(t)) == t:  # exact in the dtype (0.5, 0.25): the threshold itself
+        assert at == dtype(t)
+
+
 def test_overlap_is_one_for_the_same_set_and_small_for_disjoint_ones():
     rng = np.random.RandomState(0)
     a = rng.normal(0, 1, 500)

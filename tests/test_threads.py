@@ -37,35 +37,20 @@ def test_default_and_user_choices(extra, expected):
 
 
 # ----------------------------------------------------------------------------- OpenBLAS's kernels
-def test_better_kernels_only_replace_the_generic_fallback_and_only_with_instructions_the_cpu_has():
-    from chainer_vae.cli.threads import better_kernels
-    avx512 = {"sse3", "avx2", "fma", "avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"}
-    assert better_kernels("Prescott", avx512) == "SkylakeX"
-    assert better_kernels("Prescott", avx512 - {"avx512bw"}) == "Haswell"  # e.g. Knights Landing
-    assert better_kernels("Prescott", {"sse3", "avx"}) is None
-    assert better_kernels("Haswell", avx512) is None    # OpenBLAS knew the CPU: its choice stands
-    assert better_kernels("SkylakeX", avx512) is None
-    assert better_kernels(None, avx512) is None          # no OpenBLAS (e.g. NumPy on MKL)
-
-
-def test_a_script_restarts_once_with_the_cpus_kernels_and_never_against_the_users_choice(tmp_path, monkeypatch):
-    """Where NumPy's OpenBLAS falls back to its generic kernels on this machine, a script started
-    as one says so in one line and restarts with OPENBLAS_CORETYPE set; a user's setting stands."""
-    from conftest import _script_kernels
-    monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)  # what a user's shell has
-    env = dict(os.environ)
-    expected = str(_script_kernels())
+def test_a_script_never_restarts_itself(tmp_path):
+    """Issue 29: no self-restarting scripts. The kernels are OpenBLAS's own choice (or the user's
+    OPENBLAS_CORETYPE); a script started as one runs once, in the process it was started as."""
     probe = tmp_path / "probe.py"
-    probe.write_text("import sys\nsys.path.insert(0, %r)\nfrom chainer_vae.cli import flags, threads\n"
-                     "def main():\n    print('kernels', threads.openblas_architecture())\n"
+    probe.write_text("import os, sys\nsys.path.insert(0, %r)\nfrom chainer_vae.cli import flags\n"
+                     "def main():\n    print('pid', os.getpid())\n"
                      "if __name__ == '__main__':\n    flags.main_guard(main)\n" % ROOT)
-    run = subprocess.run([sys.executable, str(probe)], capture_output=True, text=True, env=env, timeout=120)
-    assert run.returncode == 0, run.stderr
-    if expected == "None":  # OpenBLAS knows this CPU: nothing to do, nothing said
-        assert "restarting" not in run.stderr
-        return
-    assert run.stderr.count("restarting with OPENBLAS_CORETYPE=%s" % expected) == 1
-    assert run.stdout.split() == ["kernels", expected]
-    chosen = subprocess.run([sys.executable, str(probe)], capture_output=True, text=True, timeout=120,
-                            env=dict(env, OPENBLAS_CORETYPE="Prescott"))
-    assert "restarting" not in chosen.stderr and chosen.stdout.split() == ["kernels", "Prescott"]
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+    proc = subprocess.Popen([sys.executable, str(probe)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert out.split() == ["pid", str(proc.pid)] and "restart" not in err  # the same process, no os.execve
+    from chainer_vae.cli import flags, threads
+    assert not hasattr(threads, "use_cpu_kernels")
+    with open(flags.__file__) as f:
+        assert "execv" not in f.read()

@@ -274,8 +274,6 @@ def main_guard(main):
     Under MPI the error ends every rank."""
     context = parallel.current()
     console_safe()  # a file name no console can encode is printed escaped, never a traceback
-    if getattr(sys.modules.get("__main__"), "main", None) is main:  # a script started as one
-        threads.use_cpu_kernels()  # may restart it once with better BLAS kernels (cli/threads.py)
     try:
         return main()
     except UserError as e:

@@ -78,6 +78,10 @@ def binarize(probabilities, setting, rng=None):
 
 
 def _at_least(value, dtype):
-    """The smallest number of ``dtype`` that is >= value (so that p >= it iff p >= value)."""
+    """The smallest number of ``dtype`` that is >= value (so that p >= it iff p >= value).
+
+    ``float(t) >= value`` compares exactly, in float64. ``t >= value`` would not: under NumPy 2's
+    promotion rules (NEP 50) a Python float meets a float32 scalar in float32, so float32(0.7),
+    just below 0.7, would count as >= 0.7 and p = float32(0.7) would be kept."""
     t = dtype.type(value)
-    return t if t >= value else np.nextafter(t, dtype.type(np.inf))
+    return t if float(t) >= value else np.nextafter(t, dtype.type(np.inf))

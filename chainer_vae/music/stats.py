@@ -165,7 +165,7 @@ def overlap(a, b):
     if not len(a) or not len(b):
         return 0.0
     grid, bw = kde_grid(a, b)
-    return float(np.clip(np.trapz(np.minimum(density(a, grid, bw), density(b, grid, bw)), grid), 0, 1))
+    return float(np.clip(np.trapezoid(np.minimum(density(a, grid, bw), density(b, grid, bw)), grid), 0, 1))
 
 
 def compare(generated, reference):
