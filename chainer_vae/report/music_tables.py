@@ -22,10 +22,15 @@ def music_blocks(results):
 MUSIC_COLUMNS = (("notes_per_bar", "notes / bar", "%.1f"), ("polyphony", "polyphony", "%.2f"),
                  ("pitch_range", "pitch range", "%.1f"), ("empty_fraction", "empty steps", "%.2f"),
                  ("mean_note_length", "note length (steps)", "%.2f"), ("pc_distance", "PC distance", "%.2f"))
+# What a listener hears (issue 34), in music_stats.json written since: a JSON from before has none.
+LISTENER_COLUMNS = (("one_step_fraction", "one-step notes", "%.2f"), ("bar_repetition", "repeated bars", "%.2f"),
+                    ("top_leap_fraction", "top-voice leaps > 7", "%.2f"),
+                    ("melody_coverage", "melody steps", "%.2f"))
 
 
 def music_table(title, s):
-    """Means of each feature for prior samples under each sampling setting, and the overlaps."""
+    """Means of each feature for prior samples under each sampling setting, and the overlaps; then,
+    where the JSON has them, the listener's features with each one's overlap."""
     head = "| %s: windows | %s | overlap, prior samples | overlap, reconstructions |" % (
         title, " | ".join(c[1] for c in MUSIC_COLUMNS))
     lines = ["**%s** (%s; %d prior samples per setting vs %s)" % (
@@ -39,15 +44,38 @@ def music_table(title, s):
         f % tr[k]["mean"] for k, _, f in MUSIC_COLUMNS), s["train_windows_vs_test"]["mean_overlap"]))
     for row in s["settings"]:
         feats = row["prior"]["features"]
-        name = row["setting"] + (" (authors')" if row["setting"] == "threshold=0.2" else "")
-        if row["setting"] == s["recommended_for_prior_samples"]:
-            name = "**%s**" % name
-        lines.append("| %s | %s | %.3f | %.3f |" % (name, " | ".join(f % feats[k]["mean"] for k, _, f in MUSIC_COLUMNS),
+        lines.append("| %s | %s | %.3f | %.3f |" % (_name(s, row), " | ".join(f % feats[k]["mean"] for k, _, f in MUSIC_COLUMNS),
                                                     row["prior"]["mean_overlap"], row["reconstruction"]["mean_overlap"]))
     best = max(s["settings"], key=lambda r: r["reconstruction"]["mean_overlap"])
     lines += ["", "Closest to the real windows: prior samples with **%s** (mean overlap %.3f), reconstructions with "
               "%s (%.3f)." % (s["recommended_for_prior_samples"], max(r["prior"]["mean_overlap"] for r in s["settings"]),
                                best["setting"], best["reconstruction"]["mean_overlap"])]
+    if all(k in ref for k, _, _ in LISTENER_COLUMNS):
+        lines += ["", listener_table(title, s)]
+    return "\n".join(lines)
+
+
+def _name(s, row):
+    name = row["setting"] + (" (authors')" if row["setting"] == "threshold=0.2" else "")
+    return "**%s**" % name if row["setting"] == s["recommended_for_prior_samples"] else name
+
+
+def listener_table(title, s):
+    """The listener's four features: each one's mean and, in brackets, the overlap of its
+    distribution with the test windows' (prior samples; reconstructions in the last column)."""
+    lines = ["%s, what a listener hears (melody steps: a note at or above MIDI %d, the test windows' median "
+             "sounding pitch; in brackets each feature's overlap with the test windows):" % (title, s["melody_floor"]),
+             "", "| %s: windows | %s | listener overlap, prior samples | listener overlap, reconstructions |" % (
+                 title, " | ".join(c[1] for c in LISTENER_COLUMNS)), "|" + "---|" * (len(LISTENER_COLUMNS) + 3)]
+    ref = s["reference_means"]
+    lines.append("| real test windows (reference) | %s | 1 | 1 |" % " | ".join(f % ref[k] for k, _, f in LISTENER_COLUMNS))
+    cells = lambda c: " | ".join(("%s (%.2f)" % (f, c["features"][k]["overlap"])) % c["features"][k]["mean"]  # noqa: E731
+                                 for k, _, f in LISTENER_COLUMNS)
+    tr = s["train_windows_vs_test"]
+    lines.append("| real train windows | %s | %.3f | |" % (cells(tr), tr["listener_overlap"]))
+    for row in s["settings"]:
+        lines.append("| %s | %s | %.3f | %.3f |" % (_name(s, row), cells(row["prior"]), row["prior"]["listener_overlap"],
+                                                    row["reconstruction"]["listener_overlap"]))
     return "\n".join(lines)
 
 
