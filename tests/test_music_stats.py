@@ -218,3 +218,28 @@ def test_measure_music_reads_written_pieces_as_windows_against_a_folders_test_wi
     assert "listener's four" in capsys.readouterr().out
     songs = sorted(str(p) for p in folder.rglob("*.mid"))
     assert tool["measure"](str(folder), songs)["features"]["pitch_classes"]["overlap"] > 0.8
+
+
+def test_the_configurations_table_names_the_best_setting_the_lowest_overlap_and_the_goal():
+    """tools/music_configs.py's summary of one configuration, rendered as REPRODUCE.md shows it."""
+    import runpy
+    from conftest import ROOT
+    from chainer_vae.report.music_tables import configs_table
+    tool = runpy.run_path(os.path.join(ROOT, "tools", "music_configs.py"))
+    assert tool["within"](0.03, 0.02) and not tool["within"](0.04, 0.02) and tool["within"](0, 0)
+    rng = np.random.RandomState(3)
+    ref = S.features((rng.random_sample((30, 100, M.N_FEATURES)) < 0.03).astype(np.uint8))
+    same = S.compare(ref, ref)
+    rows = {"threshold=0.3": tool["summarize"](same), "threshold=0.2": tool["summarize"](S.compare(S.features(
+        (rng.random_sample((30, 100, M.N_FEATURES)) < 0.1).astype(np.uint8), ref["pitch_classes"]), ref))}
+    for row in rows.values():
+        row["goal"] = {"a": row["min_overlap"] >= 0.8, "b": True, "c": True}
+    config = {"name": "mlp", "what": "the paper's", "best_setting": "threshold=0.3", "settings": rows,
+              "test_loss": 900.0, "train_seconds": 80.0, "seconds_per_epoch": 5.3, "data_description": "d",
+              "reference_means": {k: float(v.mean()) for k, v in ref["scalars"].items()},
+              "train_windows_vs_test": tool["summarize"](same)}
+    text = configs_table({"folder": "chorales", "epochs": 15, "windows_per_song": 25, "split": "song",
+                          "goal": {"overlap": 0.8, "factor": 1.5}, "command": "python tools/music_configs.py",
+                          "machine": "m", "configs": [config]})
+    assert "| **mlp (the paper's)** | threshold=0.3 (best) |" in text and "| mlp | threshold=0.2 |" in text
+    assert "Goal met by mlp (some setting)." in text and "80 s (5.3 s/epoch)" in text
