@@ -1,4 +1,4 @@
-"""Which of this project's configurations makes music a listener would call music (issue 34)?
+"""Which of this project's configurations makes music a listener would call music?
 
 Builds a folder from music21's own corpus (never the paper's data): the first --per-class Bach
 chorales of each mode (sorted paths; the mode as notated, else analysed), written as MIDI into

@@ -109,7 +109,7 @@ def configs_table(r):
     goal = r["goal"]
     cols = LISTENER_COLUMNS
     lines = ["%s; %d epochs, %d windows a song, whole songs held out (--split %s); prior samples against the "
-             "held-out windows (melody steps: a note at or above their median sounding pitch). Goal (issue 34): "
+             "held-out windows (melody steps: a note at or above their median sounding pitch). Goal: "
              "every statistic's overlap >= %g, one-step notes and repeated bars within %gx of the data's. "
              "`%s` on %s." % (r["folder"], r["epochs"], r["windows_per_song"], r["split"], goal["overlap"],
                               goal["factor"], r["command"], r["machine"]), ""]
