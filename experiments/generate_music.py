@@ -7,7 +7,8 @@ sampling flags (--sample-seed, --n-songs, --threshold, --temperature, --compare,
 retrain.  Writes <out>/music_<folder name>/ (or <out>/music/ for the default data):
 sample_NN.{mid,wav,png}, test_NN_original.{mid,wav,png}, test_NN_reconstruction.{mid,wav,png},
 music.json, and music_stats.{json,png}: notes per bar, polyphony, pitch range, empty steps,
-note lengths and pitch classes of prior samples and reconstructions under each --compare
+note lengths and pitch classes, and what a listener hears (one-step notes, repeated bars, leaps
+of the top voice, steps with a melody) of prior samples and reconstructions under each --compare
 setting versus the test windows, with the overlapping area of each distribution (Yang & Lerch
 2018).  Notes are kept where the decoded probability is >= --threshold (the original's 0.2),
 or drawn from it at --temperature.
@@ -81,13 +82,14 @@ def statistics(config, run, data, shape):
         done(len(windows))
     train.add(data.train_x.subset(train_pick), STAT_CHUNK)
     reference = reference.result()
-    ref_pcs = reference["pitch_classes"]
+    # Every set is measured against the test windows' key and melody register.
+    ref = reference["pitch_classes"], reference["melody_floor"]
     rows, prior_feats = [], {}
     for k, setting in enumerate(settings):
         name = sampling.label(setting)
-        prior_feats[name] = prior[k].result(ref_pcs)
+        prior_feats[name] = prior[k].result(*ref)
         rows.append({"setting": name, "prior": music_stats.compare(prior_feats[name], reference),
-                     "reconstruction": music_stats.compare(recon[k].result(ref_pcs), reference)})
+                     "reconstruction": music_stats.compare(recon[k].result(*ref), reference)})
     best = max(rows, key=lambda r: r["prior"]["mean_overlap"])
     return {
         "reference": ("%d test windows" % n_test if n == n_test else
@@ -95,7 +97,10 @@ def statistics(config, run, data, shape):
         "reference_windows": n, "test_windows": n_test,
         "prior_samples_per_setting": n, "reconstructions_per_setting": n,
         "reference_means": {k: float(v.mean()) for k, v in reference["scalars"].items()},
-        "train_windows_vs_test": music_stats.compare(train.result(ref_pcs), reference),
+        "melody_floor": reference["melody_floor"],
+        "melody_floor_is": "the test windows' median sounding pitch (MIDI), pooled over their sounding cells: "
+                           "melody_coverage is the share of steps with a note at or above it",
+        "train_windows_vs_test": music_stats.compare(train.result(*ref), reference),
         "settings": rows,
         "recommended_for_prior_samples": best["setting"],
         "why": "the highest mean overlap of prior samples with the test windows' distributions",

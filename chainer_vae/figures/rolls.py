@@ -60,7 +60,7 @@ def music_statistics(reference, generated, path, title):
 
     reference, generated[name]: outputs of chainer_vae.music.stats.features."""
 
-    fig, axes = plt.subplots(2, 4, figsize=(16, 7))
+    fig, axes = plt.subplots(3, 4, figsize=(16, 10.5))
     colours = plt.cm.viridis(np.linspace(0, 0.95, max(len(generated), 1)))
     for ax, key in zip(axes.flat, S.SCALARS):
         ref = reference["scalars"][key]
@@ -69,11 +69,14 @@ def music_statistics(reference, generated, path, title):
             ax.plot(grid, S.density(feats["scalars"][key], grid, bw), color=c, lw=1, label=name)
         grid, bw = S.kde_grid(ref, ref)
         ax.plot(grid, S.density(ref, grid, bw), color="black", lw=2, label="test windows")
-        ax.set_title(key.replace("_", " "), fontsize=9)
+        heading = key.replace("_", " ")
+        if key == "melody_coverage":  # the floor is the reference's: say which
+            heading += " (steps with a note >= MIDI %d)" % reference["melody_floor"]
+        ax.set_title(heading, fontsize=9)
         ax.set_yticks([])
     width = 0.8 / (len(generated) + 1)
-    for ax, key, labels in ((axes.flat[6], "pitch_classes", S.pitch_names()),
-                            (axes.flat[7], "note_lengths", S.LENGTH_LABELS)):
+    for ax, key, labels in ((axes.flat[len(S.SCALARS)], "pitch_classes", S.pitch_names()),
+                            (axes.flat[len(S.SCALARS) + 1], "note_lengths", S.LENGTH_LABELS)):
         x = np.arange(len(labels))
         ax.bar(x, reference[key], width, color="black", label="test windows")
         for i, ((name, feats), c) in enumerate(zip(generated.items(), colours)):
