@@ -1,5 +1,6 @@
 """The pieces of an MNIST step, ours vs the alternatives tried (BENCHMARKS.md, "tried"), interleaved:
-one training step's phases (forward, backward, update) against PyTorch's, the 32x784x500 matrix
+one training step's phases (forward, backward, update) against PyTorch's -- at the paper's sizes
+and on the same graph at 8-8-2 (the frameworks' own per-step work) --, the 32x784x500 matrix
 products in NumPy's two layouts and PyTorch's, and one Adam + L2 update of a 500x784 matrix
 (ours, other chunk sizes, PyTorch's, Numba's, numexpr's).
 
@@ -39,18 +40,22 @@ def _timed_step(times, side, forward, clear, update):
         times[side, phase].append(dt)
 
 
-def phases(torch, steps):
-    """Per-step medians of ours' and PyTorch's forward, backward and update, alternating steps."""
-    import bench_mnist_epoch
+def phases(torch, steps, n_in=784, hidden=500):
+    """Per-step medians of ours' and PyTorch's forward, backward and update, alternating steps.
+    n_in, hidden: the MLP's sizes (the paper's 784, 500; tiny ones time the frameworks' own work
+    on the same graph: what a step costs besides its arithmetic)."""
     import peers
+    from chainer_vae.model import mlp
+    from chainer_vae.model.vae import VAELoss
     from chainer_vae.train import loop as training
-    model = bench_mnist_epoch.chainer_model()
+    np.random.seed(0)
+    model = VAELoss(mlp.MLPEncoder(n_in, [hidden], 2, "tanh"), mlp.MLPDecoder(2, [hidden], n_in, "tanh"))
     opt = training.make_optimizer(model, ALPHA, RATE)
-    x = np.random.RandomState(0).rand(32 * steps, 784).astype(np.float32)
+    x = np.random.RandomState(0).rand(32 * steps, n_in).astype(np.float32)
     sides = {"ours": [model, opt]}
     if torch is not None:
         torch.manual_seed(0)
-        tmodel = peers.torch_vae(torch, 784, [500], 2, [500], "tanh")
+        tmodel = peers.torch_vae(torch, n_in, [hidden], 2, [hidden], "tanh")
         sides["pytorch"] = [tmodel, torch.optim.Adam(tmodel.parameters(), lr=ALPHA, weight_decay=RATE)]
         tx = torch.from_numpy(x)
     times = {(side, phase): [] for side in sides for phase in ("forward", "backward", "update")}
@@ -62,7 +67,8 @@ def phases(torch, steps):
             tmodel, topt = sides["pytorch"]
             _timed_step(times, "pytorch", lambda: tmodel(tx[i * 32:(i + 1) * 32])[0],
                         lambda: topt.zero_grad(set_to_none=True), topt.step)
-    print("\none MNIST training step by phase (median of %d alternating steps after 20 warm-up)" % (steps - 20))
+    print("\none MNIST training step by phase, MLP %d-%d-2 (median of %d alternating steps after 20 warm-up)"
+          % (n_in, hidden, steps - 20))
     for side in sides:
         meds = [1e3 * statistics.median(times[side, p][20:]) for p in ("forward", "backward", "update")]
         print("  %-8s forward %.2f ms  backward %.2f ms  update %.2f ms  sum %.2f ms" % ((side,) + tuple(meds) + (sum(meds),)))
@@ -183,6 +189,7 @@ def main(argv=None):
     numexpr = optional("numexpr")
     print(common.machine(THREADS, torch))
     phases(torch, 30 if args.quick else 520)
+    phases(torch, 30 if args.quick else 520, n_in=8, hidden=8)  # the same graph, next to no arithmetic
     rng = np.random.RandomState(0)
     for title, fns in (("matrix products, 32 x 784 x 500", products(rng, torch)),
                        ("one Adam + L2 update of a 500 x 784 matrix", adam(rng, torch, numba, numexpr))):

@@ -68,6 +68,7 @@ def chainer_model(seed=0):
 def main(argv=None):
     p = common.parser(__doc__.splitlines()[0])
     p.add_argument("--midi-dir", default=LUTE, help="MIDI folder (one subfolder per class)")
+    p.add_argument("--static-graph", action="store_true", help="ours as VAELoss(static_graph=True)")
     args = p.parse_args(argv)
     repeats = args.repeats or (1 if args.quick else 3)
     n = 2 * BATCH if args.quick else 1280
@@ -77,11 +78,13 @@ def main(argv=None):
           "Adam %g + L2 %g" % (len(x_host), x_host.shape[1:], source, 100 * x_host.mean(), BATCH,
                                ALPHA, WEIGHT_DECAY))
     print(common.machine(THREADS, torch))
+    if args.static_graph:
+        print("ours: VAELoss(static_graph=True)")
 
     fns = peers.epoch_contenders(chainer_model, x_host, BATCH, ALPHA, WEIGHT_DECAY, torch,
                                  (15600, [1000, 500, 100], N_LATENT, [100, 500], "relu"),
                                  [(15600, 1000), (1000, 500), (500, 100), (100, 20), (100, 20),
-                                  (20, 100), (100, 500), (500, 15600)], THREADS, x_ours=x_ours)
+                                  (20, 100), (100, 500), (500, 15600)], THREADS, x_ours=x_ours, static_graph=args.static_graph)
     times = common.interleaved(fns, repeats, warmup=not args.quick)
     return peers.report_against_torch(common, times, torch)
 

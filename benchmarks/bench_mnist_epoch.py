@@ -46,7 +46,9 @@ def chainer_model(seed=0):
 
 
 def main(argv=None):
-    args = common.parser(__doc__.splitlines()[0]).parse_args(argv)
+    p = common.parser(__doc__.splitlines()[0])
+    p.add_argument("--static-graph", action="store_true", help="ours as VAELoss(static_graph=True)")
+    args = p.parse_args(argv)
     repeats = args.repeats or (1 if args.quick else 5)
     n = 320 if args.quick else 16000
     rng = np.random.RandomState(0)
@@ -55,10 +57,12 @@ def main(argv=None):
     print("MNIST epoch: %d examples (%s), batch %d, 784-500-2 tanh MLP VAE, Adam %g + L2 %g"
           % (len(x_host), source, BATCH, ALPHA, WEIGHT_DECAY))
     print(common.machine(THREADS, torch))
+    if args.static_graph:
+        print("ours: VAELoss(static_graph=True)")
 
     fns = peers.epoch_contenders(chainer_model, x_host, BATCH, ALPHA, WEIGHT_DECAY, torch,
                                  (784, [500], 2, [500], "tanh"),
-                                 [(784, 500), (500, 2), (500, 2), (2, 500), (500, 784)], THREADS)
+                                 [(784, 500), (500, 2), (500, 2), (2, 500), (500, 784)], THREADS, static_graph=args.static_graph)
     times = common.interleaved(fns, repeats)
     return peers.report_against_torch(common, times, torch)
 

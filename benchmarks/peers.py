@@ -117,17 +117,19 @@ def floor_products(sizes_fwd, batch, rng):
 
 
 def epoch_contenders(chainer_model, x_host, batch, alpha, weight_decay, torch, torch_spec,
-                     floor_sizes, threads, x_ours=None):
+                     floor_sizes, threads, x_ours=None, static_graph=False):
     """The training-epoch benchmarks' four sides, in the order they interleave:
     ours (the project's loop), PyTorch (when importable; torch_spec = torch_vae's arguments after
     `torch`), the original code's style of Chainer loop, and the NumPy matrix-product floor.
     x_ours: what our loop trains on when it differs from the dense x_host the peers get (the
-    MIDI windows, cut per batch from packed songs)."""
+    MIDI windows, cut per batch from packed songs). static_graph: ours is VAELoss(static_graph=True)
+    (model/replay.py), the other sides unchanged."""
     import chainer
     from chainer_vae.train import loop as training
 
     device = chainer.get_device("@numpy")
     ours_model = chainer_model()
+    ours_model.static_graph = static_graph
     ours_opt = training.make_optimizer(ours_model, alpha, weight_decay)
     x_dev = training.examples(x_host if x_ours is None else x_ours).to_device(device)
 

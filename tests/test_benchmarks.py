@@ -30,6 +30,8 @@ SCRIPTS = {
     "bench_kernels.py": ["(W x^T)^T", "32 K chunks"],
     "bench_nets.py": ["conv midi", "run_lstm / NStepLSTM"],
     "bench_commits.py": ["mnist epoch", "midi epoch", "this checkout"],
+    "bench_static_graph.py": ["exactness, the paper's model", "exactness, the clip ln_var edit, check off",
+                              "mnist epoch, leaky ReLU edit", "midi epoch", "ratio static_graph / plain"],
     "bench_loglik.py": ["ours, chunks of 50", "largest difference between sides"],
     "bench_image_folder.py": ["cold build", "warm rebuild", "cache on disk", "train: fig4_mnist_loss.py --image-dir"],
     "bench_mido.py": ["hostile files: 20", "mido's exception types", "lute, 8 files, mido"],
@@ -55,6 +57,12 @@ CHECKS = {
     "bench_reproduce.py": [(r"total", lambda seconds: seconds < 300)],
     "bench_nets.py": [(r"LSTM mnist: run_lstm / NStepLSTM \(median of rounds\)", lambda r: r < 1)],
     "bench_commits.py": [(r"mnist epoch, .*? ratio \(median of rounds\)", lambda r: 0.3 < r < 3)],
+    # the replay is bit for bit, or the check sends the model back (the clip edit); unchecked it is not
+    "bench_static_graph.py": [(r"the %s, 1 epoch\(s\) of 640 digits: largest relative parameter difference "
+                               r"static vs plain" % name, holds)
+                              for name, holds in (("paper's model", lambda d: d == 0), ("leaky ReLU edit", lambda d: d == 0),
+                                                  ("clip ln_var edit", lambda d: d == 0),
+                                                  ("clip ln_var edit, check off", lambda d: d > 0))],
     "bench_kernels.py": [(r"a fresh gradient alone \(subtract from the rows above\)\s+[0-9.]+ us", lambda r: r < 1)],
     "bench_image_folder.py": [(r"peak RSS of the process tree", lambda mb: 30 < mb < 1024)],  # trains in <= 1 GB
     "bench_mido.py": [(r"lute, 8 files, ours:", lambda ms: 0 < ms < 1000)],

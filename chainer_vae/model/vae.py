@@ -9,6 +9,7 @@ import chainer
 import chainer.functions as F
 
 from chainer_vae.errors import ConfigError
+from chainer_vae.model import replay
 
 
 class VAELoss(chainer.Chain):
@@ -17,14 +18,18 @@ class VAELoss(chainer.Chain):
     beta: weight of the KL term (1 is the ELBO; with --anneal-epochs the training loop raises it
           linearly from 0 to beta).
     k:    samples of z per example for the reconstruction term (the paper uses 1).
+    static_graph: opt-in speed, off by default (model/replay.py): CPU training steps replay
+          Chainer's static schedule of ``objective``, checked to be the plain model's numbers or
+          not used; Python in ``objective`` that reads values or state would run only once.
     """
 
-    def __init__(self, encoder, decoder, beta=1.0, k=1):
+    def __init__(self, encoder, decoder, beta=1.0, k=1, static_graph=False):
         super().__init__()
         if k < 1:
             raise ConfigError("k (samples of z per example) must be >= 1, got %r" % (k,))
         self.beta = beta
         self.k = k
+        self.static_graph = static_graph
         # z ~ q(z|x) by eq. 8.  An attribute so that under MPI each rank can take its rows of the
         # one-process draw (parallel/mpi.py's ShardedSampler); F.gaussian otherwise.
         self.sample = F.gaussian
@@ -33,22 +38,29 @@ class VAELoss(chainer.Chain):
             self.decoder = decoder
 
     def forward(self, x):
+        if self.static_graph and replay.replayable(self, x):  # speed only, opt-in: model/replay.py
+            self.loss, self.reconstr, self.kl_penalty = replay.step(self, x)
+        else:
+            self.loss, self.reconstr, self.kl_penalty = self.objective(x, self.beta, self.sample)
+        chainer.report({"loss": self.loss, "reconstr": self.reconstr,
+                        "kl_penalty": self.kl_penalty}, self)
+        return self.loss
+
+    def objective(self, x, beta, sample):
+        """(loss, reconstr, kl_penalty) for the batch x, with z drawn by sample(mu, ln_var)."""
         batch = len(x)
         mu, ln_var = self.encoder(x)
         reconstr = None
         for _ in range(self.k):
-            z = self.sample(mu, ln_var)  # eq. 8
+            z = sample(mu, ln_var)  # eq. 8
             logits = self.decoder(z)
             if logits.shape != x.shape:  # no reshape node when the decoder already gives x's shape
                 logits = F.reshape(logits, x.shape)
             nll = F.bernoulli_nll(x, logits)  # -log p(x|z), summed over the batch
             reconstr = nll if reconstr is None else reconstr + nll
-        self.reconstr = reconstr / (self.k * batch)
-        self.kl_penalty = F.gaussian_kl_divergence(mu, ln_var) / batch  # analytic KL(q(z|x) || N(0, I))
-        self.loss = self.reconstr + self.beta * self.kl_penalty  # eq. 6
-        chainer.report({"loss": self.loss, "reconstr": self.reconstr,
-                        "kl_penalty": self.kl_penalty}, self)
-        return self.loss
+        reconstr = reconstr / (self.k * batch)
+        kl_penalty = F.gaussian_kl_divergence(mu, ln_var) / batch  # analytic KL(q(z|x) || N(0, I))
+        return reconstr + beta * kl_penalty, reconstr, kl_penalty  # eq. 6
 
     def encode(self, x):
         """The posterior mean and log-variance of z for a batch x."""
