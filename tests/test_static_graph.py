@@ -7,13 +7,14 @@ replay something else (F.clip's backward fixes its mask at the traced step; an u
 the model goes back to its plain graph after the first step, so an edited model still trains
 exactly as written."""
 import chainer
-import chainer.functions as F
 import numpy as np
 import pytest
 
+import test_edits
+
 from chainer_vae.data.mnist_fallback import read_shipped
 from chainer_vae.device import resolve_device
-from chainer_vae.model import make_decoder, make_encoder, mlp
+from chainer_vae.model import make_decoder, make_encoder
 from chainer_vae.model.vae import VAELoss
 from chainer_vae.train import loop
 
@@ -47,22 +48,8 @@ def trained(static, data, train_x, test_x, tmp_path, anneal=0, epochs=3):
     return history, {k: p.array for k, p in m.namedparams()}, m
 
 
-def clip_ln_var(monkeypatch):
-    forward = mlp.MLPEncoder.forward
-
-    def clipped(self, x):
-        mu, ln_var = forward(self, x)
-        return mu, F.clip(ln_var, -1.0, 1.0)
-    monkeypatch.setattr(mlp.MLPEncoder, "forward", clipped)
-
-
-def leaky_decoder(monkeypatch):
-    def forward(self, z):
-        h = z
-        for layer in self.layers:
-            h = F.leaky_relu(layer(h), 0.3)
-        return self.out(h)
-    monkeypatch.setattr(mlp.MLPDecoder, "forward", forward)
+# The edits are tests/test_edits.py's own: the clip matters only once the weights move.
+clip_ln_var, leaky_decoder = test_edits.edit_clip_ln_var, test_edits.edit_decoder_activation
 
 
 CASES = {"paper": (None, 0, True), "annealed beta": (None, 2, True),
