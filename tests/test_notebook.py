@@ -66,6 +66,12 @@ def _machine_paths(nb, paths=None):
     return found
 
 
+def _sources_shown(nb):
+    """The outputs of the cells that print the project's own source (inspect.getsource)."""
+    return {i: "".join(out.text for out in cell.outputs if out.output_type == "stream")
+            for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and "getsource" in cell.source}
+
+
 def _shape(nb):
     """What each code cell shows, without its values or how its streams were chunked: the set of
     stream names and MIME-type tuples of its outputs."""
@@ -95,6 +101,8 @@ def test_notebook_executes_without_error():
     assert _machine_paths(nb, (ROOT, tempfile.gettempdir())) == []
     # The committed outputs are this notebook's: the same cells show the same kinds of output.
     assert _shape(nb) == _shape(_committed()), "the committed notebook is stale: run `make notebook`"
+    # ... and where a cell prints the project's own code, the very text (no CPU moves it).
+    assert _sources_shown(nb) == _sources_shown(_committed()), "the notebook shows old code: run `make notebook`"
     assert _git_status() == before, "executing the notebook wrote into the checkout"
 
 
