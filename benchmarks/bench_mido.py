@@ -1,7 +1,7 @@
 """mido (1.3, installed with pretty_midi) against our MIDI byte reader (chainer_vae/data/midi/smf.py):
 what each does with the fuzz test's hostile files (tests/test_midi_fuzz.py: seeded mutants of
 valid files, odd divisions, whole-file oddities, stress files), and how fast each reads the lute
-files.  Issue 21.5 asked whether mido does the byte level as robustly and as fast.
+files: whether mido does the byte level as robustly and as fast as ours.
 
     python benchmarks/bench_mido.py          # all 301 hostile files, the 8 lute files best of 5
     python benchmarks/bench_mido.py --quick  # 20 hostile files, 1 round: checks it runs

@@ -39,7 +39,7 @@ def build(static, data):
 
 
 def clip_ln_var():
-    """The closed-core issue's example edit (tests/test_edits.py): ln_var clipped to [-1, 1]."""
+    """An edit that matters only once the weights move (tests/test_edits.py): ln_var clipped to [-1, 1]."""
     forward = mlp.MLPEncoder.forward
 
     def clipped(self, x):

@@ -1,6 +1,6 @@
 """How a script writes a result into ``--out`` (``results/``): git stays clean for a rerun that reproduces.
 
-Three rules, so that the same run on another CPU leaves a checkout as it was (issue 22):
+Three rules, so that the same run on another CPU leaves a checkout as it was:
 
 1. **Numbers at a stated precision.**  Every float of a result's JSON is stored with
    ``SIGNIFICANT`` (6) significant digits and a loss history's numbers with ``HISTORY_DECIMALS``
@@ -40,7 +40,7 @@ MACHINE_KEYS = ("device", "machine", "versions", "train_seconds", "seconds_per_e
 # (bit for bit the committed run: the kernels it was trained with) -- the ways another x86 CPU
 # computes the same products.  The largest difference in any epoch's loss was 0.025 nats (test
 # loss, epoch 54, Prescott; 0.011 at epoch 60), in a KL 0.005; Haswell gave 0.0034, and the
-# issue's author saw at most 0.004 between an Intel and an AMD host.  Each
+# a contributor saw at most 0.004 between an Intel and an AMD host.  Each
 # tolerance is about 4x the largest difference measured, and 3.5x below the difference between
 # seeds 0 and 1 at the last epoch (0.36 nats in the test loss, 0.07 in the train KL; up to 3.5 and
 # 0.5 in other epochs), so a changed model still fails.  Figs. 2 and 3 summarize the trained model

@@ -355,7 +355,7 @@ def _ratio(a, b):
 
 
 def goals(results, quick):
-    """The issue's speed goals, measured (met: None when the run cannot tell: --quick, no part)."""
+    """The speed goals (GOALS), measured (met: None when the run cannot tell: --quick, no part)."""
     out = {}
     f4 = results.get("fig4", {}).get("run")
     if f4:

@@ -34,7 +34,7 @@ CONFIGS = {
                         ["--decoder", "lstm", "--anneal-epochs", "5"]),
     "lstm-lstm": ("LSTM encoder and decoder", ["--encoder", "lstm", "--decoder", "lstm"]),
 }
-GOAL_OVERLAP = 0.8   # issue 34: every statistic's overlap with the held-out data at least this
+GOAL_OVERLAP = 0.8   # a listener's goal: every statistic's overlap with the held-out data at least this
 GOAL_FACTOR = 1.5    # and one-step notes and repeated bars within this factor of the data's
 
 

@@ -15,7 +15,7 @@ Per window (T steps of a sixteenth, 16 steps a 4/4 bar):
   pc_distance      total variation distance of its pitch-class histogram from the reference
                    set's pooled one (0..1; how "in key" it is)
 
-and four that catch what a listener hears (issue 34: a drone under scattered blips has notes per
+and four that catch what a listener hears (a drone under scattered blips has notes per
 bar, pitch range and key like the data, and no tune):
   one_step_fraction  share of its notes that last one step (a sixteenth): blips and trills
   bar_repetition     share of its 16-step bars that start a note and equal an earlier bar of the

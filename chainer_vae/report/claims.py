@@ -5,7 +5,7 @@ import os
 
 from chainer_vae import files
 
-# Literature anchors, each read from a file and cited as such (checked 2026-12, issue 22.5):
+# Literature anchors, each read from a file and cited as such (checked 2026-12):
 # * nbip/IWAE (a TensorFlow 2 reproduction of Burda et al.), README.md at commit 3a5e38b, the
 #   "Test-set LLH (original paper)" column of its "Regular VAE results" tables, which quote the
 #   IWAE paper's Table 1 (test log-likelihood estimated with k = 5,000 samples).

@@ -25,7 +25,7 @@ def music_blocks(results):
 MUSIC_COLUMNS = (("notes_per_bar", "notes / bar", "%.1f"), ("polyphony", "polyphony", "%.2f"),
                  ("pitch_range", "pitch range", "%.1f"), ("empty_fraction", "empty steps", "%.2f"),
                  ("mean_note_length", "note length (steps)", "%.2f"), ("pc_distance", "PC distance", "%.2f"))
-# What a listener hears (issue 34), in music_stats.json written since: a JSON from before has none.
+# What a listener hears (music/stats.py), in music_stats.json written since: a JSON from before has none.
 LISTENER_COLUMNS = (("one_step_fraction", "one-step notes", "%.2f"), ("bar_repetition", "repeated bars", "%.2f"),
                     ("top_leap_fraction", "top-voice leaps > 7", "%.2f"),
                     ("melody_coverage", "melody steps", "%.2f"))
@@ -105,7 +105,7 @@ def configs_table(r):
     """tools/music_configs.py's result: per configuration, its best sampling setting (the highest
     mean overlap of prior samples) and the authors' threshold 0.2, with the listener's features
     (mean, and in brackets the overlap with the held-out windows), the lowest overlap of all twelve
-    statistics, the issue-34 goal and the training cost."""
+    statistics, the goal the result records (its "goal") and the training cost."""
     goal = r["goal"]
     cols = LISTENER_COLUMNS
     lines = ["%s; %d epochs, %d windows a song, whole songs held out (--split %s); prior samples against the "
