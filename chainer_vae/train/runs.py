@@ -92,10 +92,11 @@ def read_record(path, kind, prefix="", hint=""):
     return obj
 
 
-def load_weights(path, model, what=None, hint=""):
+def load_weights(path, model, what=None, hint="", checked=False):
     """Load the .npz at ``path`` into ``model``; a damaged file is a RunFileError of one line
-    naming it (as ``what`` when given) and its damage."""
-    damage = files.npz_damage(path)  # first: Chainer's load_npz would unpickle garbage
+    naming it (as ``what`` when given) and its damage.  checked: the caller already read it
+    whole with files.npz_damage (a model file is read once for that, not twice)."""
+    damage = None if checked else files.npz_damage(path)  # first: Chainer's load_npz would unpickle garbage
     if damage is not None:
         raise RunFileError("%s is damaged (%s)%s" % (what or path, damage, hint))
     try:
@@ -313,7 +314,7 @@ def from_run(config, name, data_fp, model, device):
         if tuple(stored[key]) != tuple(wanted[key]):
             raise ConfigError("%s: model.npz's %s is %s, this command's networks need %s"
                               % (flag, key, tuple(stored[key]), tuple(wanted[key])))
-    load_weights(path, model, "%s: model.npz" % flag)
+    load_weights(path, model, "%s: model.npz" % flag, checked=True)
     model.to_device(device)
     device.use()
     _say("using the run %s (--from-run: run %s, %d epochs on data %s); nothing is trained"
