@@ -8,6 +8,16 @@ import errno
 import os
 import stat
 
+from chainer_vae.errors import DataError
+
+
+def check_root(root, what, hint=""):
+    """A DataError naming ``root`` unless it is a folder: it does not exist, or it is a file
+    (``what``: "image folder", "MIDI folder"; ``hint`` follows the file case)."""
+    if not os.path.isdir(root):
+        raise DataError(f"{what} {root} " + (f"is a file, not a folder{hint}" if os.path.exists(root)
+                                              else "does not exist"))
+
 
 def entry_problem(path, in_class=True):
     """Why the folder entry ``path`` cannot be used as a file, or None: a file to use, or a

@@ -10,7 +10,7 @@ import json
 import os
 import time
 
-from chainer_vae.data.classes import class_files, entry_problem
+from chainer_vae.data.classes import check_root, class_files, entry_problem
 from chainer_vae.data.images import cache as imagecache, file as image_file
 from chainer_vae.errors import DataError
 from chainer_vae.progress import Progress
@@ -96,9 +96,7 @@ def build(image_dir, size=28, channels=1, fit="crop", background=0, cache_dir=No
     stats["conversions"] counts the conversion notes of the N images."""
     image_file.check_settings(size, channels, fit, background)
     image_dir = os.fspath(image_dir)
-    if not os.path.isdir(image_dir):
-        raise DataError(f"image folder {image_dir} " + ("is a file, not a folder (pass the folder that holds "
-                                                        "the images)" if os.path.exists(image_dir) else "does not exist"))
+    check_root(image_dir, "image folder", " (pass the folder that holds the images)")
     name, report = os.path.basename(os.path.abspath(image_dir)), []
     classes, files = scan(image_dir, report)
     keyed, lines = _keys(files, progress, name)

@@ -40,7 +40,7 @@ import os
 
 import numpy as np
 
-from chainer_vae.data.classes import class_files, entry_problem
+from chainer_vae.data.classes import check_root, class_files, entry_problem
 from chainer_vae.data.midi import bach, smf
 from chainer_vae.data.midi.bach import export_corpus_midi  # noqa: F401  (part of this API)
 from chainer_vae.data.midi.songcache import READERS, SongCache, convert_all, read_capped
@@ -121,9 +121,7 @@ def _midi_files(midi_dir, report):
 
 def _load_folder(midi_dir, window, max_per_class, cache, progress, reader="ours"):
     midi_dir = os.fspath(midi_dir)
-    if not os.path.isdir(midi_dir):
-        raise DataError(f"MIDI folder {midi_dir} " + ("is a file, not a folder" if os.path.exists(midi_dir)
-                                                       else "does not exist"))
+    check_root(midi_dir, "MIDI folder")
     name, report = os.path.basename(os.path.abspath(midi_dir)), []
     classes, files = _midi_files(midi_dir, report)
     convert, kind = READERS[reader]
