@@ -72,7 +72,7 @@ class MusicConfig(midi.MidiConfig):
 class Writer:
     """Writes binary note-state matrices as .mid, .wav (when a synthesizer is here) and .png."""
 
-    def __init__(self, config, data, out):
+    def __init__(self, config, data, out, setting=None):
         self.out = out
         self.tempo = config.tempo or float(np.median([s["tempo_bpm"] for s in data.songs]))
         self.synth = audio.synthesizer(config.soundfont)
@@ -80,7 +80,7 @@ class Writer:
         if self.why_no_audio:
             print(self.why_no_audio)
         self.written = []
-        self.setting = config.setting()
+        self.setting = setting or config.setting()  # the setting the pieces are drawn with
         self.auto = config.threshold == AUTO
 
     def piece(self, notes, name, title, kind, **extra):
@@ -242,7 +242,5 @@ def setup(config):
         setting = ("threshold", t)
         print("--threshold auto: %g (prior samples sound in %.2f%% of the cells at it, the training windows in "
               "%.2f%%; measured on %d prior samples and %d training windows)" % (t, 100 * got, 100 * target, n, n_train))
-    write = Writer(config, data, out)
-    write.setting = setting
     return Session(run, data, out, window_shape(data), setting, np.random.RandomState(config.sample_seed),
-                   write, sampling.label(setting))
+                   Writer(config, data, out, setting), sampling.label(setting))
