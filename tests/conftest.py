@@ -11,6 +11,17 @@ from chainer_vae.cli import threads  # noqa: E402
 threads.limit()  # the scripts' one BLAS thread, for the tests that train in this process
 
 
+def load_script(path, name=None):
+    """A script of the checkout (tools/, experiments/; ``path`` relative to it) as a module, its
+    ``main`` not run: the tests call its functions."""
+    import importlib.util
+    path = os.path.join(ROOT, path)
+    spec = importlib.util.spec_from_file_location(name or os.path.basename(path)[:-3], path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def find_mnist_root():
     """The Chainer dataset root whose MNIST cache the scripts would read, found exactly as they
     find it (chainer_vae.data.mnist.cache_dirs: $CHAINER_DATASET_ROOT, else ~/.chainer/dataset,

@@ -9,7 +9,7 @@ import pytest
 
 from chainer_vae.cli import flags as cfg
 from chainer_vae.errors import ConfigError
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 from chainer_vae.cli.mnist import MnistConfig  # noqa: E402
 from chainer_vae.cli.midi import MidiConfig  # noqa: E402
@@ -55,13 +55,10 @@ def test_bad_flag_from_the_command_line_is_one_line(tmp_path):
 
 def _all_configs():
     import glob
-    import importlib.util
     from chainer_vae.cli import flags, midi, mnist, music
     classes = [flags.RunConfig, flags.TrainConfig, mnist.MnistConfig, midi.MidiConfig, music.MusicConfig]
     for path in sorted(glob.glob(os.path.join(ROOT, "experiments", "*.py"))):
-        spec = importlib.util.spec_from_file_location("script_" + os.path.basename(path)[:-3], path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        module = load_script(path, "script_" + os.path.basename(path)[:-3])
         classes += [c for c in vars(module).values()
                     if isinstance(c, type) and dataclasses.is_dataclass(c) and c.__module__ == module.__name__]
     return classes

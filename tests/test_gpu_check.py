@@ -2,7 +2,6 @@
 report's structure, the comparisons and the REPRODUCE.md block. On a GPU the same tool runs at
 full size; only the device differs."""
 import copy
-import importlib.util
 import json
 import os
 import shutil
@@ -11,12 +10,10 @@ import sys
 
 import pytest
 
-from conftest import ROOT, SHARED, find_mnist_root
+from conftest import ROOT, SHARED, find_mnist_root, load_script
 
 TOOL = os.path.join(ROOT, "tools", "gpu_check.py")
-spec = importlib.util.spec_from_file_location("gpu_check", TOOL)
-gpu_check = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(gpu_check)
+gpu_check = load_script("tools/gpu_check.py")
 
 
 def mnist_cache():
@@ -186,10 +183,7 @@ def test_refuses_a_folder_it_did_not_make(tmp_path):
 
 # ----------------------------------------------------------------------------- a stock GPU machine, offline
 def _gpu_wheels():
-    spec = importlib.util.spec_from_file_location("gpu_wheels", os.path.join(ROOT, "tools", "gpu_wheels.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("tools/gpu_wheels.py")
 
 
 def test_gpu_wheels_carries_the_project_not_what_the_machine_has():

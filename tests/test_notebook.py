@@ -7,7 +7,6 @@ browse.  The kernel's start is the one step allowed to skip, and only for an env
 (no loopback networking in a sandbox, say) outside CI; a missing package is a failure (set-up
 installs nbclient and ipykernel).
 """
-import importlib.util
 import os
 import re
 import shutil
@@ -18,7 +17,7 @@ import wave
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 NOTEBOOK = os.path.join(ROOT, "notebooks", "walkthrough.ipynb")
 MAX_BYTES = 3_000_000
@@ -30,10 +29,7 @@ BASE64 = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location("execute_notebook", os.path.join(ROOT, "tools", "execute_notebook.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("tools/execute_notebook.py")
 
 
 def _committed():

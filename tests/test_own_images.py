@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 import time
-import importlib.util
 
 import numpy as np
 import pytest
@@ -23,22 +22,15 @@ from chainer_vae import files, outputs
 from chainer_vae.cli import mnist as mnist_cli
 from chainer_vae.errors import ConfigError
 from chainer_vae.train import runs, shipped
-from conftest import ROOT
+from conftest import ROOT, load_script
 from test_images import shape_image
 
 EXPERIMENTS = os.path.join(ROOT, "experiments")
 COLOURS = {"circle": (230, 40, 40), "square": (40, 200, 60), "triangle": (50, 80, 230)}
 
 
-def load(path, name):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def script(name):
-    return load(os.path.join(EXPERIMENTS, name + ".py"), "own_" + name)
+    return load_script(os.path.join(EXPERIMENTS, name + ".py"), "own_" + name)
 
 
 def run(name, out, *argv):
@@ -269,7 +261,7 @@ def test_a_shipped_model_is_used_instead_of_training(trained, shapes, tmp_path, 
     models = tmp_path / "models"
     models.mkdir()
     (models / "README.md").write_text("# shipped\n<!-- generated:models -->\n<!-- /generated:models -->\n")
-    ship = load(os.path.join(ROOT, "tools", "ship_model.py"), "ship_model")
+    ship = load_script("tools/ship_model.py")
     ship.main([str(mlp), "--command", "python experiments/fig4_mnist_loss.py --image-dir shapes --channels 3",
                "--models", str(models)])
     record = files.read_json(str(models / (mlp.name + ".json")))

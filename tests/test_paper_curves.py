@@ -1,5 +1,4 @@
 """The paper's digitized curves: tools/digitize_paper.py, results/paper_curves.json, chainer_vae.paper_curves."""
-import importlib.util
 import math
 import os
 
@@ -12,6 +11,7 @@ import pytest  # noqa: E402
 
 from chainer_vae.figures import paper as P  # noqa: E402
 from chainer_vae.errors import DataError  # noqa: E402
+from conftest import load_script  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAPER_DIR = os.path.join(os.path.dirname(ROOT), "shared", "paper")
@@ -26,10 +26,7 @@ README_TOLERANCE = 0.03  # "within a few percent": the README's numbers are roun
 
 
 def load_digitizer():
-    spec = importlib.util.spec_from_file_location("digitize_paper", os.path.join(ROOT, "tools", "digitize_paper.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("tools/digitize_paper.py")
 
 
 @pytest.fixture(scope="module")
@@ -203,9 +200,7 @@ def test_fig4_and_fig5_draw_the_paper_over_ours_with_paper(monkeypatch, tmp_path
 
 def test_paper_is_an_option_of_the_figure_scripts():
     from chainer_vae.cli import flags
-    spec = importlib.util.spec_from_file_location("fig5", os.path.join(ROOT, "experiments", "fig5_midi_loss.py"))
-    fig5 = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(fig5)
+    fig5 = load_script("experiments/fig5_midi_loss.py", "fig5")
     with_paper = flags.parse(fig5.Fig5Config, ["--paper"])
     assert with_paper.paper and with_paper.run_id("midi", "x") == flags.parse(fig5.Fig5Config, []).run_id("midi", "x")
     assert fig5.PAPER_PLOTTED_EPOCHS == tuple(P.load_paper_curves()["fig5"]["epochs"][::48])
@@ -230,9 +225,7 @@ def test_score_and_shape():
 def test_fig4_paper_writes_the_overlay_beside_the_plain_figure(tmp_path):
     """--paper adds <stem>_paper.png and leaves <stem>.png as a run without it draws it (so a
     reviewer's rerun with or without --paper keeps the committed figure)."""
-    spec = importlib.util.spec_from_file_location("fig4", os.path.join(ROOT, "experiments", "fig4_mnist_loss.py"))
-    fig4 = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(fig4)
+    fig4 = load_script("experiments/fig4_mnist_loss.py", "fig4")
     out = tmp_path / "out"
     fig4.main(["--smoke", "--no-progress", "--out", str(out)])
     plain = (out / "fig4_mnist_loss.png").read_bytes()
