@@ -49,10 +49,15 @@ def machine():
 def build_model(config):
     """The VAE a config describes, with its seeded initial weights."""
     np.random.seed(config.seed)
-    image = config.image()  # an image folder's (size, channels); None: the data kind's own shape
-    return VAELoss(make_encoder(config.encoder, config.DATA, config.n_latent, image),
-                   make_decoder(config.decoder, config.DATA, config.n_latent, image),
-                   beta=config.beta, k=config.k)
+    return build_vae(config.DATA, config.encoder, config.decoder, config.n_latent, config.image(),
+                     config.beta, config.k)
+
+
+def build_vae(data, encoder, decoder, n_latent, image=None, beta=1.0, k=1):
+    """The VAE of these settings (image: an image folder's (size, channels); None: the data
+    kind's own shape), its weights as the random state draws them."""
+    return VAELoss(make_encoder(encoder, data, n_latent, image), make_decoder(decoder, data, n_latent, image),
+                   beta=beta, k=k)
 
 
 def _say(text):

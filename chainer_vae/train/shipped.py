@@ -12,13 +12,11 @@ import dataclasses
 import hashlib
 import os
 
-import chainer
 import numpy as np
 
 from chainer_vae import files
 from chainer_vae.errors import DataError
-from chainer_vae.model import make_decoder, make_encoder
-from chainer_vae.model.vae import VAELoss
+from chainer_vae.train import loop, runs
 
 ENV = files.MODELS_ENV  # another folder of shipped models (the tests' own)
 
@@ -145,11 +143,9 @@ def load(run_id, where=None):
     if found is None:
         raise DataError("no shipped model %s in %s" % (run_id, _show(where or folder() or "models")))
     config = found.info["config"]
-    data = "midi" if run_id.startswith("midi") else "mnist"  # image folders use MNIST's networks
+    data = "midi" if runs.data_kind(run_id) == "midi" else "mnist"  # image folders use MNIST's networks
     image = ((config.get("image_size", 28), config.get("channels", 1))
              if "image_size" in config or "channels" in config else None)
-    model = VAELoss(make_encoder(config["encoder"], data, config["n_latent"], image),
-                    make_decoder(config["decoder"], data, config["n_latent"], image),
-                    beta=config.get("beta", 1.0), k=config.get("k", 1))
-    chainer.serializers.load_npz(found.model_path, model)
-    return model, found
+    model = runs.build_vae(data, config["encoder"], config["decoder"], config["n_latent"], image,
+                           config.get("beta", 1.0), config.get("k", 1))
+    return loop.load_model(found.model_path, model), found  # find() checked its digest
