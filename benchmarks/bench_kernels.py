@@ -1,8 +1,9 @@
-"""The pieces of an MNIST step, ours vs the alternatives tried (BENCHMARKS.md, "tried"), interleaved:
-one training step's phases (forward, backward, update) against PyTorch's -- at the paper's sizes
-and on the same graph at 8-8-2 (the frameworks' own per-step work) --, the 32x784x500 matrix
-products in NumPy's two layouts and PyTorch's, and one Adam + L2 update of a 500x784 matrix
-(ours, other chunk sizes, PyTorch's, Numba's, numexpr's).
+"""The pieces of a training step, ours vs the alternatives tried (BENCHMARKS.md), interleaved:
+one training step's phases (forward, backward, update) against PyTorch's -- at the paper's MNIST
+sizes, on the same graph at 8-8-2 (the frameworks' own per-step work), and at the paper's MIDI
+sizes (15600-1000-500-100-20, ReLU) --, the 32x784x500 matrix products in NumPy's two layouts and
+PyTorch's, and one Adam + L2 update of a 500x784 matrix (ours: the Numba pass where Numba is
+installed; its NumPy-chunk form at three chunk sizes, PyTorch's, numexpr's).
 
     python benchmarks/bench_kernels.py            # 200 rounds
     python benchmarks/bench_kernels.py --quick    # 5 rounds: checks it runs
@@ -40,22 +41,29 @@ def _timed_step(times, side, forward, clear, update):
         times[side, phase].append(dt)
 
 
-def phases(torch, steps, n_in=784, hidden=500):
+def phases(torch, steps, n_in=784, hidden=500, midi=False):
     """Per-step medians of ours' and PyTorch's forward, backward and update, alternating steps.
     n_in, hidden: the MLP's sizes (the paper's 784, 500; tiny ones time the frameworks' own work
-    on the same graph: what a step costs besides its arithmetic)."""
+    on the same graph: what a step costs besides its arithmetic).  midi: the paper's MIDI MLP
+    instead (x: random 0/1 cells, a quarter of them on, about a lute batch's share)."""
     import peers
     from chainer_vae.model import mlp
     from chainer_vae.model.vae import VAELoss
     from chainer_vae.train import loop as training
     np.random.seed(0)
-    model = VAELoss(mlp.MLPEncoder(n_in, [hidden], 2, "tanh"), mlp.MLPDecoder(2, [hidden], n_in, "tanh"))
+    enc, latent, dec, act = [hidden], 2, [hidden], "tanh"
+    if midi:
+        p = mlp.PAPER["midi"]
+        n_in, enc, latent, dec, act = 15600, p["encoder"], 20, p["decoder"], p["activation"]
+    model = VAELoss(mlp.MLPEncoder(n_in, enc, latent, act), mlp.MLPDecoder(latent, dec, n_in, act))
     opt = training.make_optimizer(model, ALPHA, RATE)
     x = np.random.RandomState(0).rand(32 * steps, n_in).astype(np.float32)
+    if midi:
+        x = (x < 0.25).astype(np.float32)
     sides = {"ours": [model, opt]}
     if torch is not None:
         torch.manual_seed(0)
-        tmodel = peers.torch_vae(torch, n_in, [hidden], 2, [hidden], "tanh")
+        tmodel = peers.torch_vae(torch, n_in, enc, latent, dec, act)
         sides["pytorch"] = [tmodel, torch.optim.Adam(tmodel.parameters(), lr=ALPHA, weight_decay=RATE)]
         tx = torch.from_numpy(x)
     times = {(side, phase): [] for side in sides for phase in ("forward", "backward", "update")}
@@ -67,10 +75,11 @@ def phases(torch, steps, n_in=784, hidden=500):
             tmodel, topt = sides["pytorch"]
             _timed_step(times, "pytorch", lambda: tmodel(tx[i * 32:(i + 1) * 32])[0],
                         lambda: topt.zero_grad(set_to_none=True), topt.step)
-    print("\none MNIST training step by phase, MLP %d-%d-2 (median of %d alternating steps after 20 warm-up)"
-          % (n_in, hidden, steps - 20))
+    warm = 3 if midi else 20
+    print("\none %s training step by phase, MLP %s (median of %d alternating steps after %d warm-up)"
+          % ("MIDI" if midi else "MNIST", "-".join(map(str, [n_in] + enc + [latent])), steps - warm, warm))
     for side in sides:
-        meds = [1e3 * statistics.median(times[side, p][20:]) for p in ("forward", "backward", "update")]
+        meds = [1e3 * statistics.median(times[side, p][warm:]) for p in ("forward", "backward", "update")]
         print("  %-8s forward %.2f ms  backward %.2f ms  update %.2f ms  sum %.2f ms" % ((side,) + tuple(meds) + (sum(meds),)))
 
 
@@ -91,11 +100,15 @@ def products(rng, torch):
     return fns
 
 
-def adam(rng, torch, numba, numexpr=None):
+OURS_ADAM = "ours (Adam + L2; the Numba pass if installed)"
+
+
+def adam(rng, torch, numexpr=None):
     w0, g0 = rng.randn(500, 784).astype(np.float32) * 0.05, rng.randn(500, 784).astype(np.float32) * 1e-3
     fns = {}
 
-    def ours(chunk=optim.CHUNK):
+    def ours(chunk=None):
+        """chunk=None: what training runs; a size: the NumPy-chunk form (Numba set aside)."""
         link = chainer.Link()
         with link.init_scope():
             link.W = chainer.Parameter(w0.copy())
@@ -104,14 +117,18 @@ def adam(rng, torch, numba, numexpr=None):
 
         def step():  # a fresh gradient each call (the update adds rate * W to it)
             link.W.grad = g0.copy()
-            saved, optim.CHUNK = optim.CHUNK, chunk
+            if chunk is None:
+                return opt.update()
+            saved = optim.CHUNK, optim._numba_update
+            optim.CHUNK, optim._numba_update = chunk, None
             opt.update()
-            optim.CHUNK = saved
+            optim.CHUNK, optim._numba_update = saved
         return step
 
-    fns["ours (Adam + L2, fused NumPy, 64 K chunks)"] = ours()
-    fns["ours, 32 K chunks"] = ours(chunk=1 << 15)
-    fns["ours, 256 K chunks"] = ours(chunk=1 << 18)
+    fns[OURS_ADAM] = ours()
+    fns["NumPy chunks, 64 K (without Numba)"] = ours(chunk=1 << 16)
+    fns["NumPy chunks, 32 K"] = ours(chunk=1 << 15)
+    fns["NumPy chunks, 256 K"] = ours(chunk=1 << 18)
     fns["a fresh gradient alone (subtract from the rows above)"] = lambda: g0.copy()
     if torch is not None:
         p = torch.nn.Parameter(torch.from_numpy(w0.copy()))
@@ -121,25 +138,9 @@ def adam(rng, torch, numba, numexpr=None):
             p.grad = torch.from_numpy(g0.copy())
             topt.step()
         fns["torch.optim.Adam(weight_decay)"] = torch_step
-    if numba is not None:
-        fns["Numba: one fused loop"] = numba_step(numba, w0, g0)
     if numexpr is not None:
         fns["numexpr: 4 expressions, 1 thread"] = numexpr_step(numexpr, w0, g0)
-    return {name: (fn, "ours (Adam + L2, fused NumPy, 64 K chunks)") for name, fn in fns.items()}
-
-
-def numba_step(numba, w0, g0):
-    @numba.njit
-    def update(p, g, m, v, rate, b1, b2, alpha_t, eps):
-        for i in range(p.size):  # Chainer's expressions, element by element, in float32
-            g[i] += p[i] * rate
-            m[i] += (g[i] - m[i]) * b1
-            v[i] += (g[i] * g[i] - v[i]) * b2
-            p[i] -= alpha_t / (np.sqrt(v[i]) + eps) * m[i]
-    p, m, v = w0.copy().ravel(), np.zeros(w0.size, np.float32), np.zeros(w0.size, np.float32)
-    consts = [np.float32(c) for c in (RATE, 0.1, 0.001, ALPHA, 1e-8)]
-    update(p, g0.copy().ravel(), m, v, *consts)  # compile
-    return lambda: update(p, g0.copy().ravel(), m, v, *consts)
+    return {name: (fn, OURS_ADAM) for name, fn in fns.items()}
 
 
 def numexpr_step(ne, w0, g0):
@@ -185,14 +186,14 @@ def main(argv=None):
     torch = None if args.no_torch else optional("torch")
     if torch is not None:
         torch.set_num_threads(THREADS)
-    numba = optional("numba")
     numexpr = optional("numexpr")
     print(common.machine(THREADS, torch))
     phases(torch, 30 if args.quick else 520)
     phases(torch, 30 if args.quick else 520, n_in=8, hidden=8)  # the same graph, next to no arithmetic
+    phases(torch, 5 if args.quick else 33, midi=True)
     rng = np.random.RandomState(0)
     for title, fns in (("matrix products, 32 x 784 x 500", products(rng, torch)),
-                       ("one Adam + L2 update of a 500 x 784 matrix", adam(rng, torch, numba, numexpr))):
+                       ("one Adam + L2 update of a 500 x 784 matrix", adam(rng, torch, numexpr))):
         times = {name: [] for name in fns}
         for r in range(rounds):
             for name in (list(fns) if r % 2 == 0 else reversed(list(fns))):

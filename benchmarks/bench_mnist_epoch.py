@@ -64,7 +64,7 @@ def main(argv=None):
                                  (784, [500], 2, [500], "tanh"),
                                  [(784, 500), (500, 2), (500, 2), (2, 500), (500, 784)], THREADS, static_graph=args.static_graph)
     times = common.interleaved(fns, repeats)
-    return peers.report_against_torch(common, times, torch)
+    return peers.report_against_torch(common, times, torch, goal=0.9, floor_goal=2)
 
 
 if __name__ == "__main__":

@@ -79,6 +79,15 @@ def cpu_model():
     return platform.processor() or platform.machine()
 
 
+def steady_state():
+    """Load the optimizer's Numba pass now: the benchmarks time a long run's steady state, and
+    train/optim.py loads it only once a run has done enough updates to repay loading it."""
+    from chainer_vae.train import optim
+    if isinstance(optim._numba_update, str):
+        optim._numba_update = optim._compile_numba()
+    return "Numba pass" if callable(optim._numba_update) else "NumPy chunks (no Numba)"
+
+
 def machine(threads, torch=None):
     import chainer
     import numpy as np
@@ -87,6 +96,7 @@ def machine(threads, torch=None):
              "python %s, numpy %s, chainer %s" % (platform.python_version(), np.__version__, chainer.__version__)]
     if torch is not None:
         parts.append("torch %s" % torch.__version__)
+    parts.append("Adam update: %s" % steady_state())
     try:
         load = os.getloadavg()
         parts.append("load avg %.2f %.2f %.2f" % load)

@@ -158,9 +158,13 @@ def epoch_contenders(chainer_model, x_host, batch, alpha, weight_decay, torch, t
     return fns
 
 
-def report_against_torch(common, times, torch):
-    """Print the table and the goal line (ours <= 0.9x PyTorch); return common.report's result."""
+def report_against_torch(common, times, torch, goal=0.9, floor_goal=None):
+    """Print the table and the goal lines (ours <= goal x PyTorch; ours <= floor_goal x the matmul
+    floor, where given); return common.report's result."""
     result = common.report(times, "ours", "pytorch" if torch is not None else None)
     if torch is not None:
-        print("goal ours <= 0.9 x pytorch: %s" % ("met" if result["ratio"]["pytorch"] <= 0.9 else "NOT met"))
+        print("goal ours <= %g x pytorch: %s" % (goal, "met" if result["ratio"]["pytorch"] <= goal else "NOT met"))
+    floor = result["ratio"].get("matmul floor (numpy)")
+    if floor_goal is not None and floor is not None:
+        print("goal ours <= %g x the matmul floor: %s" % (floor_goal, "met" if floor <= floor_goal else "NOT met"))
     return result

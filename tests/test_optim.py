@@ -147,3 +147,23 @@ def test_fresh_state_is_a_newly_built_optimizer_bitwise():
         np.testing.assert_array_equal(pa.array, pb.array, err_msg=name)
         np.testing.assert_array_equal(pa.update_rule.state["m"], pb.update_rule.state["m"])
     assert opt_a.alpha == 1e-3 and opt_a.l2_rate == 5e-4
+
+
+def test_numba_is_loaded_only_once_a_run_repays_it_and_the_switch_is_invisible(monkeypatch):
+    monkeypatch.setattr(optim, "_numba_update", "not compiled yet")
+    monkeypatch.setattr(optim, "_numpy_elements", 0)
+    per_step = sum(p.size for p in model().params())
+    monkeypatch.setattr(optim, "NUMBA_AFTER", 2 * per_step)  # NumPy for two steps, then Numba
+    ref, fused = model(), model()
+    ref_opt = chainer_reference(ref, 1e-3, 5e-4)
+    fused_opt = optim.Adam(alpha=1e-3, l2_rate=5e-4)
+    fused_opt.setup(fused)
+    steps(fused, fused_opt, 1)
+    assert optim._numba_update == "not compiled yet"  # a short run: not loaded
+    steps(fused, fused_opt, 4, seed=2)
+    if optim._compile_numba() is not None:
+        assert callable(optim._numba_update)
+    steps(ref, ref_opt, 1)
+    steps(ref, ref_opt, 4, seed=2)
+    for (name, p), (_, q) in zip(sorted(ref.namedparams()), sorted(fused.namedparams())):
+        np.testing.assert_array_equal(q.array, p.array, err_msg=name)

@@ -7,8 +7,9 @@ parameter (for the MIDI model's 62 MB first-layer matrix most of a training step
 BENCHMARKS.md).  ``Adam(l2_rate=...)`` below performs *the same floating-point operations in the same
 order* (so the parameters, moments and gradients come out bit for bit equal to Chainer's,
 which tests/test_optim.py checks), in place: where Numba is installed (requirements.txt) in one
-compiled pass over the four arrays (``_numba_update``: 2.6-3.5x faster than the chunks below,
-BENCHMARKS.md), else on cache-sized chunks with one scratch buffer.  Either way the same bits:
+compiled pass over the four arrays (``_numba_update``: 2-3.5x faster than the chunks below,
+BENCHMARKS.md; loaded once a run is long enough to repay loading it, ``NUMBA_AFTER``), else on
+cache-sized chunks with one scratch buffer.  Either way the same bits:
 each element's arithmetic is one IEEE operation per NumPy expression, in the array's own
 precision, no contraction into fused multiply-adds (Numba's default, without ``fastmath``).
 ``CHAINER_VAE_NUMBA=0`` in the environment keeps the NumPy chunks.
@@ -57,6 +58,13 @@ def _compile_numba():
 
 
 _numba_update = "not compiled yet"
+# Numba costs a process about 0.7 s to import and compile (or load from its cache); the NumPy
+# form costs about 1.5 ns more per element updated.  So, as in ski rental, the NumPy form runs
+# until it has updated this many elements (~0.7 s of its excess) and Numba is loaded then: a short
+# run (a quick check, a test) never loads it, and no run pays more than about twice the best.
+# Both give the same bits, so the switch cannot be seen in the numbers.
+NUMBA_AFTER = 500_000_000
+_numpy_elements = 0
 
 
 class AdamL2Rule(AdamRule):
@@ -91,14 +99,15 @@ class AdamL2Rule(AdamRule):
         alpha_t, eps, neg_eta = self.alpha_t, hp.eps, -hp.eta
         p, g = param.array.reshape(-1), param.grad.reshape(-1)
         m, v = self.state["m"].reshape(-1), self.state["v"].reshape(-1)
-        global _numba_update
-        if isinstance(_numba_update, str):
+        global _numba_update, _numpy_elements
+        if isinstance(_numba_update, str) and _numpy_elements >= NUMBA_AFTER:
             _numba_update = _compile_numba()
-        if _numba_update is not None:
+        if callable(_numba_update):
             c = p.dtype.type  # NumPy's NEP 50: a Python float meets a float32 array in float32
             _numba_update(p, g, m, v, c(rate), c(b1), c(b2), c(alpha_t), c(eps), c(neg_eta))
             return
         n = p.size
+        _numpy_elements += n
         size = min(n, CHUNK)
         if self._scratch is None or self._scratch.size < size or self._scratch.dtype != p.dtype:
             self._scratch = numpy.empty(size, dtype=p.dtype)
