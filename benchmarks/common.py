@@ -81,8 +81,11 @@ def cpu_model():
 
 def steady_state():
     """Load the optimizer's Numba pass now: the benchmarks time a long run's steady state, and
-    train/optim.py loads it only once a run has done enough updates to repay loading it."""
+    train/optim.py loads it only once a run has done enough updates to repay loading it.  And set
+    malloc as the scripts do (cli/allocator.py)."""
+    from chainer_vae.cli import allocator
     from chainer_vae.train import optim
+    allocator.reuse_freed_memory()
     if isinstance(optim._numba_update, str):
         optim._numba_update = optim._compile_numba()
     return "Numba pass" if callable(optim._numba_update) else "NumPy chunks (no Numba)"

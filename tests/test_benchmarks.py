@@ -27,7 +27,7 @@ SCRIPTS = {
     "bench_music_scale.py": ["| `generate_music.py` |", "largest peak"],
     "bench_reproduce.py": ["fig4_mnist_loss.py", "total"],
     "bench_mpi.py": ["1 rank(s): epoch"],  # and 2 ranks where mpi4py is installed
-    "bench_kernels.py": ["(W x^T)^T", "32 K chunks"],
+    "bench_kernels.py": ["(W x^T)^T", "NumPy chunks, 32 K", "one MIDI training step by phase", "Adam update: "],
     "bench_nets.py": ["conv midi", "run_lstm / NStepLSTM"],
     "bench_commits.py": ["mnist epoch", "midi epoch", "this checkout"],
     "bench_static_graph.py": ["exactness, the paper's model", "exactness, the clip ln_var edit, check off",

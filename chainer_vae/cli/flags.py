@@ -23,7 +23,7 @@ import os
 import sys
 
 from chainer_vae import parallel
-from chainer_vae.cli import threads
+from chainer_vae.cli import allocator, threads
 from chainer_vae.device import resolve_device
 from chainer_vae.errors import ConfigError, UserError
 from chainer_vae.files import console_safe
@@ -266,6 +266,7 @@ def parse(cls, argv=None, description=None):
                           "pure_nccl (GPUs), or start one process" % parallel.launched_processes())
     resolve_device(config.device)  # a missing GPU fails now, not after the data is loaded
     threads.limit()  # one BLAS thread unless the user chose (cli/threads.py)
+    allocator.reuse_freed_memory()  # big arrays reuse freed memory, no page faults per step (cli/allocator.py)
     return config
 
 

@@ -1,0 +1,36 @@
+"""Big arrays reuse freed memory instead of fresh pages from the kernel (glibc's malloc).
+
+glibc serves every block above 32 MB with its own ``mmap`` and gives it back at ``free``; the
+MIDI model's weight gradients (62 MB and 31 MB, new at every backward) and the Bernoulli terms'
+temporaries then come back as fresh pages at every step, which the kernel zeroes and faults in
+one by one: about 900 page faults and 8 % of a MIDI training step on this project's 2-core
+machine (BENCHMARKS.md, "Below the model").  ``mallopt(M_MMAP_MAX, 0)`` serves them from the heap
+instead, where the next step's block of the same size reuses the one just freed, and
+``M_TRIM_THRESHOLD`` keeps up to TRIM of freed memory at the heap's top rather than returning it.
+Peak memory is unchanged (measured); nothing changes a number, only where memory comes from.
+
+``reuse_freed_memory()`` is called by ``cli.flags.parse`` (so importing ``chainer_vae`` changes
+nothing), on glibc only; ``CHAINER_VAE_MALLOC=default``, or glibc's own ``MALLOC_MMAP_MAX_`` /
+``MALLOC_TRIM_THRESHOLD_`` set by you, leaves malloc as it is.
+"""
+import ctypes
+import os
+import platform
+
+M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # glibc's malloc.h
+TRIM = 512 << 20  # bytes of freed memory kept at the heap's top: a few steps' worth of gradients
+USER_VARS = ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_")
+
+
+def reuse_freed_memory():
+    """Apply the setting above to this process; returns True if it was applied."""
+    if os.environ.get("CHAINER_VAE_MALLOC", "") == "default" or any(v in os.environ for v in USER_VARS):
+        return False
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    return bool(mallopt(M_MMAP_MAX, 0)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM))
