@@ -74,6 +74,21 @@ def epoch_fn(package, data, x, n_latent, alpha):
     return lambda: float(training.train_epoch(model, opt, x, 32)[0])
 
 
+def as_its_scripts_run(package, fn):
+    """fn with the malloc setting that package's scripts make (cli/allocator.py), or glibc's
+    default for a commit before it: mallopt is process-wide, so it is set before each call."""
+    try:
+        setting = _module(package, "cli.allocator").reuse_freed_memory
+    except ModuleNotFoundError:
+        from chainer_vae.cli import allocator
+        setting = allocator.glibc_default
+
+    def run():
+        setting()
+        return fn()
+    return run
+
+
 def main(argv=None):
     p = common.parser(__doc__.splitlines()[0])
     p.add_argument("rev", nargs="?", default="HEAD",
@@ -90,8 +105,8 @@ def main(argv=None):
                 x, _, source = bench_midi_epoch.midi_data(64 if args.quick else 320, bench_midi_epoch.LUTE)  # stored windows for both commits
                 n_latent, alpha, repeats = 20, bench_midi_epoch.ALPHA, 8
             repeats = 1 if args.quick else (args.repeats or repeats)
-            fns = {"this checkout": epoch_fn("chainer_vae", data, x, n_latent, alpha),
-                   args.rev: epoch_fn("chainer_vae_old", data, x, n_latent, alpha)}
+            fns = {"this checkout": as_its_scripts_run("chainer_vae", epoch_fn("chainer_vae", data, x, n_latent, alpha)),
+                   args.rev: as_its_scripts_run("chainer_vae_old", epoch_fn("chainer_vae_old", data, x, n_latent, alpha))}
             times = common.interleaved(fns, repeats, warmup=not args.quick)
             rounds = [a / b for a, b in zip(times["this checkout"], times[args.rev])]
             print("%s epoch, %d examples (%s), %d rounds: this checkout %.3f s, %s %.3f s; "

@@ -67,11 +67,14 @@ def phases(torch, steps, n_in=784, hidden=500, midi=False):
         sides["pytorch"] = [tmodel, torch.optim.Adam(tmodel.parameters(), lr=ALPHA, weight_decay=RATE)]
         tx = torch.from_numpy(x)
     times = {(side, phase): [] for side in sides for phase in ("forward", "backward", "update")}
+    from chainer_vae.cli import allocator  # each side with its users' malloc (common.as_run)
     with chainer.using_config("type_check", False):
         for i in range(steps):
+            allocator.reuse_freed_memory()
             _timed_step(times, "ours", lambda: model(x[i * 32:(i + 1) * 32]), model.cleargrads, opt.update)
             if torch is None:
                 continue
+            allocator.glibc_default()
             tmodel, topt = sides["pytorch"]
             _timed_step(times, "pytorch", lambda: tmodel(tx[i * 32:(i + 1) * 32])[0],
                         lambda: topt.zero_grad(set_to_none=True), topt.step)

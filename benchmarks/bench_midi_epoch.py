@@ -85,7 +85,7 @@ def main(argv=None):
                                  (15600, [1000, 500, 100], N_LATENT, [100, 500], "relu"),
                                  [(15600, 1000), (1000, 500), (500, 100), (100, 20), (100, 20),
                                   (20, 100), (100, 500), (500, 15600)], THREADS, x_ours=x_ours, static_graph=args.static_graph)
-    times = common.interleaved(fns, repeats, warmup=not args.quick)
+    times = common.interleaved(common.as_run(fns, args.peer_malloc), repeats, warmup=not args.quick)
     return peers.report_against_torch(common, times, torch, goal=0.4)
 
 

@@ -63,7 +63,7 @@ def main(argv=None):
     fns = peers.epoch_contenders(chainer_model, x_host, BATCH, ALPHA, WEIGHT_DECAY, torch,
                                  (784, [500], 2, [500], "tanh"),
                                  [(784, 500), (500, 2), (500, 2), (2, 500), (500, 784)], THREADS, static_graph=args.static_graph)
-    times = common.interleaved(fns, repeats)
+    times = common.interleaved(common.as_run(fns, args.peer_malloc), repeats)
     return peers.report_against_torch(common, times, torch, goal=0.9, floor_goal=2)
 
 

@@ -32,7 +32,32 @@ def parser(description):
     p.add_argument("--threads", type=int, default=None,
                    help="BLAS/torch threads for both sides (default: $OPENBLAS_NUM_THREADS, else 1)")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch peer")
+    p.add_argument("--peer-malloc", choices=("default", "ours"), default="default",
+                   help="glibc malloc for the peers: as their users run them (default), or with the "
+                        "setting our scripts make (cli/allocator.py); ours and the floor always run with it")
     return p
+
+
+OURS_MALLOC = ("ours", "matmul floor (numpy)")
+
+
+def as_run(fns, peer_malloc="default"):
+    """Each side with the malloc its users get: ours (and the floor) with the scripts' setting
+    (cli/allocator.py), the peers with glibc's default unless peer_malloc is "ours".  mallopt is
+    process-wide, so it is set before each call (microseconds)."""
+    from chainer_vae.cli import allocator
+
+    def wrap(name, fn):
+        setting = (allocator.reuse_freed_memory if name in OURS_MALLOC or peer_malloc == "ours"
+                   else allocator.glibc_default)
+
+        def run():
+            setting()
+            return fn()
+        return run
+    print("malloc: ours with the scripts' setting, peers with %s" % (
+        "the same" if peer_malloc == "ours" else "glibc's default (as their users run them)"))
+    return {name: wrap(name, fn) for name, fn in fns.items()}
 
 
 def setup_threads(argv=None):
@@ -85,7 +110,7 @@ def steady_state():
     malloc as the scripts do (cli/allocator.py)."""
     from chainer_vae.cli import allocator
     from chainer_vae.train import optim
-    allocator.reuse_freed_memory()
+    allocator.reuse_freed_memory()  # as_run() sets each side's before its calls
     if isinstance(optim._numba_update, str):
         optim._numba_update = optim._compile_numba()
     return "Numba pass" if callable(optim._numba_update) else "NumPy chunks (no Numba)"

@@ -17,20 +17,35 @@ import ctypes
 import os
 import platform
 
-M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # glibc's malloc.h
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_MMAP_MAX = -1, -3, -4  # glibc's malloc.h
 TRIM = 512 << 20  # bytes of freed memory kept at the heap's top: a few steps' worth of gradients
 USER_VARS = ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_")
+
+
+def _mallopt():
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return None
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return None
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    return mallopt
 
 
 def reuse_freed_memory():
     """Apply the setting above to this process; returns True if it was applied."""
     if os.environ.get("CHAINER_VAE_MALLOC", "") == "default" or any(v in os.environ for v in USER_VARS):
         return False
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        return False
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
-    return bool(mallopt(M_MMAP_MAX, 0)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM))
+    mallopt = _mallopt()
+    return mallopt is not None and bool(mallopt(M_MMAP_MAX, 0)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM))
+
+
+def glibc_default():
+    """Back to what a process that never called mallopt settles into over a long run: blocks up
+    to 32 MB from the heap (glibc raises its mmap threshold to the largest block freed, up to
+    that maximum), bigger ones mmapped, trim at twice the threshold.  For the benchmarks, which
+    time a peer (PyTorch) in the same process as its users run it."""
+    mallopt = _mallopt()
+    return (mallopt is not None and bool(mallopt(M_MMAP_MAX, 65536)) and bool(mallopt(M_MMAP_THRESHOLD, 32 << 20))
+            and bool(mallopt(M_TRIM_THRESHOLD, 64 << 20)))
