@@ -94,3 +94,13 @@ def test_static_graph_is_not_used_where_it_cannot_replay(digits):
     m(x)  # a training step without a backward: its schedule cannot be checked, so plain from now on
     m(x)
     assert None in m._replay_checked
+
+
+def test_the_scripts_flag_builds_the_opt_in_and_keeps_the_run_identity():
+    from chainer_vae.cli import flags
+    from chainer_vae.cli.mnist import MnistConfig
+    from chainer_vae.train import runs
+    plain = flags.parse(MnistConfig, ["--smoke"])
+    fast = flags.parse(MnistConfig, ["--smoke", "--static-graph"])
+    assert runs.build_model(fast).static_graph and not runs.build_model(plain).static_graph
+    assert plain.run_id("mnist") == fast.run_id("mnist")  # the same numbers, so the same run

@@ -184,6 +184,9 @@ class TrainConfig(RunConfig):
     anneal_epochs: int = setting(0, "KL warm-up: beta rises linearly from 0 over this many epochs "
                                  "(the paper's ref. [6]); 0 = off", non_negative)
     k: int = setting(1, "samples of z per example in the reconstruction term (the paper: 1)", at_least_one)
+    static_graph: bool = option(False, "speed on a CPU, not what is trained: training steps replay Chainer's "
+                                       "static_graph of the objective, checked bit for bit against the plain graph "
+                                       "and falling back to it (an MNIST epoch ~0.7x; README: Speed on a CPU)")
     from_run: str = option("", "use the finished run in this folder (model.npz, history.json, run.json: "
                                "e.g. trained on a GPU cluster) and never train; refused in one line when its "
                                "networks or data kind do not fit this command's settings", existing_dir)
