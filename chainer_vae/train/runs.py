@@ -50,14 +50,14 @@ def build_model(config):
     """The VAE a config describes, with its seeded initial weights."""
     np.random.seed(config.seed)
     return build_vae(config.DATA, config.encoder, config.decoder, config.n_latent, config.image(),
-                     config.beta, config.k)
+                     config.beta, config.k, config.decoder_dropout)
 
 
-def build_vae(data, encoder, decoder, n_latent, image=None, beta=1.0, k=1):
+def build_vae(data, encoder, decoder, n_latent, image=None, beta=1.0, k=1, decoder_dropout=0.0):
     """The VAE of these settings (image: an image folder's (size, channels); None: the data
     kind's own shape), its weights as the random state draws them."""
-    return VAELoss(make_encoder(encoder, data, n_latent, image), make_decoder(decoder, data, n_latent, image),
-                   beta=beta, k=k)
+    return VAELoss(make_encoder(encoder, data, n_latent, image),
+                   make_decoder(decoder, data, n_latent, image, decoder_dropout), beta=beta, k=k)
 
 
 def _say(text):
