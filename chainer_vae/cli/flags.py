@@ -262,16 +262,16 @@ def parse(cls, argv=None, description=None):
     args = parser.parse_args(argv)
     given = {k: v for k, v in vars(args).items() if v is not None}
     base = cls()
-    if given.get("smoke"):
-        base = base.smoke_config()
-        # A quick run's tiny figures must not land on the committed full-size ones in results/.
-        given.setdefault("out", os.path.join(base.out, "smoke"))
     if given.get("preset"):  # a named set of defaults (the class's PRESETS); flags given still win
         presets = getattr(cls, "PRESETS", {})
         if given["preset"] not in presets:
             raise ConfigError("--preset %s: choose from %s" % (given["preset"], ", ".join(presets) or "none"))
         names = {f.name for f in dataclasses.fields(cls)}
         base = dataclasses.replace(base, **{k: v for k, v in presets[given["preset"]].items() if k in names})
+    if given.get("smoke"):  # after a preset: a quick run stays quick (its epochs, its few songs)
+        base = base.smoke_config()
+        # A quick run's tiny figures must not land on the committed full-size ones in results/.
+        given.setdefault("out", os.path.join(base.out, "smoke"))
     try:
         config = dataclasses.replace(base, **given)
     except (TypeError, ValueError) as e:

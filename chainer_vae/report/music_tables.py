@@ -110,7 +110,9 @@ def configs_table(r):
     window: the test KL, and the notes a reconstruction shares with its window (F1) beside a prior
     sample's (rows measured before these existed show a dash)."""
     goal = r["goal"]
-    cols = LISTENER_COLUMNS
+    # How many notes and how many at once, beside the listener's four: an overlap can be high
+    # while the mean is far off (REPRODUCE.md, under the table).
+    cols = LISTENER_COLUMNS + MUSIC_COLUMNS[:2]
     lines = ["%s; %d epochs, %d windows a song, whole songs held out (--split %s); prior samples against the "
              "held-out windows (melody steps: a note at or above their median sounding pitch). Goal: "
              "every statistic's overlap >= %g, one-step notes and repeated bars within %gx of the data's. "
