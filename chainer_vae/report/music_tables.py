@@ -122,14 +122,14 @@ def configs_table(r):
         c0 = r["configs"][0]
         lines[0] = "%s (%s). " % (r["folder"], c0["data_description"]) + lines[0][len(r["folder"]) + 2:]
     lines += ["| configuration | sampling | %s | lowest overlap | mean overlap | goal met | test loss | training "
-              "| test KL (nats) | notes kept: reconstruction / prior sample |" % (
-        " | ".join(c[1] for c in cols)), "|" + "---|" * (len(cols) + 9)]
+              "| z in use: test KL; notes kept (F1), rebuilt / prior |" % (
+        " | ".join(c[1] for c in cols)), "|" + "---|" * (len(cols) + 8)]
     if r["configs"]:
         ref = r["configs"][0]["reference_means"]
         # "—", never an empty cell inside a row: the page test splits rows on " | ".
-        lines.append("| held-out windows (reference) | — | %s | 1 | 1 | — | — | — | — | — |" % " | ".join(f % ref[k] for k, _, f in cols))
+        lines.append("| held-out windows (reference) | — | %s | 1 | 1 | — | — | — | — |" % " | ".join(f % ref[k] for k, _, f in cols))
         tr = r["configs"][0]["train_windows_vs_test"]
-        lines.append("| training windows | — | %s | %.2f (%s) | %.3f | — | — | — | — | — |" % (
+        lines.append("| training windows | — | %s | %.2f (%s) | %.3f | — | — | — | — |" % (
             " | ".join(("%s (%.2f)" % (f, tr["features"][k]["overlap"])) % tr["features"][k]["mean"] for k, _, f in cols),
             tr["min_overlap"], tr["lowest"].replace("_", " "), tr["mean_overlap"]))
     for c in r["configs"]:
@@ -138,7 +138,7 @@ def configs_table(r):
             s = c["settings"][name]
             unmet = [k for k, ok in s["goal"].items() if not ok]
             kept = s.get("notes_shared")  # F1 with the original: z carries the window when recon > prior
-            lines.append("| %s | %s | %s | %.2f (%s) | %.3f | %s | %s | %s | %s | %s |" % (
+            lines.append("| %s | %s | %s | %.2f (%s) | %.3f | %s | %s | %s | %s |" % (
                 # a cell bold whole or not at all: the page's text splits at <strong>
                 "**%s (%s)**" % (c["name"], c["what"]) if i == 0 else c["name"],
                 "%s (best)" % name if i == 0 else name,
@@ -147,8 +147,8 @@ def configs_table(r):
                 "yes" if not unmet else "no (%d of 3 unmet)" % len(unmet),
                 "%.1f" % c["test_loss"] if i == 0 else "—",
                 "%.0f s (%.1f s/epoch)" % (c["train_seconds"], c["seconds_per_epoch"] or 0) if i == 0 else "—",
-                "%.1f" % c["test_kl"] if i == 0 and c.get("test_kl") is not None else "—",
-                "%.2f / %.2f" % (kept["reconstruction_f1"], kept["prior_sample_f1"]) if kept else "—"))
+                "; ".join(([("%.1f" % c["test_kl"]) if i == 0 and c.get("test_kl") is not None else "—"]) + (
+                    ["%.2f / %.2f" % (kept["reconstruction_f1"], kept["prior_sample_f1"])] if kept else ["—"]))))
     met = [c["name"] for c in r["configs"] if any(not [k for k, ok in s["goal"].items() if not ok]
                                                     for s in c["settings"].values())]
     best = max(r["configs"], key=lambda c: c["settings"][c["best_setting"]]["mean_overlap"], default=None)
