@@ -9,13 +9,19 @@ sample_NN.{mid,wav,png}, test_NN_original.{mid,wav,png}, test_NN_reconstruction.
 music.json, and music_stats.{json,png}: notes per bar, polyphony, pitch range, empty steps,
 note lengths and pitch classes, and what a listener hears (one-step notes, repeated bars, leaps
 of the top voice, steps with a melody) of prior samples and reconstructions under each --compare
-setting versus the test windows (and how many of a window's notes its reconstruction keeps,
-against a prior sample: whether z carries the window), with the overlapping area of each distribution (Yang & Lerch
-2018).  Notes are kept where the decoded probability is >= --threshold (the original's 0.2),
+setting versus the test windows, with the overlapping area of each distribution (Yang & Lerch
+2018), and how many of a window's notes its reconstruction keeps beside a prior sample (whether
+z carries the window).  Notes are kept where the decoded probability is >= --threshold (the original's 0.2),
 or drawn from it at --temperature.
 
     python experiments/generate_music.py --midi-dir ../shared/data/midi/bach_lute --sample-seed 1
     python experiments/generate_music.py --midi-dir ../shared/data/midi/bach_lute --temperature 0.5
+    python experiments/generate_music.py --midi-dir my_folder --preset melody --tag melody
+
+--preset melody (not the paper's model: REPRODUCE.md, departures row 17) draws from the
+autoregressive LSTM decoder, step by step at temperature 0.75, into <out>/music_<folder>_melody/
+with --tag melody; music.json then names the preset, and the results page plays its prior
+samples beside the paper model's of the same data.
 """
 import dataclasses
 import os
