@@ -10,6 +10,10 @@ reuses the model.
     python experiments/fig5_midi_loss.py --midi-dir ../shared/data/midi/bach_lute   # the paper's data
     python experiments/fig5_midi_loss.py --lr-schedule '' --alpha 1e-5 --tag alpha1e-5   # the committed script
 
+--preset melody trains another model, not the paper's (REPRODUCE.md, departures row 17): the
+autoregressive LSTM decoder its music was measured best with; add --tag melody to keep its files
+beside the paper model's.
+
 --paper also writes <stem>_paper.png: ours with the paper's digitized curves (results/paper_curves.json,
 epochs 12-60) dashed over them.
 """

@@ -10,11 +10,18 @@ music.json, and music_stats.{json,png}: notes per bar, polyphony, pitch range, e
 note lengths and pitch classes, and what a listener hears (one-step notes, repeated bars, leaps
 of the top voice, steps with a melody) of prior samples and reconstructions under each --compare
 setting versus the test windows, with the overlapping area of each distribution (Yang & Lerch
-2018).  Notes are kept where the decoded probability is >= --threshold (the original's 0.2),
+2018), and how many of a window's notes its reconstruction keeps beside a prior sample (whether
+z carries the window).  Notes are kept where the decoded probability is >= --threshold (the original's 0.2),
 or drawn from it at --temperature.
 
     python experiments/generate_music.py --midi-dir ../shared/data/midi/bach_lute --sample-seed 1
     python experiments/generate_music.py --midi-dir ../shared/data/midi/bach_lute --temperature 0.5
+    python experiments/generate_music.py --midi-dir my_folder --preset melody --tag melody
+
+--preset melody (not the paper's model: REPRODUCE.md, departures row 17) draws from the
+autoregressive LSTM decoder, step by step at temperature 0.75, into <out>/music_<folder>_melody/
+with --tag melody; music.json then names the preset, and the results page plays its prior
+samples beside the paper model's of the same data.
 """
 import dataclasses
 import os
@@ -29,6 +36,7 @@ from chainer_vae import files
 from chainer_vae.music import sampling, stats as music_stats
 from chainer_vae.cli.flags import non_negative, option
 from chainer_vae.cli import midi, music
+from chainer_vae.data.midi import notestate as M
 from chainer_vae.model.apply import decode, encode
 from chainer_vae.progress import counter
 
@@ -71,14 +79,30 @@ def statistics(config, run, data, shape):
     prior = [music_stats.Features() for _ in settings]
     recon = [music_stats.Features() for _ in settings]
     done = counter("statistics of %d settings" % len(settings), n, config.progress, unit="windows")
+    # Does z carry the window?  Per setting, the notes a reconstruction shares with its original
+    # (F1 over sounding cells) against what a prior sample shares with it: equal when the
+    # decoder ignores z (posterior collapse, the risk of an autoregressive decoder).
+    shared = np.zeros((len(settings), 2, 3))  # (setting, prior/reconstruction, [both, made, original])
     for i in range(0, n, STAT_CHUNK):
         windows = reference_windows[i:i + STAT_CHUNK]
         reference.add(windows, STAT_CHUNK)
-        prior_p = decode(run.model, z[i:i + STAT_CHUNK]).reshape(shape)
-        recon_p = decode(run.model, encode(run.model, windows)).reshape(shape)
-        for k, setting in enumerate(settings):
-            prior[k].add(sampling.binarize(prior_p, setting, draws[k, 0]))
-            recon[k].add(sampling.binarize(recon_p, setting, draws[k, 1]))
+        original = np.asarray(windows).reshape(shape)[:, :, :M.N_PITCHES] > 0
+        if run.model.reads_x:  # autoregressive: each setting draws its own windows step by step
+            mu = encode(run.model, windows)
+            made = [(music.decode_notes(run.model, z[i:i + STAT_CHUNK], shape, setting, draws[k, 0]),
+                     music.decode_notes(run.model, mu, shape, setting, draws[k, 1]))
+                    for k, setting in enumerate(settings)]
+        else:
+            prior_p = decode(run.model, z[i:i + STAT_CHUNK]).reshape(shape)
+            recon_p = decode(run.model, encode(run.model, windows)).reshape(shape)
+            made = [(sampling.binarize(prior_p, setting, draws[k, 0]), sampling.binarize(recon_p, setting, draws[k, 1]))
+                    for k, setting in enumerate(settings)]
+        for k, (prior_notes, recon_notes) in enumerate(made):
+            prior[k].add(prior_notes)
+            recon[k].add(recon_notes)
+            for side, notes in enumerate((prior_notes, recon_notes)):
+                play = notes[:, :, :M.N_PITCHES] > 0
+                shared[k, side] += ((play & original).sum(), play.sum(), original.sum())
         done(len(windows))
     train.add(data.train_x.subset(train_pick), STAT_CHUNK)
     reference = reference.result()
@@ -88,8 +112,10 @@ def statistics(config, run, data, shape):
     for k, setting in enumerate(settings):
         name = sampling.label(setting)
         prior_feats[name] = prior[k].result(*ref)
+        f1 = [round(float(2 * both / max(made + orig, 1)), 4) for both, made, orig in shared[k]]
         rows.append({"setting": name, "prior": music_stats.compare(prior_feats[name], reference),
-                     "reconstruction": music_stats.compare(recon[k].result(*ref), reference)})
+                     "reconstruction": music_stats.compare(recon[k].result(*ref), reference),
+                     "notes_shared_with_original": {"reconstruction_f1": f1[1], "prior_sample_f1": f1[0]}})
     best = max(rows, key=lambda r: r["prior"]["mean_overlap"])
     return {
         "reference": ("%d test windows" % n_test if n == n_test else
@@ -100,6 +126,9 @@ def statistics(config, run, data, shape):
         "melody_floor": reference["melody_floor"],
         "melody_floor_is": "the test windows' median sounding pitch (MIDI), pooled over their sounding cells: "
                            "melody_coverage is the share of steps with a note at or above it",
+        "notes_shared_with_original_is": "F1 of the sounding cells of a reconstruction (from its window's mu) and "
+                                         "of a prior sample against the window: z carries the window when the "
+                                         "first is well above the second",
         "train_windows_vs_test": music_stats.compare(train.result(*ref), reference),
         "settings": rows,
         "recommended_for_prior_samples": best["setting"],
@@ -148,6 +177,7 @@ def main(argv=None):
         "sampling": label, "temperature": config.temperature,
         "threshold": setting[1] if setting[0] == "threshold" else music.threshold_value(config),
         **({"threshold_auto": True} if config.threshold == music.AUTO else {}),
+        **({"preset": config.preset, "decoder": config.decoder} if config.preset else {}),
         "tempo_bpm": write.tempo, "audio": write.audio_info(), "files": write.written})
     print("statistics of %d settings in %s (%.0f s); closest to the test windows: %s (mean overlap %.3f)" % (
         len(stats["settings"]), os.path.join(out, "music_stats.json"), time.perf_counter() - started,

@@ -49,7 +49,7 @@ def test_bad_flag_from_the_command_line_is_one_line(tmp_path):
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "experiments", "fig5_midi_loss.py"),
                            "--decoder", "gru", "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
-    assert proc.stderr.strip() == "error: --decoder gru: choose from mlp, conv, lstm"
+    assert proc.stderr.strip() == "error: --decoder gru: choose from mlp, conv, lstm, lstm-ar"
     assert not list(tmp_path.iterdir())
 
 

@@ -304,3 +304,28 @@ def test_literature_rows_are_cited_from_the_files_they_were_read_from():
     assert "mlp-mlp_z50 (log p(x) of the binarized test set -96.28, 1000 test images: 9.5 nats below)" in note
     assert rows[1][1] == "-85.33" and rows[2][1] == "about 2 nats lower" and "3.5 nats" in rows[2][2]
     assert not any("verified" in r[2] for r in rows)
+
+
+def test_a_presets_prior_samples_play_beside_the_paper_models_of_the_same_data(tmp_path):
+    """sections.beside pairs a music folder that names a --preset with the one of the same data
+    fingerprint that names none, prior sample by prior sample (never reconstructions)."""
+    import json
+    from chainer_vae.report import sections
+
+    def folder(name, fingerprint, **extra):
+        d = tmp_path / name
+        d.mkdir()
+        files = [{"file": "sample_00.mid", "kind": "prior sample"}, {"file": "test_00_original.mid", "kind": "test window"}]
+        for f in files:
+            for ext in (".mid", ".wav", ".png"):
+                (d / (f["file"][:-4] + ext)).write_bytes(b"x")
+        (d / "music.json").write_text(json.dumps(dict(data_fingerprint=fingerprint, data_description="folk",
+                                                      sampling="threshold=0.2", files=files, **extra)))
+    folder("music_folk_paper", "f1")
+    folder("music_folk_melody", "f1", preset="melody")
+    folder("music_other_melody", "f2", preset="melody")  # no paper model's pieces on its data
+    pairs = sections.beside(str(tmp_path))
+    assert [(b["paper"], b["folder"], b["preset"]) for b in pairs] == [("music_folk_paper", "music_folk_melody", "melody")]
+    (kind, paper, preset), = pairs[0]["rows"]
+    assert kind == "prior sample" and paper["wav"] == "music_folk_paper/sample_00.wav"
+    assert preset["wav"] == "music_folk_melody/sample_00.wav"

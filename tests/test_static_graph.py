@@ -104,3 +104,12 @@ def test_the_scripts_flag_builds_the_opt_in_and_keeps_the_run_identity():
     fast = flags.parse(MnistConfig, ["--smoke", "--static-graph"])
     assert runs.build_model(fast).static_graph and not runs.build_model(plain).static_graph
     assert plain.run_id("mnist") == fast.run_id("mnist")  # the same numbers, so the same run
+
+
+def test_an_autoregressive_decoder_is_never_replayed():
+    # Its step dropout is drawn in Python (model/lstm.py): a replay would keep the first step's mask.
+    from chainer_vae.train import runs
+    model = runs.build_vae("midi", "mlp", "lstm-ar", 4, decoder_dropout=0.3, static_graph=True)
+    x = (np.random.RandomState(0).rand(2, 100, 156) < 0.05).astype(np.float32)
+    from chainer_vae.model import replay
+    assert model.reads_x and not replay.replayable(model, x)

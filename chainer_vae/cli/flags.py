@@ -27,7 +27,7 @@ from chainer_vae.cli import allocator, threads
 from chainer_vae.device import resolve_device
 from chainer_vae.errors import ConfigError, UserError
 from chainer_vae.files import console_safe
-from chainer_vae.model import KINDS
+from chainer_vae.model import DECODER_KINDS, KINDS
 from chainer_vae.train.schedules import parse_lr_schedule
 
 SEEDS = 2 ** 32  # NumPy's RandomState takes seeds in 0 .. 2**32 - 1
@@ -72,6 +72,10 @@ def fraction(v):
     return None if 0 < v <= 1 else "must be in (0, 1]"
 
 
+def _below_one(v):
+    return None if 0 <= v < 1 else "must be in [0, 1)"
+
+
 def seed_range(v):
     return None if 0 <= v < SEEDS else "must be in 0 .. 2**32-1"
 
@@ -102,6 +106,10 @@ def lr_schedule_problem(text):
 
 def _kinds():
     return tuple(KINDS)
+
+
+def _decoder_kinds():
+    return tuple(DECODER_KINDS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,7 +180,12 @@ class TrainConfig(RunConfig):
     seed: int = setting(0, "training seed: initial weights, batch order and z samples (re-derived each epoch: "
                                "departures row 8)", seed_range)
     encoder: str = setting("mlp", "encoder network: mlp (the paper's), conv or lstm", choices=_kinds)
-    decoder: str = setting("mlp", "decoder network: mlp (the paper's), conv or lstm", choices=_kinds)
+    decoder: str = setting("mlp", "decoder network: mlp (the paper's), conv, lstm, or lstm-ar (MIDI only, not "
+                                  "the paper's, departures row 17: step t reads the notes of step t-1, teacher-forced in training, "
+                                  "its own drawn notes when generating)", choices=_decoder_kinds)
+    decoder_dropout: float = setting(0.0, "with --decoder lstm-ar (beyond the paper: departures row 17): the "
+                                          "share of steps whose previous notes are hidden from it in training "
+                                          "(word dropout, Bowman et al. 2016), so that it must rely on z", _below_one, omit_default=True)
     n_latent: int = setting(2, "size of the latent code z", at_least_one)
     epochs: int = setting(60, "training epochs (the paper's Figs. 4 and 5 show 60)", at_least_one)
     batch_size: int = setting(32, "examples per batch (the authors' iterator used 32)", at_least_one)
@@ -252,7 +265,13 @@ def parse(cls, argv=None, description=None):
     args = parser.parse_args(argv)
     given = {k: v for k, v in vars(args).items() if v is not None}
     base = cls()
-    if given.get("smoke"):
+    if given.get("preset"):  # a named set of defaults (the class's PRESETS); flags given still win
+        presets = getattr(cls, "PRESETS", {})
+        if given["preset"] not in presets:
+            raise ConfigError("--preset %s: choose from %s" % (given["preset"], ", ".join(presets) or "none"))
+        names = {f.name for f in dataclasses.fields(cls)}
+        base = dataclasses.replace(base, **{k: v for k, v in presets[given["preset"]].items() if k in names})
+    if given.get("smoke"):  # after a preset: a quick run stays quick (its epochs, its few songs)
         base = base.smoke_config()
         # A quick run's tiny figures must not land on the committed full-size ones in results/.
         given.setdefault("out", os.path.join(base.out, "smoke"))

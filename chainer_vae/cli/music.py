@@ -14,7 +14,9 @@ from chainer_vae.music import audio, latent, sampling
 from chainer_vae.cli.flags import existing_file, fraction, non_negative, option, seed_range
 from chainer_vae.data.midi import notestate as M
 from chainer_vae.cli import midi
-from chainer_vae.model.apply import decode_batches, encode
+from chainer_vae.errors import ConfigError
+from chainer_vae.model import AR_DECODERS
+from chainer_vae.model.apply import decode_batches, encode, generate_batches
 from chainer_vae.progress import counter
 
 
@@ -180,8 +182,33 @@ def decode_note_batches(model, z, shape, setting, rng):
     """Latent codes -> binary windows, one batch at a time (bounded memory for any number of
     codes).  Bernoulli draws come from ``rng`` in row order, so the notes do not depend on the
     batch size."""
+    if model.reads_x:  # an autoregressive decoder draws each step's notes and feeds them back
+        steps = tuple(shape[1:])
+        yield from generate_batches(model, np.asarray(z, np.float32),
+                                    lambda n: articulated(sampling.step_drawer(setting, rng, (n,) + steps)))
+        return
     for p in decode_batches(model, np.asarray(z, np.float32)):
         yield sampling.binarize(p.reshape(shape), setting, rng)
+
+
+def articulated(draw):
+    """A step drawer whose notes are written as the data writes them: articulate set on every pitch
+    that starts to sound, and on no silent pitch.  The notes are the ones drawn (a pitch that starts
+    sounding starts a note either way, and articulate without play is ignored: notestate.py); what
+    changes is what an autoregressive decoder is fed back.  The cells are drawn independently, so an
+    onset's play and articulate cells rarely come out together, and the decoder, trained on data
+    where they always do, reads an unarticulated onset as noise and drops it the next step: a
+    one-step note."""
+    before = []
+
+    def step(t, p):
+        x = np.array(draw(t, p), dtype=np.uint8)
+        play = x[:, :M.N_PITCHES].astype(bool)
+        was = before[0] if before else np.zeros_like(play)
+        x[:, M.N_PITCHES:] = play & (x[:, M.N_PITCHES:].astype(bool) | ~was)
+        before[:] = [play]
+        return x
+    return step
 
 
 def encode_all(model, windows, label, progress=True):
@@ -232,9 +259,13 @@ def setup(config):
     """What every music script starts with: Fig. 5's model (trained if missing) and data, the
     output folder, the window shape, the sampling setting with its seeded generator and label,
     and a Writer."""
+    setting = config.setting()
+    if setting[1] is None and config.decoder in AR_DECODERS:  # refused before any training
+        raise ConfigError("--threshold auto: it measures the decoder's probabilities of z alone, but the %s "
+                          "decoder's depend on the notes it draws; give --threshold X or --temperature X"
+                          % config.decoder)
     run, data = midi.train(config)
     out = config.stem("music", midi.data_tag(config))
-    setting = config.setting()
     if setting[1] is None:  # --threshold auto
         n = getattr(config, "stat_windows", 2000) or len(data.test_x)
         t, target, got, n_train = auto_threshold(run.model, data, window_shape(data), n, config.sample_seed,

@@ -47,6 +47,17 @@ def decode(model, z, batch_size=BATCH):
     return _joined(decode_batches(model, z, batch_size), 0)
 
 
+def generate_batches(model, z, make_draw, batch_size=BATCH):
+    """An autoregressive decoder's windows (model/lstm.py's lstm-ar) for latent codes z, drawn
+    step by step, one host batch (B, T, F) at a time: make_draw(n) is the draw(t, p) of a batch
+    of n rows."""
+    device = model.device
+    with chainer.no_backprop_mode(), chainer.using_config("train", False):
+        for i in range(0, len(z), batch_size):
+            batch = device.send(np.asarray(z[i:i + batch_size], dtype=np.float32))
+            yield model.decoder.generate(batch, make_draw(len(batch)))[1]
+
+
 def reconstruction_nll(model, x, batch_size=BATCH):
     """-log p(x | z = mu(x)) per row of x: the Bernoulli NLL (Chainer's F.bernoulli_nll, the
     paper's reconstruction term) of each input under the decode of its own posterior mean."""

@@ -120,9 +120,98 @@ class LSTMDecoder(chainer.Chain):
         return F.reshape(logits, (batch, steps * features))
 
 
+class LSTMARDecoder(chainer.Chain):
+    """The autoregressive decoder (kind lstm-ar), a departure from the paper: step t reads z and x_{t-1}.
+
+        h_0 = tanh(Linear(z)), c_0 = 0, x_0 = 0
+        h_t = LSTM([z, x_{t-1}], h_{t-1})  ->  logits_t = Linear(h_t) + Linear(x_{t-1})  (F per step)
+
+    so p(x|z) = prod_t p(x_t | z, x_{<t}): a note can be held because the decoder sees that it
+    sounds, which the other decoders, deciding every cell from z alone, cannot (their samples
+    flicker: many one-step notes).  This is MusicVAE's and Bowman et al.'s (2016) decoder, with
+    a direct linear path from x_{t-1} to the logits (a residual connection, no bias, starting at
+    zero): "this pitch sounded, so it goes on" is then one weight per cell instead of something
+    the LSTM has to learn through its gates (without it, 15 epochs on 950 chorale windows left
+    the test loss falling fast and the samples full of one-step notes).  The
+    risk is the one LSTMDecoder's docstring names: x_{<t} can explain x_t so well that z is
+    ignored.  Against it: KL annealing (--anneal-epochs) and ``dropout``, the share of steps
+    whose x_{t-1} is hidden (zeroed) in training, Bowman et al.'s word dropout, so that the
+    decoder has to keep its plan in z.
+
+    Training: ``teacher_forced(z, x)``, the window's own previous steps as input (what the
+    objective calls; model/vae.py).  Generation: ``generate(z, draw)``, each step's
+    probabilities turned into notes by ``draw`` (threshold or temperature: music/sampling.py)
+    and fed back.  Both run the same step arithmetic, so fed x they give the same logits."""
+
+    reads_x = True  # VAELoss.objective passes it the window (teacher forcing)
+
+    def __init__(self, shape, hidden, n_latent, dropout=0.0):
+        super().__init__()
+        self.shape = tuple(shape)
+        self.dropout = dropout
+        with self.init_scope():
+            self.h0 = L.Linear(n_latent, hidden)
+            self.rnn = L.NStepLSTM(1, n_latent + self.shape[1], hidden, 0.0)
+            self.out = L.Linear(hidden, self.shape[1])
+            self.skip = L.Linear(self.shape[1], self.shape[1], nobias=True, initialW=0)
+
+    def forward(self, z):
+        """Logits of z alone: the greedy generation's (each cell kept where p >= 0.5)."""
+        return self.generate(z, greedy)[0]
+
+    def teacher_forced(self, z, x):
+        """Logits (B, T*F) of p(x_t | z, x_{<t}) for every step of the windows x."""
+        batch, (steps, features) = len(z), self.shape
+        x = F.reshape(x, (batch, steps, features))
+        xp = self.xp
+        previous = F.concat((xp.zeros((batch, 1, features), x.dtype), x[:, :-1]), axis=1)  # x_0 = 0
+        if self.dropout > 0 and chainer.config.train:  # hide whole steps, never single cells
+            keep = xp.random.random_sample((batch, steps, 1)) >= self.dropout
+            previous = previous * keep.astype(x.dtype)
+        zs = F.broadcast_to(F.expand_dims(z, 1), (batch, steps, z.shape[1]))
+        _, hs = run_lstm(self.rnn, F.concat((zs, previous), axis=2), F.tanh(self.h0(z)))
+        logits = self.out(F.reshape(hs, (batch * steps, -1))) + self.skip(F.reshape(previous, (batch * steps, -1)))
+        return F.reshape(logits, (batch, steps * features))
+
+    def generate(self, z, draw):
+        """(logits (B, T*F), notes (B, T, F) as draw returned them) of windows drawn step by step.
+
+        draw(t, p) turns step t's probabilities p (host (B, F) float32) into its notes (host
+        (B, F), 0/1), which are the next step's input.  The arithmetic is teacher_forced's, one
+        step at a time (run_lstm over one step with the state carried)."""
+        batch, (steps, features) = len(z), self.shape
+        xp = self.xp
+        w, b = self.rnn.ws[0], self.rnn.bs[0]
+        w_x = _stack([w[i] for i in _GATES_X])
+        w_h = _stack([w[i] for i in _GATES_H])
+        bias = _stack([b[i] for i in _GATES_X]) + _stack([b[i] for i in _GATES_H])
+        h = F.tanh(self.h0(z))
+        c = xp.zeros((batch, self.rnn.out_size), dtype=w_x.dtype)
+        x_t = xp.zeros((batch, features), dtype=w_x.dtype)
+        logits, notes = [], []
+        for t in range(steps):
+            c, h = F.lstm(c, F.linear(F.concat((z, x_t), axis=1), w_x, bias) + F.linear(h, w_h))
+            step = self.out(h) + self.skip(x_t)
+            logits.append(step)
+            p = chainer.backend.CpuDevice().send(F.sigmoid(step).array)
+            drawn = numpy.asarray(draw(t, p))
+            notes.append(drawn)
+            x_t = self.device.send(drawn.astype(w_x.dtype))
+        return F.reshape(F.stack(logits, axis=1), (batch, steps * features)), numpy.stack(notes, axis=1)
+
+
+def greedy(t, p):
+    """Keep a cell where its probability is at least 0.5 (the decoder's likeliest note)."""
+    return (p >= 0.5).astype(numpy.uint8)
+
+
 def make_encoder(data, shape, n_latent):
     return LSTMEncoder(shape, HIDDEN[data], n_latent)
 
 
 def make_decoder(data, shape, n_latent):
     return LSTMDecoder(shape, HIDDEN[data], n_latent)
+
+
+def make_ar_decoder(data, shape, n_latent, dropout=0.0):
+    return LSTMARDecoder(shape, HIDDEN[data], n_latent, dropout)

@@ -54,6 +54,8 @@ def replayable(model, x):
     if not (model.static_graph and type(x) is numpy.ndarray and model.sample is F.gaussian
             and chainer.config.train and chainer.config.enable_backprop):
         return False
+    if getattr(model, "reads_x", False):  # an autoregressive decoder draws its step dropout in
+        return False                      # Python (model/lstm.py): a trace would freeze the mask
     checked = model.__dict__.setdefault("_replay_checked", set())
     if None in checked:
         return False

@@ -10,6 +10,7 @@ import chainer.functions as F
 
 from chainer_vae.errors import ConfigError
 from chainer_vae.model import replay
+from chainer_vae.model.lstm import greedy
 
 
 class VAELoss(chainer.Chain):
@@ -53,7 +54,9 @@ class VAELoss(chainer.Chain):
         reconstr = None
         for _ in range(self.k):
             z = sample(mu, ln_var)  # eq. 8
-            logits = self.decoder(z)
+            # An autoregressive decoder (model/lstm.py's lstm-ar) reads the window's own previous
+            # steps (teacher forcing); every other one, the paper's included, z alone.
+            logits = self.decoder.teacher_forced(z, x) if self.reads_x else self.decoder(z)
             if logits.shape != x.shape:  # no reshape node when the decoder already gives x's shape
                 logits = F.reshape(logits, x.shape)
             nll = F.bernoulli_nll(x, logits)  # -log p(x|z), summed over the batch
@@ -62,11 +65,20 @@ class VAELoss(chainer.Chain):
         kl_penalty = F.gaussian_kl_divergence(mu, ln_var) / batch  # analytic KL(q(z|x) || N(0, I))
         return reconstr + beta * kl_penalty, reconstr, kl_penalty  # eq. 6
 
+    @property
+    def reads_x(self):
+        """Whether the decoder is autoregressive: p(x|z) needs x itself (model/lstm.py)."""
+        return getattr(self.decoder, "reads_x", False)
+
     def encode(self, x):
         """The posterior mean and log-variance of z for a batch x."""
         return self.encoder(x)
 
-    def decode(self, z, probabilities=True):
-        """Decoder output for z: Bernoulli means (sigmoid of the logits) or the logits."""
-        logits = self.decoder(z)
+    def decode(self, z, probabilities=True, draw=None):
+        """Decoder output for z: Bernoulli means (sigmoid of the logits) or the logits.
+
+        An autoregressive decoder generates step by step: draw(t, p) makes step t's notes from
+        its probabilities (default: the likeliest, p >= 0.5), and the output is each step's
+        distribution given the notes drawn before it."""
+        logits = self.decoder.generate(z, draw or greedy)[0] if self.reads_x else self.decoder(z)
         return F.sigmoid(logits) if probabilities else logits

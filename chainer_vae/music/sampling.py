@@ -65,6 +65,25 @@ def binarize(probabilities, setting, rng=None):
         return (p >= _at_least(value, p.dtype)).astype(np.uint8)
     if rng is None:
         raise ValueError("Bernoulli sampling needs a random generator")
+    return _bernoulli(p, value, rng.random_sample(p.shape))
+
+
+def step_drawer(setting, rng, shape):
+    """For an autoregressive decoder (model/lstm.py's lstm-ar): draw(t, p), step t's notes of a
+    batch of windows of ``shape`` (B, T, F) from its probabilities p (B, F), under ``setting``.
+    The batch's uniform numbers are drawn first, in row order as ``binarize`` draws them, so the
+    notes of a row do not depend on the batch size."""
+    kind, value = setting
+    u = rng.random_sample(shape) if kind == "temperature" else None
+
+    def draw(t, p):
+        p = np.asarray(p)
+        return binarize(p, setting) if u is None else _bernoulli(p, value, u[:, t])
+    return draw
+
+
+def _bernoulli(p, value, u):
+    """Cells with u < sigmoid(logit(p) / value), u uniform in [0, 1) of p's shape."""
     one = p.dtype.type(1)
     eps = p.dtype.type(1e-7)
     q = np.clip(p, eps, one - eps)
@@ -74,7 +93,7 @@ def binarize(probabilities, setting, rng=None):
     np.exp(logits, out=logits)
     logits += one
     sharpened = np.divide(one, logits, out=logits)  # sigmoid(logit(p) / T)
-    return (rng.random_sample(p.shape) < sharpened).astype(np.uint8)
+    return (u < sharpened).astype(np.uint8)
 
 
 def _at_least(value, dtype):

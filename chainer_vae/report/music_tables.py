@@ -16,9 +16,10 @@ def music_blocks(results):
              if load(results, os.path.join(d, "genres.json"))]
     if steer:
         out["music_steer"] = "\n\n".join(steer_lines(t, results, d) for t, d in steer)
-    configs = load(results, "music_configs.json")  # tools/music_configs.py
-    if configs:
-        out["music_configs"] = configs_table(configs)
+    for stem in ("music_configs", "music_configs_folk"):  # tools/music_configs.py (--folder folk)
+        configs = load(results, stem + ".json")
+        if configs:
+            out[stem] = configs_table(configs)
     return out
 
 
@@ -105,9 +106,13 @@ def configs_table(r):
     """tools/music_configs.py's result: per configuration, its best sampling setting (the highest
     mean overlap of prior samples) and the authors' threshold 0.2, with the listener's features
     (mean, and in brackets the overlap with the held-out windows), the lowest overlap of all twelve
-    statistics, the goal the result records (its "goal") and the training cost."""
+    statistics, the goal the result records (its "goal"), the training cost, and whether z carries the
+    window: the test KL, and the notes a reconstruction shares with its window (F1) beside a prior
+    sample's (rows measured before these existed show a dash)."""
     goal = r["goal"]
-    cols = LISTENER_COLUMNS
+    # How many notes and how many at once, beside the listener's four: an overlap can be high
+    # while the mean is far off (REPRODUCE.md, under the table).
+    cols = LISTENER_COLUMNS + MUSIC_COLUMNS[:2]
     lines = ["%s; %d epochs, %d windows a song, whole songs held out (--split %s); prior samples against the "
              "held-out windows (melody steps: a note at or above their median sounding pitch). Goal: "
              "every statistic's overlap >= %g, one-step notes and repeated bars within %gx of the data's. "
@@ -116,14 +121,15 @@ def configs_table(r):
     if r["configs"]:
         c0 = r["configs"][0]
         lines[0] = "%s (%s). " % (r["folder"], c0["data_description"]) + lines[0][len(r["folder"]) + 2:]
-    lines += ["| configuration | sampling | %s | lowest overlap | mean overlap | goal met | test loss | training |" % (
-        " | ".join(c[1] for c in cols)), "|" + "---|" * (len(cols) + 7)]
+    lines += ["| configuration | sampling | %s | lowest overlap | mean overlap | goal met | test loss | training "
+              "| z in use: test KL; notes kept (F1), rebuilt / prior |" % (
+        " | ".join(c[1] for c in cols)), "|" + "---|" * (len(cols) + 8)]
     if r["configs"]:
         ref = r["configs"][0]["reference_means"]
         # "—", never an empty cell inside a row: the page test splits rows on " | ".
-        lines.append("| held-out windows (reference) | — | %s | 1 | 1 | — | — | — |" % " | ".join(f % ref[k] for k, _, f in cols))
+        lines.append("| held-out windows (reference) | — | %s | 1 | 1 | — | — | — | — |" % " | ".join(f % ref[k] for k, _, f in cols))
         tr = r["configs"][0]["train_windows_vs_test"]
-        lines.append("| training windows | — | %s | %.2f (%s) | %.3f | — | — | — |" % (
+        lines.append("| training windows | — | %s | %.2f (%s) | %.3f | — | — | — | — |" % (
             " | ".join(("%s (%.2f)" % (f, tr["features"][k]["overlap"])) % tr["features"][k]["mean"] for k, _, f in cols),
             tr["min_overlap"], tr["lowest"].replace("_", " "), tr["mean_overlap"]))
     for c in r["configs"]:
@@ -131,7 +137,8 @@ def configs_table(r):
         for i, name in enumerate(shown):
             s = c["settings"][name]
             unmet = [k for k, ok in s["goal"].items() if not ok]
-            lines.append("| %s | %s | %s | %.2f (%s) | %.3f | %s | %s | %s |" % (
+            kept = s.get("notes_shared")  # F1 with the original: z carries the window when recon > prior
+            lines.append("| %s | %s | %s | %.2f (%s) | %.3f | %s | %s | %s | %s |" % (
                 # a cell bold whole or not at all: the page's text splits at <strong>
                 "**%s (%s)**" % (c["name"], c["what"]) if i == 0 else c["name"],
                 "%s (best)" % name if i == 0 else name,
@@ -139,7 +146,9 @@ def configs_table(r):
                 s["min_overlap"], s["lowest"].replace("_", " "), s["mean_overlap"],
                 "yes" if not unmet else "no (%d of 3 unmet)" % len(unmet),
                 "%.1f" % c["test_loss"] if i == 0 else "—",
-                "%.0f s (%.1f s/epoch)" % (c["train_seconds"], c["seconds_per_epoch"] or 0) if i == 0 else "—"))
+                "%.0f s (%.1f s/epoch)" % (c["train_seconds"], c["seconds_per_epoch"] or 0) if i == 0 else "—",
+                "; ".join(([("%.1f" % c["test_kl"]) if i == 0 and c.get("test_kl") is not None else "—"]) + (
+                    ["%.2f / %.2f" % (kept["reconstruction_f1"], kept["prior_sample_f1"])] if kept else ["—"]))))
     met = [c["name"] for c in r["configs"] if any(not [k for k, ok in s["goal"].items() if not ok]
                                                     for s in c["settings"].values())]
     best = max(r["configs"], key=lambda c: c["settings"][c["best_setting"]]["mean_overlap"], default=None)

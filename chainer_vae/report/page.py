@@ -64,6 +64,7 @@ def context(results, explorer_meta, explorer_reason):
     own = sections.own_images(results)  # runs on your own image folders: their own section
     theirs = {p for o in own for p, _ in o["figures"]}
     mnist = lambda found: [(p, c) for p, c in found if p not in theirs]  # noqa: E731
+    music = sections.music(results)
     return {
         "blocks": {k: render_markdown(v) for k, v in blocks.items()},
         "images": {
@@ -74,7 +75,7 @@ def context(results, explorer_meta, explorer_reason):
             "architectures": captioned(results, "architectures.png", (), "test loss per epoch of each encoder/decoder pair"),
         },
         "explorer": explorer_meta, "explorer_reason": explorer_reason, "own": own,
-        "music": sections.music(results), "others": sections.others(results),
+        "music": music, "beside": sections.beside(results, music), "others": sections.others(results),
         "runs": sections.run_rows(results), "reused": sections.reused(results),
         "dash": sections.DASH, "claims": claims.TITLES,
     }

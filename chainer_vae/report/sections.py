@@ -112,6 +112,32 @@ def music(results):
     return out
 
 
+def beside(results, music_sections=None):
+    """Pieces of a --preset (a model beyond the paper) beside the paper model's on the same data:
+    each music*/music.json that names a preset, paired with one of the same data fingerprint that
+    names none, their prior samples matched by file name: sample_00.mid decodes the same z on both
+sides when both used the same --sample-seed (their reconstructions may be of other windows: a
+temperature's draws move the test windows' pick)."""
+    music_sections = music(results) if music_sections is None else music_sections
+    meta = {}
+    for m in music_sections:
+        d = files.read_json(os.path.join(results, m["folder"], "music.json"))
+        meta[m["folder"]] = (d.get("preset", ""), d.get("data_fingerprint"), d.get("sampling", DASH))
+    out = []
+    for m in music_sections:
+        preset, fingerprint, sampling = meta[m["folder"]]
+        paper = next((p for p in music_sections if meta[p["folder"]][0] == "" and meta[p["folder"]][1] == fingerprint
+                      and fingerprint), None)
+        if not preset or paper is None:
+            continue
+        theirs = {p["name"]: p for p in paper["pieces"]}
+        rows = [(p["kind"], theirs[p["name"]], p) for p in m["pieces"] if p["name"].startswith("sample_") and p["name"] in theirs]
+        out.append({"preset": preset, "description": m["description"], "paper": paper["folder"],
+                    "paper_sampling": meta[paper["folder"]][2], "folder": m["folder"], "sampling": sampling,
+                    "rows": rows})
+    return out
+
+
 def others(results):
     """Beyond-paper experiments: each results/*.json outside KNOWN, with its .png and .md."""
     out = []

@@ -50,15 +50,18 @@ def build_model(config):
     """The VAE a config describes, with its seeded initial weights."""
     np.random.seed(config.seed)
     return build_vae(config.DATA, config.encoder, config.decoder, config.n_latent, config.image(),
-                     config.beta, config.k, static_graph=getattr(config, "static_graph", False))
+                     config.beta, config.k, config.decoder_dropout,
+                     static_graph=getattr(config, "static_graph", False))
 
 
-def build_vae(data, encoder, decoder, n_latent, image=None, beta=1.0, k=1, static_graph=False):
+def build_vae(data, encoder, decoder, n_latent, image=None, beta=1.0, k=1, decoder_dropout=0.0,
+              static_graph=False):
     """The VAE of these settings (image: an image folder's (size, channels); None: the data
     kind's own shape), its weights as the random state draws them.  static_graph: speed only
     (model/vae.py), the same numbers."""
-    return VAELoss(make_encoder(encoder, data, n_latent, image), make_decoder(decoder, data, n_latent, image),
-                   beta=beta, k=k, static_graph=static_graph)
+    return VAELoss(make_encoder(encoder, data, n_latent, image),
+                   make_decoder(decoder, data, n_latent, image, decoder_dropout), beta=beta, k=k,
+                   static_graph=static_graph)
 
 
 def _say(text):

@@ -147,5 +147,5 @@ def load(run_id, where=None):
     image = ((config.get("image_size", 28), config.get("channels", 1))
              if "image_size" in config or "channels" in config else None)
     model = runs.build_vae(data, config["encoder"], config["decoder"], config["n_latent"], image,
-                           config.get("beta", 1.0), config.get("k", 1))
+                           config.get("beta", 1.0), config.get("k", 1), config.get("decoder_dropout", 0.0))
     return loop.load_model(found.model_path, model), found  # find() checked its digest
