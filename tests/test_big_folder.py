@@ -4,7 +4,7 @@ The folder: 50 synthetic songs in 2 classes, 10,000 windows (8,000 train / 2,000
 before this test existed (issue 20), the music scripts held whole window sets as dense float32
 and float64 arrays: on this folder generate_music.py peaked at 1,954 MB of address space (and
 took 6.5 minutes in its per-window statistics), music_encode.py at 1,122 MB.  Under a 1,000 MB
-limit (RLIMIT_AS) both died; streamed, they peak near 700 MB and pass.
+limit (RLIMIT_AS) both died; streamed, they peaked near 700 MB then (about 1,050 MB now: LIMIT_MB).
 """
 import json
 import os
@@ -20,7 +20,10 @@ from test_corpus import random_song
 
 from chainer_vae.data.midi import notestate
 
-LIMIT_MB = 1000  # address space: the model and libraries take ~650 MB, a dense window set ~1 GB more
+# Address space.  Streamed, generate_music.py's peak was ~700 MB when this test was written and is
+# 1,010-1,050 MB now (VmPeak, measured at bedf865 and after: NumPy 2 and the libraries map more),
+# which made a 1,000 MB limit fail in some runs; a dense window set still needs ~1 GB more.
+LIMIT_MB = 1200
 SONGS = 50
 
 

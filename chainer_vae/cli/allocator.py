@@ -6,7 +6,7 @@ temporaries then come back as fresh pages at every step, which the kernel zeroes
 one by one: about 900 page faults and 8 % of a MIDI training step on this project's 2-core
 machine (BENCHMARKS.md, "Below the model").  ``mallopt(M_MMAP_MAX, 0)`` serves them from the heap
 instead, where the next step's block of the same size reuses the one just freed, and
-``M_TRIM_THRESHOLD`` keeps up to TRIM of freed memory at the heap's top rather than returning it.
+``M_TRIM_THRESHOLD`` keeps up to TRIM (64 MB) of freed memory at the heap's top rather than returning it.
 Peak memory is unchanged (measured); nothing changes a number, only where memory comes from.
 
 ``reuse_freed_memory()`` is called by ``cli.flags.parse`` (so importing ``chainer_vae`` changes
@@ -18,7 +18,11 @@ import os
 import platform
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_MMAP_MAX = -1, -3, -4  # glibc's malloc.h
-TRIM = 512 << 20  # bytes of freed memory kept at the heap's top: a few steps' worth of gradients
+# Bytes of freed memory kept at the heap's top: what glibc's own sliding setting reaches (twice its
+# 32 MB mmap ceiling).  Enough for the MIDI step (measured: no page faults with 64, 128 or 512 MB);
+# 512 MB kept so much free memory mapped that generate_music.py on a big folder ran out of its
+# 1,000 MB of address space (tests/test_big_folder.py).
+TRIM = 64 << 20
 USER_VARS = ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_")
 
 
