@@ -19,9 +19,9 @@ import platform
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_MMAP_MAX = -1, -3, -4  # glibc's malloc.h
 # Bytes of freed memory kept at the heap's top: what glibc's own sliding setting reaches (twice its
-# 32 MB mmap ceiling).  Enough for the MIDI step (measured: no page faults with 64, 128 or 512 MB);
-# 512 MB kept so much free memory mapped that generate_music.py on a big folder ran out of its
-# 1,000 MB of address space (tests/test_big_folder.py).
+# 32 MB mmap ceiling).  Enough for the MIDI step (measured: no page faults with 64, 128 or 512 MB),
+# and all that it keeps mapped counts against an address-space limit (RLIMIT_AS, which
+# tests/test_big_folder.py sets), so no more than that.
 TRIM = 64 << 20
 USER_VARS = ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_")
 
