@@ -45,6 +45,14 @@ def _stack(ws):
     return F.reshape(w, (w.shape[0] * 4,) + w.shape[2:])
 
 
+def _gates(link):
+    """A one-layer NStepLSTM's weights as F.lstm reads them: (W_x (4H, I), W_h (4H, H), bias (4H,))."""
+    w, b = link.ws[0], link.bs[0]
+    w_x = _stack([w[i] for i in _GATES_X])
+    w_h = _stack([w[i] for i in _GATES_H])
+    return w_x, w_h, _stack([b[i] for i in _GATES_X]) + _stack([b[i] for i in _GATES_H])
+
+
 def run_lstm(link, xs, h0=None, steps=None, via_link=None):
     """Run a one-layer ``L.NStepLSTM`` over a batch of equal-length sequences.
 
@@ -66,10 +74,7 @@ def run_lstm(link, xs, h0=None, steps=None, via_link=None):
         hy, _, ys = link(hx, None, list(F.separate(xs, axis=0)))
         return hy[0], F.stack(ys, axis=0)
 
-    w, b = link.ws[0], link.bs[0]
-    w_x = _stack([w[i] for i in _GATES_X])
-    w_h = _stack([w[i] for i in _GATES_H])
-    bias = _stack([b[i] for i in _GATES_X]) + _stack([b[i] for i in _GATES_H])
+    w_x, w_h, bias = _gates(link)
     batch = xs.shape[0]
     if constant:
         xw = [F.linear(xs, w_x, bias)] * steps
@@ -181,10 +186,7 @@ class LSTMARDecoder(chainer.Chain):
         step at a time (run_lstm over one step with the state carried)."""
         batch, (steps, features) = len(z), self.shape
         xp = self.xp
-        w, b = self.rnn.ws[0], self.rnn.bs[0]
-        w_x = _stack([w[i] for i in _GATES_X])
-        w_h = _stack([w[i] for i in _GATES_H])
-        bias = _stack([b[i] for i in _GATES_X]) + _stack([b[i] for i in _GATES_H])
+        w_x, w_h, bias = _gates(self.rnn)
         h = F.tanh(self.h0(z))
         c = xp.zeros((batch, self.rnn.out_size), dtype=w_x.dtype)
         x_t = xp.zeros((batch, features), dtype=w_x.dtype)
