@@ -14,6 +14,7 @@ nothing), on glibc only; ``CHAINER_VAE_MALLOC=default``, or glibc's own ``MALLOC
 ``MALLOC_TRIM_THRESHOLD_`` set by you, leaves malloc as it is.
 """
 import ctypes
+import functools
 import os
 import platform
 
@@ -26,7 +27,9 @@ TRIM = 128 << 20
 USER_VARS = ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_")
 
 
+@functools.lru_cache(maxsize=None)
 def _mallopt():
+    """glibc's mallopt, or None; looked up once (platform.libc_ver reads the Python binary)."""
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return None
     try:

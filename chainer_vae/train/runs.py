@@ -51,7 +51,7 @@ def build_model(config):
     np.random.seed(config.seed)
     return build_vae(config.DATA, config.encoder, config.decoder, config.n_latent, config.image(),
                      config.beta, config.k, config.decoder_dropout,
-                     static_graph=getattr(config, "static_graph", False))
+                     static_graph=config.static_graph)
 
 
 def build_vae(data, encoder, decoder, n_latent, image=None, beta=1.0, k=1, decoder_dropout=0.0,
